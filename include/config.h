@@ -1,0 +1,195 @@
+/* config.h: rules.yaml, parsed and validated into one immutable struct.
+ * The daemon parses a new config on reload and swaps it in only when it is
+ * valid; nothing here touches the network or the credentials. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum action {
+        ACTION_APPROVE,
+        ACTION_REJECT,
+        ACTION_HOLD,
+        _ACTION_MAX,
+};
+
+enum mode {
+        MODE_ENFORCE,
+        MODE_DRY_RUN,
+};
+
+/* Where each order field lives in AppXite's JSON, as RFC 6901 pointers.
+ * ITEM_* pointers are relative to one element of the ORDER_ITEMS array. */
+enum order_field {
+        FIELD_ID, /* /id */
+        FIELD_STATUS, /* /status */
+        FIELD_CREATED_AT, /* /createdAt */
+        FIELD_CUSTOMER_ID, /* /customer/id */
+        FIELD_CUSTOMER_NAME, /* /customer/name */
+        FIELD_COUNTRY, /* /customer/countryCode */
+        FIELD_TOTAL, /* /price/total */
+        FIELD_CURRENCY, /* /price/currency */
+        FIELD_ITEMS, /* /items */
+        FIELD_ITEM_SKU, /* /sku */
+        FIELD_ITEM_OFFER_ID, /* /offerId */
+        FIELD_ITEM_NAME, /* /name */
+        FIELD_ITEM_QUANTITY, /* /quantity */
+        FIELD_APPROVE_LINK, /* /links/approve */
+        FIELD_REJECT_LINK, /* /links/reject */
+        _FIELD_MAX,
+};
+
+/* The key under api.fields for each field ("customer_id"), and its default
+ * pointer.  Both indexed by enum order_field. */
+extern const char *const order_field_names[_FIELD_MAX];
+extern const char *const order_field_defaults[_FIELD_MAX];
+
+/* A position in rules.yaml (1-based), for messages. */
+struct mark {
+        unsigned line;
+        unsigned column;
+};
+
+/* A named list from `lists:`. Entries are kept as written. */
+struct list {
+        char *name;
+        char **entries;
+        size_t n_entries;
+        char *file; /* the resolved path when loaded from {file: ...}, else NULL */
+        struct mark mark;
+};
+
+/* The value of customer / customer_name / country / currency / product:
+ * either literal entries, or a reference to a named list ("@name"). */
+struct values {
+        char **entries;
+        size_t n_entries;
+        const struct list *list; /* set for "@name"; entries then empty */
+        void *index; /* built by rules_compile(): O(1) lookups */
+};
+
+enum cond_kind {
+        COND_CUSTOMER,
+        COND_CUSTOMER_NAME,
+        COND_COUNTRY,
+        COND_CURRENCY,
+        COND_TOTAL_ABOVE,
+        COND_TOTAL_AT_MOST,
+        COND_QUANTITY_ABOVE,
+        COND_PRODUCT,
+        COND_NEW_CUSTOMER,
+        COND_ORDERS_WITHIN,
+        COND_OVER_CREDIT_LIMIT,
+        COND_ANY,
+        COND_NOT,
+        _COND_MAX,
+};
+
+struct when;
+
+struct cond {
+        enum cond_kind kind;
+        struct mark mark;
+        union {
+                struct values values; /* customer, customer_name, country, currency, product */
+                int64_t amount; /* total_above, total_at_most: minor units */
+                int64_t quantity; /* quantity_above */
+                bool flag; /* new_customer, over_credit_limit */
+                struct {
+                        int64_t window_s;
+                        int64_t above;
+                } within; /* orders_within */
+                struct {
+                        struct when *items;
+                        size_t n_items;
+                } any; /* any: at least one conjunction holds */
+                struct when * not ; /* not: the conjunction does not hold */
+        };
+};
+
+/* A condition map: all of its conditions must hold (none: always holds). */
+struct when {
+        struct cond *conds;
+        size_t n_conds;
+        struct mark mark;
+};
+
+struct rule {
+        char *name;
+        struct when when;
+        enum action then;
+        char *reason; /* as configured, or "rule '<name>'" when absent */
+        struct mark mark;
+};
+
+struct limit {
+        char currency[8]; /* upper case ISO 4217 code */
+        int64_t amount; /* minor units */
+};
+
+struct limits {
+        struct limit *items;
+        size_t n_items;
+};
+
+struct customer_limits {
+        char *customer_id;
+        struct limits limits;
+};
+
+struct credit {
+        int64_t window_s; /* default 30d */
+        struct limits dflt;
+        struct customer_limits *customers;
+        size_t n_customers;
+        void *index; /* built by rules_compile() */
+};
+
+struct api_config {
+        char *base_url; /* required */
+        char *token_url; /* required */
+        char *api_version; /* default "3.1" */
+        char *referer; /* optional */
+        char *on_behalf_of; /* optional */
+        char *credentials_dir; /* NULL: $CREDENTIALS_DIRECTORY */
+        char *ca_file; /* optional */
+        int64_t timeout_ms; /* default 30000 */
+        int64_t max_parallel; /* default 8, 1..64 */
+        char *fields[_FIELD_MAX]; /* always set: override or default */
+};
+
+struct poll_config {
+        int64_t interval_ms; /* default 60000, >= 1000 */
+        int64_t page_size; /* default 100, 1..500 */
+};
+
+struct config {
+        char *path;
+        int64_t version;
+        struct api_config api;
+        struct poll_config poll;
+        enum mode mode;
+        struct list *lists;
+        size_t n_lists;
+        struct credit credit;
+        struct rule *rules;
+        size_t n_rules;
+        enum action dflt; /* default: hold */
+};
+
+/* Reads and validates a rules file (and the list files it names).  Every
+ * problem is written to `errors` as one line "FILE:LINE:COLUMN: message"
+ * (errors may be NULL).  Returns 0 and a config the caller frees with
+ * config_free(); -EINVAL when the file has problems (all reported);
+ * -errno when it cannot be read (also reported). The file is never modified. */
+int config_load(const char *path, FILE *errors, struct config **ret);
+
+/* Frees a config and everything it owns (indexes too).  Accepts NULL. */
+void config_free(struct config *c);
+
+/* Looks up a named list; NULL when none has that name. */
+const struct list *config_find_list(const struct config *c, const char *name);
+
+const char *action_to_string(enum action a);
+int action_from_string(const char *s, enum action *ret);

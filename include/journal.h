@@ -1,0 +1,90 @@
+/* journal.h: approvald's crash-safe state: an append-only file of decision
+ * intents and call outcomes in the state directory, under an exclusive
+ * flock.  The on-disk format is documented in docs/journal.md. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define JOURNAL_FILE_NAME "journal"
+#define JOURNAL_COMPACT_DEFAULT_SIZE (UINT64_C(64) << 20)
+#define JOURNAL_RETENTION_DEFAULT_S (INT64_C(400) * 86400)
+
+enum journal_type {
+        JOURNAL_INTENT = 1,
+        JOURNAL_OUTCOME = 2,
+};
+
+/* Written before an approve/reject call (and fsync'd before it is made). */
+struct journal_intent {
+        const char *order_id;
+        enum action decision;
+        const char *rule; /* NULL when the default decided */
+        const char *reason;
+        const char *customer_id;
+        int64_t total; /* minor units */
+        const char *currency;
+        int64_t time; /* seconds since the epoch */
+};
+
+/* Written once the order's fate is known. final_status is AppXite's status
+ * ("Approved", "Rejected", ...) or "NotFound". */
+struct journal_outcome {
+        const char *order_id;
+        int http_status;
+        const char *final_status;
+        int64_t time;
+};
+
+struct journal_record {
+        enum journal_type type;
+        uint64_t seq;
+        uint64_t offset; /* of the record in the file */
+        union {
+                struct journal_intent intent;
+                struct journal_outcome outcome;
+        };
+};
+
+/* Called for each record during journal_open() (replay) and
+ * journal_foreach(); strings are valid only during the call.  A negative
+ * return stops the walk and is passed up. */
+typedef int (*journal_visit_t)(const struct journal_record *r, void *userdata);
+
+struct journal;
+
+/* Opens (creating if needed) the journal in state_dir, takes an exclusive
+ * flock (-EWOULDBLOCK when another process holds it), recovers it (a torn or
+ * zeroed tail is truncated; *ret_truncated says how many bytes, may be
+ * NULL), and replays every record through visit (may be NULL).
+ * Returns 0, -EBADMSG when a record before the tail is damaged (its offset
+ * in *ret_bad_offset, may be NULL; nothing is modified), or -errno. */
+int journal_open(struct journal **ret, const char *state_dir, journal_visit_t visit, void *userdata,
+                 uint64_t *ret_truncated, uint64_t *ret_bad_offset);
+
+/* Appends a record (not yet durable).  Returns 0 or -errno. */
+int journal_append_intent(struct journal *j, const struct journal_intent *in);
+int journal_append_outcome(struct journal *j, const struct journal_outcome *out);
+
+/* fsyncs what was appended.  Returns 0 or -errno. */
+int journal_sync(struct journal *j);
+
+/* Rewrites the file when it has passed max_size bytes, keeping every record
+ * of the orders decided after now - keep_s, and every intent that has no
+ * outcome yet (write temp, fsync, rename, fsync dir).  Returns 1 when it
+ * compacted, 0 when not needed, or -errno (the old file is then untouched). */
+int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max_size);
+
+/* Current size of the file in bytes. */
+uint64_t journal_size(const struct journal *j);
+
+/* Closes the file and releases the lock.  Accepts NULL. */
+void journal_close(struct journal *j);
+
+/* Reads a journal without locking or modifying it (journal dump/verify):
+ * visits each whole record; returns 0, or -EBADMSG with the offset of the
+ * first bad record in *ret_bad_offset (also for a torn tail), or -errno. */
+int journal_read(const char *state_dir, journal_visit_t visit, void *userdata,
+                 uint64_t *ret_bad_offset);

@@ -1,0 +1,56 @@
+/* order.h: one AppXite order, read from its JSON through the field
+ * pointers of api.fields (keys matched case-insensitively).  Strings point
+ * into the JSON tree the order owns; nothing is copied. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+
+struct order_item {
+        const char *sku;
+        const char *offer_id;
+        const char *name;
+        int64_t quantity; /* -1 when absent or not an integer */
+};
+
+struct order {
+        cJSON *json; /* owned */
+        const char *id;
+        const char *status;
+        const char *customer_id;
+        const char *customer_name;
+        const char *country;
+        const char *currency;
+        const char *approve_link;
+        const char *reject_link;
+        int64_t total; /* minor units, valid when has_total */
+        bool has_total;
+        int64_t created_at; /* seconds since the epoch, valid when has_created_at */
+        bool has_created_at;
+        struct order_item *items;
+        size_t n_items;
+        /* The first field that is present but malformed (an unparseable
+         * amount, a string where a number belongs), by its api.fields key
+         * ("total"); NULL when none. The engine holds such orders. */
+        const char *bad_field;
+};
+
+/* Takes ownership of json (freed even on failure) and fills *ret.  Missing
+ * fields stay NULL / has_* false; only allocation failure is an error.
+ * Returns 0 or -ENOMEM. */
+int order_from_json(cJSON *json, const struct api_config *api, struct order *ret);
+
+/* Parses text (len bytes, need not be NUL-terminated) as one order.
+ * Returns 0, -EBADMSG when it is not a JSON object, or -ENOMEM. */
+int order_parse(const char *text, size_t len, const struct api_config *api, struct order *ret);
+
+/* Frees what the order owns and zeroes it.  Safe on a zeroed order. */
+void order_done(struct order *o);
+
+/* Resolves an RFC 6901 pointer against json, matching object keys
+ * case-insensitively; NULL when absent. */
+const cJSON *json_pointer_get(const cJSON *json, const char *pointer);

@@ -1,0 +1,32 @@
+/* rules.h: the engine: one order, the rules, the history and a time in;
+ * one decision, the rule that made it and the reason out. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "history.h"
+#include "order.h"
+
+struct verdict {
+        enum action decision;
+        const struct rule *rule; /* NULL when the default decided or a field is missing */
+        const char *reason; /* points into the config or into buf */
+        char buf[160];
+};
+
+struct trace; /* optional per-condition record for `explain` (rules.c) */
+
+/* Decides order o at time now (seconds).  Never approves an order that
+ * lacks a field some condition of a reachable rule needs (customer id,
+ * total, currency...): that gives hold, rule NULL, and a reason naming the
+ * field.  Does not record anything in h; the caller adds approvals.
+ * trace may be NULL. Returns 0 (the verdict is in *ret) or -ENOMEM. */
+int rules_evaluate(const struct config *c, const struct history *h, const struct order *o,
+                   int64_t now, struct verdict *ret, struct trace *trace);
+
+/* The longest window any condition or the credit section looks back
+ * (seconds): history older than now - this can be pruned. */
+int64_t rules_longest_window(const struct config *c);

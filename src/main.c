@@ -1,0 +1,112 @@
+/* main.c: parses the top-level command line and hands over to a
+ * subcommand; no logic of its own lives here. */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "commands.h"
+#include "util.h"
+
+struct command {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+        const char *usage;
+};
+
+static const struct command commands[] = {
+        { "run", cmd_run, "poll AppXite and approve or reject pending orders",
+          "approvald run [-c FILE] [--once] [--dry-run] [--state-dir DIR]\n"
+          "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "      --once          run one cycle, then exit (0 done, 75 try again later)\n"
+          "      --dry-run       decide and log, never approve or reject\n"
+          "      --state-dir DIR journal folder (default $STATE_DIRECTORY)\n" },
+        { "check", cmd_check, "validate a rules file and report every problem",
+          "approvald check [-c FILE]\n"
+          "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "Exit 0 when valid, 78 otherwise; errors read FILE:LINE:COLUMN: message.\n" },
+        { "explain", cmd_explain, "show, rule by rule, how one order is decided",
+          "approvald explain [-c FILE] [--json] [--now TIME] ORDER.json|-\n"
+          "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "      --json          print the trace as JSON\n"
+          "      --now TIME      evaluate at TIME (RFC 3339; default the order's createdAt)\n" },
+        { "evaluate", cmd_evaluate, "decide a stream of orders from stdin (backtest)",
+          "approvald evaluate [-c FILE] [--now TIME] < orders\n"
+          "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "      --now TIME      evaluate every order at TIME (RFC 3339)\n"
+          "Input: JSON orders one per line, a JSON array, or a List response.\n"
+          "Output: one JSON line per order: {\"id\",\"decision\",\"rule\",\"reason\"}.\n" },
+        { "journal", cmd_journal, "dump or verify the on-disk journal",
+          "approvald journal dump|verify [--state-dir DIR]\n"
+          "  dump     print every record as a JSON line\n"
+          "  verify   check every record; exit 76 naming the first bad offset\n" },
+};
+
+static const struct command *command_find(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (streq(commands[i].name, name))
+                        return &commands[i];
+        return NULL;
+}
+
+static void usage(FILE *f)
+{
+        fputs("usage: approvald COMMAND [OPTIONS]\n\ncommands:\n", f);
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fputs("  help       show a command's options: approvald help COMMAND\n\n"
+              "options: --help, --version\n",
+              f);
+}
+
+static int help(int argc, char **argv)
+{
+        const struct command *c;
+
+        if (argc < 2) {
+                usage(stdout);
+                return 0;
+        }
+        c = command_find(argv[1]);
+        if (!c) {
+                fprintf(stderr, "approvald: unknown command '%s'; try 'approvald --help'\n",
+                        argv[1]);
+                return EX_USAGE;
+        }
+        fputs(c->usage, stdout);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        const struct command *c;
+
+        if (argc < 2) {
+                usage(stderr);
+                return EX_USAGE;
+        }
+        if (streq(argv[1], "--help") || streq(argv[1], "-h"))
+                return help(1, argv + 1);
+        if (streq(argv[1], "--version")) {
+                puts("approvald " APPROVALD_VERSION);
+                return 0;
+        }
+        if (streq(argv[1], "help"))
+                return help(argc - 1, argv + 1);
+        c = command_find(argv[1]);
+        if (!c) {
+                fprintf(stderr, "approvald: unknown %s '%s'; try 'approvald --help'\n",
+                        argv[1][0] == '-' ? "option" : "command", argv[1]);
+                return EX_USAGE;
+        }
+        if (argc > 2 && (streq(argv[2], "--help") || streq(argv[2], "-h"))) {
+                fputs(c->usage, stdout);
+                return 0;
+        }
+        if (!c->run) {
+                fprintf(stderr, "approvald: command '%s' is not part of this build\n", c->name);
+                return EX_SOFTWARE;
+        }
+        return c->run(argc - 1, argv + 1);
+}
