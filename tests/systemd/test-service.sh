@@ -1,0 +1,487 @@
+#!/bin/bash
+# approvald as a service under a real systemd: installs the build into a
+# temporary root, boots systemd as PID 1 of private PID and mount namespaces
+# (see docs of the approach in the shared guide "systemd-in-tests"), and
+# drives the installed unit against an appxite-sandbox on loopback: start
+# and READY=1, STATUS=, reload (good and broken rules), structured journal
+# fields and catalog, the watchdog, a clean stop and a restart that decides
+# nothing twice, and the sandboxing of the unit seen from inside.
+#
+# usage: test-service.sh APPROVALD SANDBOX SOURCE_DIR BUILD_DIR
+# The install paths come from the environment (set by CMake).  Exit 77
+# (skipped, with the reason printed) only where namespaces cannot be made.
+set -eu
+
+approvald=$1 sandbox=$2 src=$3 build=$4
+deadline=200 # seconds for the whole test; ctest's own timeout is longer
+
+log() { printf '%s [%3ds] %s\n' "systemd-service" "$SECONDS" "$*"; }
+skip() {
+        echo "SKIP: $*"
+        exit 77
+}
+
+# --- Can this machine do it at all? -------------------------------------
+[ "$(id -u)" = 0 ] || skip "needs root to create PID and mount namespaces"
+[ -x /lib/systemd/systemd ] || skip "no /lib/systemd/systemd on this machine"
+for p in unshare nsenter curl jq cmake; do
+        command -v "$p" >/dev/null || skip "$p is not installed"
+done
+unshare --pid --fork --mount --propagation private --mount-proc true 2>/dev/null ||
+        skip "this machine cannot create PID and mount namespaces (unshare failed)"
+[ -x "$approvald" ] || { echo "FAIL: no approvald at $approvald" >&2; exit 1; }
+harness_only=${APPROVALD_TEST_HARNESS_ONLY:-}
+[ -n "$harness_only" ] || [ -x "$sandbox" ] || { echo "FAIL: no appxite-sandbox built" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/approvald-systemd.XXXXXX)
+chmod 755 "$tmp" # the service's dynamic user reads the test's files
+cg=approvald-test-${tmp##*.}
+unshare_pid= pid1= sandbox_pid=
+
+# --- Teardown, always ---------------------------------------------------
+cleanup() {
+        local rc=$?
+        set +e
+        trap - EXIT INT TERM
+        if [ "$rc" != 0 ] && [ -n "$pid1" ] && kill -0 "$pid1" 2>/dev/null; then
+                echo "---- systemctl status (namespace) ----"
+                ns systemctl --no-pager status approvald 2>&1 | head -30 || true
+                echo "---- journal (namespace, last 80 lines) ----"
+                ns journalctl --no-pager -n 80 2>&1 || true
+        fi
+        [ -n "$pid1" ] && kill -9 "$pid1" 2>/dev/null
+        [ -n "$unshare_pid" ] && wait "$unshare_pid" 2>/dev/null
+        [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
+        [ -n "${watchdog_pid:-}" ] && kill "$watchdog_pid" 2>/dev/null
+        # The namespace's systemd made cgroups under $cg in the host's tree;
+        # its processes are gone, so the (empty) folders can go too.
+        for try in 1 2 3 4 5; do
+                local left=
+                for h in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
+                        [ -d "$h" ] || continue
+                        find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || left=1
+                done
+                [ -z "$left" ] && break
+                sleep 0.2
+        done
+        rm -rf "$tmp"
+        exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "FAIL: interrupted" >&2; exit 1' INT TERM
+# A deadline of our own, so that teardown runs before ctest's kill would.
+(
+        sleep "$deadline" &
+        trap 'kill $!; exit 0' TERM
+        wait
+        echo "FAIL: the test took over ${deadline}s" >&2
+        kill -TERM $$
+) &
+watchdog_pid=$!
+
+fail() {
+        echo "FAIL: $*" >&2
+        exit 1
+}
+
+# Runs a command inside the namespaces.
+ns() { nsenter -t "$pid1" -m -p -- "$@"; }
+sctl() { ns systemctl --no-pager "$@"; }
+jctl() { ns journalctl --no-pager "$@"; }
+prop() { sctl show -P "$1" approvald; }
+
+# wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.2 s.
+wait_until() {
+        local limit=$1 what=$2 end
+        shift 2
+        end=$((SECONDS + limit))
+        until "$@" >/dev/null 2>&1; do
+                [ "$SECONDS" -lt "$end" ] || fail "timed out after ${limit}s waiting for: $what"
+                sleep 0.2
+        done
+}
+
+# --- Install ------------------------------------------------------------
+root="$tmp/root"
+DESTDIR="$root" cmake --install "$build" >"$tmp/install.log" 2>&1 ||
+        { cat "$tmp/install.log"; fail "cmake --install"; }
+rel_bindir=${APPROVALD_BINDIR#"$APPROVALD_PREFIX"/}
+[ -x "$root$APPROVALD_PREFIX/$rel_bindir/approvald" ] || fail "approvald not installed in $rel_bindir"
+[ -f "$root$APPROVALD_UNITDIR/approvald.service" ] || fail "unit not installed"
+[ -f "$root$APPROVALD_CATALOGDIR/approvald.catalog" ] || fail "catalog not installed"
+
+# --- The sandbox, on the host's loopback (the namespace shares the network)
+client_id=sd-test-client client_secret=sd-test-secret sub_key=sd-test-key
+base=http://127.0.0.1:9 # nothing listens there in harness-only mode
+if [ -z "$harness_only" ]; then
+        "$sandbox" --listen 127.0.0.1:0 --seed 40 --client-id "$client_id" \
+                --client-secret "$client_secret" --subscription-key "$sub_key" \
+                >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
+        sandbox_pid=$!
+        wait_until 10 "the sandbox's address" grep -q '^listening on http://' "$tmp/sandbox.out"
+        base=$(sed -n '1s/^listening on //p' "$tmp/sandbox.out")
+        log "sandbox at $base"
+fi
+
+stats() { curl -fsS --max-time 5 "$base/_sandbox/stats"; }
+# new_order CUSTOMER: creates a pending order, prints its id.
+new_order() {
+        local id
+        id=$(curl -fsS --max-time 5 -H 'Content-Type: application/json' -d @- \
+                "$base/_sandbox/orders" <<EOF | jq -r .id
+{"customer":{"id":"$1","name":"Test $1","countryCode":"SE"},"currency":"EUR",
+ "items":[{"offerId":"OFF-1","sku":"SKU-1","name":"Seat","quantity":1,"unitPrice":10,
+           "billingFrequency":"Monthly","termDuration":"P1M"}]}
+EOF
+        )
+        case $id in ORD-*) echo "$id" ;; *) fail "creating an order for $1 failed" ;; esac
+}
+order_status() { stats | jq -r --arg id "$1" '.orders[$id].status'; }
+status_is() { [ "$(order_status "$1")" = "$2" ]; }
+pending_count() { stats | jq '[.orders[] | select(.status == "PendingApproval")] | length'; }
+none_pending() { [ "$(pending_count)" = 0 ]; }
+
+# --- What the namespace sees --------------------------------------------
+# share/ appears as /mnt/test (the probe, a world-writable folder);
+# etc/approvald/ is copied into the namespace's /etc (an overlay on the
+# host's), laid out as docs/install.md tells a seller to: root's rules,
+# root's credentials.
+share="$tmp/share" conf="$tmp/etc/approvald"
+mkdir -p "$share/open" "$conf/credentials" "$tmp/units/approvald.service.d" "$tmp/empty" \
+        "$tmp/var/lib" "$tmp/var/log" "$tmp/var/tmp" "$tmp/catalog"
+chmod 1777 "$share/open" "$tmp/var/tmp"
+printf '%s' "$sub_key" >"$conf/credentials/subscription-key"
+printf '%s' "$client_id" >"$conf/credentials/client-id"
+printf '%s' "$client_secret" >"$conf/credentials/client-secret"
+chmod 700 "$conf/credentials"
+chmod 600 "$conf/credentials"/*
+
+# put_rules FILE: replaces /etc/approvald/rules.yaml (atomically); before
+# the boot in the staging folder, after it inside the namespace.
+put_rules() {
+        chmod 644 "$1"
+        if [ -z "$pid1" ]; then
+                mv "$1" "$conf/rules.yaml"
+        else
+                ns sh -c 'cat >/etc/approvald/rules.yaml.new &&
+                        chmod 644 /etc/approvald/rules.yaml.new &&
+                        mv /etc/approvald/rules.yaml.new /etc/approvald/rules.yaml' <"$1"
+                rm "$1"
+        fi
+}
+# write_rules EXTRA_RULE: the test's rules, with one more rule when given.
+write_rules() {
+        cat >"$tmp/rules.new" <<EOF
+version: 1
+api:
+  base_url: $base
+  token_url: $base/oauth2/token
+poll:
+  interval: 1s
+rules:
+  - name: blocked test customer
+    when: {customer: CUS-SD-BLOCKED}
+    then: reject
+    reason: blocked by the test
+$1
+default: approve
+EOF
+        put_rules "$tmp/rules.new"
+}
+write_rules ""
+
+# Units: the installed approvald.service as is, with a drop-in that points
+# it at the temporary install and the test's rules and credentials;
+# journald; and stub targets for the default dependencies.
+cp "$root$APPROVALD_UNITDIR/approvald.service" "$tmp/units/"
+cp /lib/systemd/system/systemd-journald.service /lib/systemd/system/systemd-journald.socket \
+        /lib/systemd/system/systemd-journald-dev-log.socket "$tmp/units/"
+for t in sysinit basic sockets shutdown network network-online paths timers slices \
+        local-fs remote-fs multi-user; do
+        printf '[Unit]\nDescription=Stub %s for the test\n' "$t" >"$tmp/units/$t.target"
+done
+printf '[Unit]\nDescription=approvald test\nWants=systemd-journald.socket systemd-journald.service\n' \
+        >"$tmp/units/test.target"
+cat >"$tmp/units/approvald.service.d/test.conf" <<EOF
+[Service]
+ExecStart=
+ExecStart=/mnt/prefix/$rel_bindir/approvald run -c /etc/approvald/rules.yaml
+LoadCredential=
+LoadCredential=subscription-key:/etc/approvald/credentials/subscription-key
+LoadCredential=client-id:/etc/approvald/credentials/client-id
+LoadCredential=client-secret:/etc/approvald/credentials/client-secret
+# Short enough for the test to see a stuck loop killed and restarted.
+WatchdogSec=3s
+RestartSec=1s
+TimeoutAbortSec=5s
+LimitCORE=0
+# A sanitizer build's leak check at exit needs ptrace, which the unit's
+# system call filter forbids (rightly).
+Environment=ASAN_OPTIONS=detect_leaks=0
+EOF
+
+# The catalog folder: the distribution's catalogs plus the installed one.
+cp /usr/lib/systemd/catalog/*.catalog "$tmp/catalog/" 2>/dev/null || true
+cp "$root$APPROVALD_CATALOGDIR/approvald.catalog" "$tmp/catalog/"
+
+cat >"$tmp/boot.sh" <<EOF
+set -e
+# A cgroup of our own, so that this systemd's units never meet the host's
+# or another test's.
+for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        [ -e "\$h/cgroup.procs" ] || continue
+        mkdir -p "\$h/$cg" && echo \$\$ >"\$h/$cg/cgroup.procs" || true
+        [ "\$h" = /sys/fs/cgroup/unified ] && break
+done
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/system
+mount -t tmpfs -o mode=755 tmpfs /mnt
+# /etc: the host's, with our changes in a layer of the namespace's own.
+mkdir -p /mnt/.etc/upper /mnt/.etc/work
+mount -t overlay overlay -o lowerdir=/etc,upperdir=/mnt/.etc/upper,workdir=/mnt/.etc/work /etc
+rm -rf /etc/approvald
+cp -a "$conf" /etc/approvald
+# The test's journal holds the test's entries, not the host's kernel log.
+mkdir -p /etc/systemd/journald.conf.d
+printf '[Journal]\nReadKMsg=no\n' >/etc/systemd/journald.conf.d/test.conf
+mount --bind "$tmp/units" /etc/systemd/system
+mount --bind "$tmp/empty" /lib/systemd/system
+mount --bind "$tmp/catalog" /usr/lib/systemd/catalog
+mkdir /mnt/prefix /mnt/test
+mount --bind "$root$APPROVALD_PREFIX" /mnt/prefix
+mount --bind "$share" /mnt/test
+# The service's state, the journal files and private temporary folders
+# stay in the test's folder, never the host's.
+mount --bind "$tmp/var/lib" /var/lib
+mount --bind "$tmp/var/log" /var/log
+mount --bind "$tmp/var/tmp" /var/tmp
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+exec /lib/systemd/systemd --system --unit=test.target --show-status=no --log-color=no
+EOF
+
+# --- Boot -----------------------------------------------------------------
+setsid unshare --pid --fork --mount --propagation private --mount-proc \
+        sh "$tmp/boot.sh" </dev/null >"$tmp/boot.log" 2>&1 &
+unshare_pid=$!
+find_pid1() {
+        pid1=$(pgrep -P "$unshare_pid" | head -1)
+        [ -n "$pid1" ] && [ "$(cat "/proc/$pid1/comm" 2>/dev/null)" = systemd ]
+}
+wait_until 10 "systemd as PID 1 of the namespace" find_pid1
+wait_until 20 "the namespace's systemd to finish booting" \
+        sh -c "nsenter -t $pid1 -m -p -- systemctl is-system-running | grep -qE 'running|degraded'"
+wait_until 10 "journald" ns test -S /run/systemd/journal/socket
+ns journalctl --update-catalog
+log "systemd booted (host pid $pid1)"
+
+# ---- 1-2. start: READY=1 and active (running); the seeded orders decided
+step_start() {
+        local state
+        sctl start approvald || fail "systemctl start approvald failed"
+        state=$(prop ActiveState)/$(prop SubState)
+        [ "$state" = active/running ] || fail "after start: $state, not active/running"
+        log "start returned with approvald active (running), main pid $(prop MainPID)"
+        wait_until 30 "every seeded order decided" none_pending
+        log "seeded orders decided: $(stats | jq -c '[.orders[].status] | group_by(.) |
+                map({(.[0]): length}) | add')"
+}
+
+# ---- 3. status shows the STATUS= line
+has_status_text() { [ -n "$(prop StatusText)" ]; }
+step_status() {
+        local line
+        wait_until 10 "a STATUS= text" has_status_text
+        line=$(sctl status approvald | grep -E '^ *Status: "') ||
+                fail "systemctl status shows no Status: line"
+        log "systemctl status: ${line#"${line%%[! ]*}"}"
+}
+
+# ---- 4. reload: new rules apply to new orders; broken rules are refused
+reloaded_rule="  - name: reloaded rule
+    when: {customer: CUS-SD-1}
+    then: reject
+    reason: rejected after reload"
+is_running() { [ "$(prop SubState)" = running ]; }
+rules_error_logged() {
+        jctl -u approvald --since "$1" -o cat | grep -q '/etc/approvald/rules.yaml:[0-9]*:[0-9]*'
+}
+step_reload() {
+        local before after kept pid since
+        before=$(new_order CUS-SD-1)
+        wait_until 15 "$before decided under the first rules" status_is "$before" Approved
+        write_rules "$reloaded_rule"
+        pid=$(prop MainPID)
+        sctl reload approvald || fail "systemctl reload failed"
+        wait_until 10 "active (running) after reload" is_running
+        after=$(new_order CUS-SD-1)
+        wait_until 15 "$after decided under the reloaded rules" status_is "$after" Rejected
+        [ "$(prop MainPID)" = "$pid" ] || fail "reload restarted the process"
+        log "reload: $before (before) Approved, $after (after) Rejected, same process"
+        reloaded_order=$after
+
+        printf 'version: 1\nrules:\n  - name: [unclosed\n' >"$tmp/rules.new"
+        put_rules "$tmp/rules.new"
+        since=$(ns date '+%Y-%m-%d %H:%M:%S')
+        sctl reload approvald || fail "systemctl reload (broken rules) failed"
+        wait_until 10 "the rules error in the journal" rules_error_logged "$since"
+        wait_until 10 "active (running) after the refused reload" is_running
+        [ "$(prop MainPID)" = "$pid" ] || fail "a broken rules file restarted the service"
+        kept=$(new_order CUS-SD-1)
+        wait_until 15 "$kept decided under the kept rules" status_is "$kept" Rejected
+        log "broken reload: still running on the old rules ($kept Rejected); logged:"
+        jctl -u approvald --since "$since" -o cat | grep '/etc/approvald/rules.yaml:' | head -3
+        # Good rules again, for the restarts to come.
+        write_rules "$reloaded_rule"
+        sctl reload approvald || fail "systemctl reload failed"
+}
+
+# ---- 5. the order's story in the journal, with fields and the catalog
+step_journal() {
+        local id=$reloaded_order entry
+        jctl -u approvald "ORDER_ID=$id" -o json >"$tmp/order.json"
+        [ -s "$tmp/order.json" ] || fail "journalctl -u approvald ORDER_ID=$id finds nothing"
+        entry=$(jq -c 'select(.DECISION != null and .HTTP_STATUS == null) |
+                {ORDER_ID, DECISION, RULE, REASON, CUSTOMER_ID, AMOUNT, CURRENCY, MESSAGE_ID}' \
+                "$tmp/order.json" | head -1)
+        [ -n "$entry" ] || fail "no entry with DECISION= for $id"
+        echo "$entry" | jq -e '.DECISION == "reject" and .RULE == "reloaded rule" and
+                .REASON == "rejected after reload" and .CUSTOMER_ID == "CUS-SD-1" and
+                .AMOUNT == "10.00" and .CURRENCY == "EUR"' >/dev/null ||
+                fail "the decision entry lacks fields: $entry"
+        log "journal: $entry"
+        jctl -x -u approvald "ORDER_ID=$id" >"$tmp/order.x"
+        grep -q "^-- Subject: Order $id decided" "$tmp/order.x" ||
+                { cat "$tmp/order.x"; fail "journalctl -x shows no catalog text for $id"; }
+        log "journalctl -x: $(grep -m1 '^-- Subject: ' "$tmp/order.x")"
+}
+
+# ---- 6. a stuck loop: the watchdog kills it and systemd restarts it
+restarted() {
+        local p
+        p=$(prop MainPID)
+        [ "$(prop NRestarts)" -gt "$1" ] && [ "$p" != 0 ] && [ "$p" != "$2" ] && is_running
+}
+step_watchdog() {
+        local pid restarts
+        pid=$(prop MainPID)
+        restarts=$(prop NRestarts)
+        ns kill -STOP "$pid"
+        log "SIGSTOP to main pid $pid (WatchdogSec=3s)"
+        wait_until 30 "the watchdog to restart approvald" restarted "$restarts" "$pid"
+        jctl -u approvald -o cat | grep -q 'Watchdog timeout' ||
+                fail "no 'Watchdog timeout' in the journal"
+        log "watchdog: killed and restarted; main pid $(prop MainPID), NRestarts=$(prop NRestarts)"
+}
+
+# ---- 7. clean stop; the journal survives; a restart decides nothing twice
+step_stop_restart() {
+        local result statedir extra twice once
+        sctl stop approvald || fail "systemctl stop failed"
+        result=$(prop Result)/$(prop ExecMainCode)/$(prop ExecMainStatus)
+        # ExecMainCode 1 is CLD_EXITED: a normal exit, not a signal.
+        [ "$result" = success/1/0 ] ||
+                fail "stop: Result/ExecMainCode/ExecMainStatus = $result, not success/1/0"
+        log "stop: exited 0 (Result=success)"
+        statedir="$tmp/var/lib/private/approvald"
+        [ -n "$(find "$statedir" -type f -size +0 2>/dev/null)" ] ||
+                fail "the state directory holds no journal after stop"
+        log "state directory: $(cd "$statedir" && find . -type f -printf '%p (%s bytes) ')"
+        extra=$(new_order CUS-SD-2)
+        sctl start approvald || fail "start after stop failed"
+        wait_until 15 "$extra decided after the restart" status_is "$extra" Approved
+        sleep 2 # more cycles over the same orders
+        twice=$(stats | jq -c '[.orders | to_entries[] |
+                select(.value.approveCalls + .value.rejectCalls > 1) | .key]')
+        [ "$twice" = "[]" ] || fail "orders called more than once: $twice"
+        once=$(stats | jq '[.orders[] | select(.approveCalls + .rejectCalls == 1)] | length')
+        log "restart: $once orders called once each, none twice"
+        sctl stop approvald
+}
+
+# ---- 8. the unit's sandboxing, seen from inside
+# The installed unit with its ExecStart swapped for a probe that tries to
+# write everywhere.  Only the state directory may take a file; the "open"
+# folders are world-writable, so only the sandboxing can refuse them.
+probe_dirs="/etc /etc/approvald /usr /var/lib/open /run/open /mnt/test/open /mnt/prefix /var/log"
+expect() { grep -qx "PROBE $1" "$tmp/probe.out" || fail "probe: expected '$1'"; }
+step_probe() {
+        local since d owners
+        ns mkdir -p -m 1777 /run/open /var/lib/open
+        cat >"$share/probe.sh" <<EOF
+try() {
+        if (: >"\$1/probe-file") 2>/dev/null; then
+                echo "PROBE writable \$1"
+        else
+                echo "PROBE denied \$1"
+        fi
+}
+for d in "\$STATE_DIRECTORY" $probe_dirs; do
+        try "\$d"
+done
+echo "PROBE uid \$(id -u)"
+sed -n 's/^\(CapEff\|CapBnd\|NoNewPrivs\|Seccomp\):[[:space:]]*/PROBE \1 /p' /proc/self/status
+: >/tmp/probe-private && : >/var/tmp/probe-private && echo "PROBE private-tmp written"
+EOF
+        cat >"$tmp/units/approvald.service.d/zz-probe.conf" <<EOF
+[Service]
+Type=oneshot
+ExecStart=
+ExecStart=/bin/sh /mnt/test/probe.sh
+ExecReload=
+Restart=no
+WatchdogSec=0
+EOF
+        sctl daemon-reload
+        since=$(ns date '+%Y-%m-%d %H:%M:%S')
+        sctl start approvald || fail "the probe did not run"
+        jctl -u approvald --since "$since" -o cat | grep '^PROBE ' >"$tmp/probe.out" || true
+        sed 's/^/    /' "$tmp/probe.out"
+        expect "writable /var/lib/approvald"
+        for d in $probe_dirs; do
+                expect "denied $d"
+        done
+        ! grep -q '^PROBE uid 0$' "$tmp/probe.out" || fail "the probe ran as root"
+        expect "CapEff 0000000000000000"
+        expect "CapBnd 0000000000000000"
+        expect "NoNewPrivs 1"
+        expect "Seccomp 2"
+        expect "private-tmp written"
+        { [ ! -e "$tmp/var/tmp/probe-private" ] && ! ns test -e /tmp/probe-private; } ||
+                fail "the service's /tmp or /var/tmp is not private"
+        owners=$(ns stat -c %U /etc/approvald /etc/approvald/rules.yaml /etc/approvald/credentials \
+                /etc/approvald/credentials/client-secret | sort -u)
+        [ "$owners" = root ] || fail "the service changed the owner of /etc/approvald: $owners"
+        rm "$tmp/units/approvald.service.d/zz-probe.conf"
+        sctl daemon-reload
+        log "sandboxing: only the state directory is writable; no capabilities; seccomp on"
+}
+
+# A trivial Type=notify service, to work on this harness without a daemon
+# (APPROVALD_TEST_HARNESS_ONLY=1).
+step_harness() {
+        cat >"$tmp/units/hello.service" <<'EOF'
+[Service]
+Type=notify
+NotifyAccess=all
+DynamicUser=yes
+ExecStart=/bin/sh -c 'systemd-notify --ready --status="hello from the test"; exec sleep infinity'
+EOF
+        sctl daemon-reload
+        sctl start hello
+        sctl status hello | grep -q 'Status: "hello from the test"' || fail "hello: no status"
+        log "harness: a Type=notify unit started, status seen"
+}
+
+if [ -n "$harness_only" ]; then
+        step_harness
+        step_probe
+else
+        step_start
+        step_status
+        step_reload
+        step_journal
+        step_watchdog
+        step_stop_restart
+        step_probe
+fi
+log "PASS"
