@@ -215,10 +215,12 @@ WatchdogSec=3s
 RestartSec=1s
 TimeoutAbortSec=5s
 LimitCORE=0
+ExecStopPost=/bin/sh -c 'echo "stop-post: \$\$SERVICE_RESULT \$\$EXIT_CODE \$\$EXIT_STATUS"'
 # A sanitizer build's leak check at exit needs ptrace, which the unit's
 # system call filter forbids (rightly).
 Environment=ASAN_OPTIONS=detect_leaks=0
 EOF
+
 
 # The catalog folder: the distribution's catalogs plus the installed one.
 cp /usr/lib/systemd/catalog/*.catalog "$tmp/catalog/" 2>/dev/null || true
@@ -256,6 +258,10 @@ mount --bind "$tmp/var/lib" /var/lib
 mount --bind "$tmp/var/log" /var/log
 mount --bind "$tmp/var/tmp" /var/tmp
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+# systemd hands credentials to a service by moving a mount made in a
+# child's namespace; it reaches PID 1's view only through shared
+# propagation.  These are new peer groups, none shared with the host.
+mount --make-rshared /
 exec /lib/systemd/systemd --system --unit=test.target --show-status=no --log-color=no
 EOF
 
@@ -350,9 +356,9 @@ step_journal() {
                 fail "the decision entry lacks fields: $entry"
         log "journal: $entry"
         jctl -x -u approvald "ORDER_ID=$id" >"$tmp/order.x"
-        grep -q "^-- Subject: Order $id decided" "$tmp/order.x" ||
+        grep -q "Subject: Order $id decided" "$tmp/order.x" ||
                 { cat "$tmp/order.x"; fail "journalctl -x shows no catalog text for $id"; }
-        log "journalctl -x: $(grep -m1 '^-- Subject: ' "$tmp/order.x")"
+        log "journalctl -x: $(grep -m1 "Subject: " "$tmp/order.x")"
 }
 
 # ---- 6. a stuck loop: the watchdog kills it and systemd restarts it
@@ -377,11 +383,12 @@ step_watchdog() {
 step_stop_restart() {
         local result statedir extra twice once
         sctl stop approvald || fail "systemctl stop failed"
-        result=$(prop Result)/$(prop ExecMainCode)/$(prop ExecMainStatus)
-        # ExecMainCode 1 is CLD_EXITED: a normal exit, not a signal.
-        [ "$result" = success/1/0 ] ||
-                fail "stop: Result/ExecMainCode/ExecMainStatus = $result, not success/1/0"
-        log "stop: exited 0 (Result=success)"
+        # The stopped unit is unloaded at once, so its exit status comes
+        # from the drop-in's ExecStopPost= line.
+        result=$(jctl -u approvald -o cat | grep '^stop-post: ' | tail -1)
+        [ "$result" = "stop-post: success exited 0" ] ||
+                fail "stop: '$result', not a clean exit 0"
+        log "stop: exited 0 ($result)"
         statedir="$tmp/var/lib/private/approvald"
         [ -n "$(find "$statedir" -type f -size +0 2>/dev/null)" ] ||
                 fail "the state directory holds no journal after stop"
