@@ -12,7 +12,8 @@
 # (skipped, with the reason printed) only where namespaces cannot be made.
 set -eu
 
-approvald=$1 sandbox=$2 src=$3 build=$4
+# (SOURCE_DIR is not needed: everything comes from the installed tree.)
+approvald=$1 sandbox=$2 build=$4
 deadline=200 # seconds for the whole test; ctest's own timeout is longer
 
 log() { printf '%s [%3ds] %s\n' "systemd-service" "$SECONDS" "$*"; }
@@ -36,7 +37,7 @@ harness_only=${APPROVALD_TEST_HARNESS_ONLY:-}
 tmp=$(mktemp -d /tmp/approvald-systemd.XXXXXX)
 chmod 755 "$tmp" # the service's dynamic user reads the test's files
 cg=approvald-test-${tmp##*.}
-unshare_pid= pid1= sandbox_pid=
+unshare_pid='' pid1='' sandbox_pid=''
 
 # --- Teardown, always ---------------------------------------------------
 cleanup() {
@@ -55,7 +56,7 @@ cleanup() {
         [ -n "${watchdog_pid:-}" ] && kill "$watchdog_pid" 2>/dev/null
         # The namespace's systemd made cgroups under $cg in the host's tree;
         # its processes are gone, so the (empty) folders can go too.
-        for try in 1 2 3 4 5; do
+        for _ in 1 2 3 4 5; do
                 local left=
                 for h in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
                         [ -d "$h" ] || continue
@@ -106,7 +107,8 @@ root="$tmp/root"
 DESTDIR="$root" cmake --install "$build" >"$tmp/install.log" 2>&1 ||
         { cat "$tmp/install.log"; fail "cmake --install"; }
 rel_bindir=${APPROVALD_BINDIR#"$APPROVALD_PREFIX"/}
-[ -x "$root$APPROVALD_PREFIX/$rel_bindir/approvald" ] || fail "approvald not installed in $rel_bindir"
+cmp -s "$approvald" "$root$APPROVALD_PREFIX/$rel_bindir/approvald" ||
+        fail "the installed $rel_bindir/approvald is not the built $approvald"
 [ -f "$root$APPROVALD_UNITDIR/approvald.service" ] || fail "unit not installed"
 [ -f "$root$APPROVALD_CATALOGDIR/approvald.catalog" ] || fail "catalog not installed"
 
