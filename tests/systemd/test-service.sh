@@ -50,6 +50,10 @@ cleanup() {
                 echo "---- journal (namespace, last 80 lines) ----"
                 ns journalctl --no-pager -n 80 2>&1 || true
         fi
+        if [ "$rc" != 0 ] && [ -s "$tmp/boot.log" ]; then
+                echo "---- the namespace's boot script and PID 1 said ----"
+                tail -20 "$tmp/boot.log"
+        fi
         [ -n "$pid1" ] && kill -9 "$pid1" 2>/dev/null
         [ -n "$unshare_pid" ] && wait "$unshare_pid" 2>/dev/null
         [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
