@@ -437,11 +437,11 @@ step_stop_restart() {
 # The installed unit with its ExecStart swapped for a probe that tries to
 # write everywhere.  Only the state directory may take a file; the "open"
 # folders are world-writable, so only the sandboxing can refuse them.
-probe_dirs="/etc /etc/approvald /usr /var/lib/open /run/open /mnt/test/open /mnt/prefix /var/log"
+probe_dirs="/etc /etc/approvald /etc/approvald/open /usr /var/lib/open /run/open /mnt/test/open /mnt/prefix /var/log"
 expect() { grep -qx "PROBE $1" "$tmp/probe.out" || fail "probe: expected '$1'"; }
 step_probe() {
         local since d owners
-        ns mkdir -p -m 1777 /run/open /var/lib/open
+        ns mkdir -p -m 1777 /run/open /var/lib/open /etc/approvald/open
         cat >"$share/probe.sh" <<EOF
 try() {
         if (: >"\$1/probe-file") 2>/dev/null; then
