@@ -307,6 +307,15 @@ step_start() {
         state=$(prop ActiveState)/$(prop SubState)
         [ "$state" = active/running ] || fail "after start: $state, not active/running"
         log "start returned with approvald active (running), main pid $(prop MainPID)"
+        # The daemon itself runs confined: not root, no capabilities, a
+        # system call filter, no new privileges.
+        ns grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' "/proc/$(prop MainPID)/status" \
+                >"$tmp/main.status"
+        grep -qE '^Uid:[[:space:]]+0[[:space:]]' "$tmp/main.status" && fail "approvald runs as root"
+        grep -qE '^CapEff:[[:space:]]+0+$' "$tmp/main.status" || fail "approvald has capabilities"
+        grep -qE '^NoNewPrivs:[[:space:]]+1$' "$tmp/main.status" || fail "approvald lacks NoNewPrivs"
+        grep -qE '^Seccomp:[[:space:]]+2$' "$tmp/main.status" || fail "approvald has no seccomp filter"
+        log "approvald runs as uid $(awk '/^Uid:/ {print $2}' "$tmp/main.status"), no capabilities, seccomp on"
         wait_until 30 "every seeded order decided" none_pending
         log "seeded orders decided: $(stats | jq -c '[.orders[].status] | group_by(.) |
                 map({(.[0]): length}) | add')"
