@@ -25,7 +25,7 @@ skip() {
 # --- Can this machine do it at all? -------------------------------------
 [ "$(id -u)" = 0 ] || skip "needs root to create PID and mount namespaces"
 [ -x /lib/systemd/systemd ] || skip "no /lib/systemd/systemd on this machine"
-for p in unshare nsenter curl jq cmake; do
+for p in unshare nsenter curl python3 cmake; do
         command -v "$p" >/dev/null || skip "$p is not installed"
 done
 unshare --pid --fork --mount --propagation private --mount-proc true 2>/dev/null ||
@@ -130,11 +130,20 @@ if [ -z "$harness_only" ]; then
 fi
 
 stats() { curl -fsS --max-time 5 "$base/_sandbox/stats"; }
+# js EXPR [ARG]: the value of a Python expression over the JSON on stdin
+# (as d; ARG as a), printed as JSON unless it is a string.
+js() {
+        python3 -c 'import json, sys
+d = json.load(sys.stdin)
+a = sys.argv[2] if len(sys.argv) > 2 else None
+r = eval(sys.argv[1])
+print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$@"
+}
 # new_order CUSTOMER: creates a pending order, prints its id.
 new_order() {
         local id
         id=$(curl -fsS --max-time 5 -H 'Content-Type: application/json' -d @- \
-                "$base/_sandbox/orders" <<EOF | jq -r .id
+                "$base/_sandbox/orders" <<EOF | js 'd["id"]'
 {"customer":{"id":"$1","name":"Test $1","countryCode":"SE"},"currency":"EUR",
  "items":[{"offerId":"OFF-1","sku":"SKU-1","name":"Seat","quantity":1,"unitPrice":10,
            "billingFrequency":"Monthly","termDuration":"P1M"}]}
@@ -142,9 +151,11 @@ EOF
         )
         case $id in ORD-*) echo "$id" ;; *) fail "creating an order for $1 failed" ;; esac
 }
-order_status() { stats | jq -r --arg id "$1" '.orders[$id].status'; }
+order_status() { stats | js 'd["orders"].get(a, {}).get("status", "")' "$1"; }
 status_is() { [ "$(order_status "$1")" = "$2" ]; }
-pending_count() { stats | jq '[.orders[] | select(.status == "PendingApproval")] | length'; }
+pending_count() {
+        stats | js 'sum(o["status"] == "PendingApproval" for o in d["orders"].values())'
+}
 none_pending() { [ "$(pending_count)" = 0 ]; }
 
 # --- What the namespace sees --------------------------------------------
@@ -317,8 +328,8 @@ step_start() {
         grep -qE '^Seccomp:[[:space:]]+2$' "$tmp/main.status" || fail "approvald has no seccomp filter"
         log "approvald runs as uid $(awk '/^Uid:/ {print $2}' "$tmp/main.status"), no capabilities, seccomp on"
         wait_until 30 "every seeded order decided" none_pending
-        log "seeded orders decided: $(stats | jq -c '[.orders[].status] | group_by(.) |
-                map({(.[0]): length}) | add')"
+        log "seeded orders decided: $(stats | js '{s: [o["status"] for o in d["orders"].values()].count(s)
+                for s in set(o["status"] for o in d["orders"].values())}')"
 }
 
 # ---- 3. status shows the STATUS= line
@@ -375,13 +386,18 @@ step_journal() {
         local id=$reloaded_order entry
         jctl -u approvald "ORDER_ID=$id" -o json >"$tmp/order.json"
         [ -s "$tmp/order.json" ] || fail "journalctl -u approvald ORDER_ID=$id finds nothing"
-        entry=$(jq -c 'select(.DECISION != null and .HTTP_STATUS == null) |
-                {ORDER_ID, DECISION, RULE, REASON, CUSTOMER_ID, AMOUNT, CURRENCY, MESSAGE_ID}' \
-                "$tmp/order.json" | head -1)
+        # The decision entry: DECISION= without HTTP_STATUS= (the call's).
+        entry=$(python3 -c 'import json, sys
+keys = ("ORDER_ID", "DECISION", "RULE", "REASON", "CUSTOMER_ID", "AMOUNT", "CURRENCY", "MESSAGE_ID")
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if "DECISION" in e and "HTTP_STATUS" not in e:
+        print(json.dumps({k: e.get(k) for k in keys}))
+        break' "$tmp/order.json")
         [ -n "$entry" ] || fail "no entry with DECISION= for $id"
-        echo "$entry" | jq -e '.DECISION == "reject" and .RULE == "reloaded rule" and
-                .REASON == "rejected after reload" and .CUSTOMER_ID == "CUS-SD-1" and
-                .AMOUNT == "10.00" and .CURRENCY == "EUR"' >/dev/null ||
+        [ "$(echo "$entry" | js '[d["DECISION"], d["RULE"], d["REASON"], d["CUSTOMER_ID"],
+                d["AMOUNT"], d["CURRENCY"]]')" = \
+                '["reject", "reloaded rule", "rejected after reload", "CUS-SD-1", "10.00", "EUR"]' ] ||
                 fail "the decision entry lacks fields: $entry"
         log "journal: $entry"
         jctl -x -u approvald "ORDER_ID=$id" >"$tmp/order.x"
@@ -434,10 +450,10 @@ step_stop_restart() {
         sctl start approvald || fail "start after stop failed"
         wait_until 15 "$extra decided after the restart" status_is "$extra" Approved
         sleep 2 # more cycles over the same orders
-        twice=$(stats | jq -c '[.orders | to_entries[] |
-                select(.value.approveCalls + .value.rejectCalls > 1) | .key]')
+        twice=$(stats | js 'sorted(k for k, o in d["orders"].items()
+                if o["approveCalls"] + o["rejectCalls"] > 1)')
         [ "$twice" = "[]" ] || fail "orders called more than once: $twice"
-        once=$(stats | jq '[.orders[] | select(.approveCalls + .rejectCalls == 1)] | length')
+        once=$(stats | js 'sum(o["approveCalls"] + o["rejectCalls"] == 1 for o in d["orders"].values())')
         log "restart: $once orders called once each, none twice"
         sctl stop approvald
 }
