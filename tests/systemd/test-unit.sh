@@ -24,7 +24,8 @@ need() {
 
 # Installs the build into $tmp/root; quiet unless it fails.
 install_build() {
-        DESTDIR="$tmp/root" cmake --install "$build" >"$tmp/install.log" 2>&1 ||
+        # A strict umask must not make the rules unreadable to the service.
+        (umask 077 && DESTDIR="$tmp/root" cmake --install "$build") >"$tmp/install.log" 2>&1 ||
                 { cat "$tmp/install.log"; fail "cmake --install"; }
 }
 
@@ -84,12 +85,19 @@ install)
                 [ -f "$tmp/root$f" ] || fail "not installed: $f"
         done
         [ -d "$tmp/root$APPROVALD_CONFDIR/credentials" ] || fail "no credentials folder"
+        perm=$(stat -c %a "$tmp/root$APPROVALD_CONFDIR")
+        [ "$perm" = 755 ] || fail "$APPROVALD_CONFDIR has mode $perm, not 755"
         perm=$(stat -c %a "$tmp/root$APPROVALD_CONFDIR/credentials")
         [ "$perm" = 700 ] || fail "credentials folder has mode $perm, not 700"
         grep -qx "ExecStart=$APPROVALD_BINDIR/approvald run -c $APPROVALD_CONFDIR/rules.yaml" "$unit" ||
                 fail "ExecStart does not follow the install paths: $(grep ExecStart= "$unit")"
-        cmp -s "$src/conf/rules.yaml" "$tmp/root$APPROVALD_CONFDIR/rules.yaml" ||
-                fail "installed rules.yaml differs from conf/rules.yaml"
+        for f in rules.yaml blocked-customers.txt; do
+                [ -f "$src/conf/$f" ] || continue
+                cmp -s "$src/conf/$f" "$tmp/root$APPROVALD_CONFDIR/$f" ||
+                        fail "installed $f differs from conf/$f"
+                perm=$(stat -c %a "$tmp/root$APPROVALD_CONFDIR/$f")
+                [ "$perm" = 644 ] || fail "$f has mode $perm: the service's own user must read it"
+        done
         # A seller's edits survive a reinstall (an upgrade).
         echo "# edited by the seller" >>"$tmp/root$APPROVALD_CONFDIR/rules.yaml"
         cp "$tmp/root$APPROVALD_CONFDIR/rules.yaml" "$tmp/edited"
