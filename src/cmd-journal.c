@@ -33,11 +33,73 @@ static bool add_int(cJSON *o, const char *name, int64_t v)
         return cJSON_AddRawToObject(o, name, buf) != NULL;
 }
 
+/* Length of the well-formed UTF-8 sequence at s, or 0 (overlong forms,
+ * surrogates and code points past U+10FFFF are not well-formed). */
+static size_t utf8_len(const unsigned char *s)
+{
+        unsigned char c = s[0];
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xbf;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                n = 2;
+        else if (c >= 0xe0 && c <= 0xef)
+                n = 3;
+        else if (c >= 0xf0 && c <= 0xf4)
+                n = 4;
+        else
+                return 0;
+        if (c == 0xe0)
+                lo = 0xa0;
+        else if (c == 0xed)
+                hi = 0x9f;
+        else if (c == 0xf0)
+                lo = 0x90;
+        else if (c == 0xf4)
+                hi = 0x8f;
+        for (size_t i = 1; i < n; i++) {
+                if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
+                        return 0;
+        }
+        return n;
+}
+
+/* Journal strings are stored as given; JSON wants UTF-8, so each byte that
+ * does not start a well-formed sequence becomes U+FFFD. */
+static char *utf8_sanitize(const char *s)
+{
+        size_t len = strlen(s), k = 0;
+        char *out = malloc(len * 3 + 1);
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len;) {
+                size_t n = utf8_len((const unsigned char *)s + i);
+
+                if (n == 0) {
+                        memcpy(out + k, "\xef\xbf\xbd", 3);
+                        k += 3;
+                        i++;
+                        continue;
+                }
+                memcpy(out + k, s + i, n);
+                k += n;
+                i += n;
+        }
+        out[k] = '\0';
+        return out;
+}
+
 static bool add_str(cJSON *o, const char *name, const char *s)
 {
+        _cleanup_free_ char *clean = NULL;
+
         if (!s)
                 return cJSON_AddNullToObject(o, name) != NULL;
-        return cJSON_AddStringToObject(o, name, s) != NULL;
+        clean = utf8_sanitize(s);
+        return clean && cJSON_AddStringToObject(o, name, clean) != NULL;
 }
 
 static bool add_fields(cJSON *o, const struct journal_record *r)

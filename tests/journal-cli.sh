@@ -32,11 +32,18 @@ if command -v jq >/dev/null; then
         jq -e -s 'length == 10 and .[0].type == "intent" and .[0].order_id == "ORD-0"
                   and .[0].rule == "small-orders" and .[2].rule == null
                   and .[1].type == "outcome" and .[1].http_status == 200
-                  and .[0].reason == "line one\nline \"two\"" and .[9].seq == 10' \
+                  and .[0].reason == "line one\nline \"two\"" and .[9].seq == 10
+                  and .[2].customer_id == "C\ufffd\u00e9"' \
                 "$dir/dump" >/dev/null || fail "dump fields: $(head -2 "$dir/dump")"
 else
         echo "jq not installed: dump fields not checked, line count only"
 fi
+
+# Bytes that are not UTF-8 come out as U+FFFD, never raw.
+ff=$(printf '\377')
+LC_ALL=C grep -q "$ff" "$dir/dump" && fail "raw 0xff byte in the dump"
+want=$(printf '"customer_id":"C\357\277\275\303\251"')
+grep -qF "$want" "$dir/dump" || fail "no U+FFFD in the dump"
 
 # Flip one payload byte of the 5th record: verify and dump name its offset.
 off=$(sed -n 5p "$dir/dump" | sed 's/^{"offset":\([0-9]*\),.*/\1/')

@@ -23,7 +23,7 @@ static int append_one(struct journal *j, int64_t i)
                         .decision = i % 4 == 0 ? ACTION_APPROVE : ACTION_REJECT,
                         .rule = i % 4 == 0 ? "small-orders" : NULL,
                         .reason = "line one\nline \"two\"",
-                        .customer_id = "CUST-1",
+                        .customer_id = i % 4 == 0 ? "CUST-1" : "C\xff\xc3\xa9", /* bad UTF-8, é */
                         .total = 12345 + i,
                         .currency = "EUR",
                         .time = 1700000000 + i,

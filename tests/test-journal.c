@@ -187,7 +187,7 @@ static void assert_same(const struct journal_record *a, const struct journal_rec
 static void write_pairs(const char *d, size_t n)
 {
         struct journal *j = NULL;
-        char id[16];
+        char id[32];
 
         assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
         for (size_t i = 0; i < n; i++) {
