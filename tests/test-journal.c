@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -557,6 +559,53 @@ static void test_lock(void **state)
         state_free(d);
 }
 
+/* In a child: a file size limit makes the append write part of the record
+ * and then fail; the part must be cut off again. */
+static int short_write_child(const char *d)
+{
+        struct journal_record r = intent("ORD-big", 1, max_str);
+        struct journal *j = NULL;
+        struct rlimit rl;
+        uint64_t size;
+
+        signal(SIGXFSZ, SIG_IGN);
+        if (journal_open(&j, d, NULL, NULL, NULL, NULL) < 0)
+                return 1;
+        size = journal_size(j);
+        rl = (struct rlimit){ size + 100, RLIM_INFINITY };
+        if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+                return 2;
+        if (append(j, &r) != -EFBIG || journal_size(j) != size)
+                return 3;
+        rl.rlim_cur = RLIM_INFINITY;
+        if (setrlimit(RLIMIT_FSIZE, &rl) < 0 || append(j, &r) < 0 || journal_sync(j) < 0)
+                return 4;
+        journal_close(j);
+        return 0;
+}
+
+static void test_short_write_undone(void **state)
+{
+        struct collected col = { .n = 0 };
+        char *d = state_new();
+        int status;
+        pid_t pid;
+
+        write_pairs(d, 2);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(short_write_child(d));
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(journal_read(d, collect, &col, NULL), 0);
+        assert_int_equal(col.n, 3);
+        assert_string_equal(col.c[2].r.intent.order_id, "ORD-big");
+        collected_done(&col);
+        state_free(d);
+}
+
 static void test_missing_dir(void **state)
 {
         struct journal *j = NULL;
@@ -687,6 +736,7 @@ int main(void)
                 cmocka_unit_test(test_valid_crc_wrong_content),
                 cmocka_unit_test(test_headers),
                 cmocka_unit_test(test_lock),
+                cmocka_unit_test(test_short_write_undone),
                 cmocka_unit_test(test_missing_dir),
                 cmocka_unit_test(test_compact),
                 cmocka_unit_test(test_compact_failure_keeps_file),
