@@ -788,22 +788,26 @@ uint64_t journal_size(const struct journal *j)
 /* What compaction knows about one order: an open-addressing hash table
  * keyed by order id, built in a first pass over the file. */
 struct order_entry {
-        char *id;
+        uint64_t id; /* 1 + offset of the id in the arena; 0: a free slot */
         int64_t last_time; /* newest time of any of its records */
-        uint64_t n_records;
+        uint32_t n_records;
         bool pending; /* its last record is an intent */
 };
 
+/* Ids live back to back in one arena rather than in a malloc each: with
+ * hundreds of thousands of orders the per-allocation overhead would double
+ * the table's footprint. */
 struct order_table {
         struct order_entry *e;
         size_t n, cap; /* cap is a power of two */
+        char *arena;
+        size_t arena_len, arena_cap;
 };
 
 static void order_table_done(struct order_table *t)
 {
-        for (size_t i = 0; i < t->cap; i++)
-                free(t->e[i].id);
         free(t->e);
+        free(t->arena);
 }
 
 static uint64_t hash_str(const char *s)
@@ -815,11 +819,17 @@ static uint64_t hash_str(const char *s)
         return h;
 }
 
-static struct order_entry *order_slot(struct order_entry *e, size_t cap, const char *id)
+static const char *order_id(const struct order_table *t, const struct order_entry *e)
+{
+        return t->arena + e->id - 1;
+}
+
+static struct order_entry *order_slot(const struct order_table *t, struct order_entry *e,
+                                      size_t cap, const char *id)
 {
         size_t i = hash_str(id) & (cap - 1);
 
-        while (e[i].id && !streq(e[i].id, id))
+        while (e[i].id && !streq(order_id(t, &e[i]), id))
                 i = (i + 1) & (cap - 1);
         return &e[i];
 }
@@ -833,11 +843,35 @@ static int order_table_grow(struct order_table *t)
                 return -ENOMEM;
         for (size_t i = 0; i < t->cap; i++)
                 if (t->e[i].id)
-                        *order_slot(e, cap, t->e[i].id) = t->e[i];
+                        *order_slot(t, e, cap, order_id(t, &t->e[i])) = t->e[i];
         free(t->e);
         t->e = e;
         t->cap = cap;
         return 0;
+}
+
+/* Copies id into the arena; returns its 1-based offset, or 0 on -ENOMEM. */
+static uint64_t arena_add(struct order_table *t, const char *id)
+{
+        size_t n = strlen(id) + 1;
+        uint64_t off;
+
+        if (t->arena_cap - t->arena_len < n) {
+                size_t cap = t->arena_cap ? t->arena_cap * 2 : 65536;
+                char *a;
+
+                while (cap - t->arena_len < n)
+                        cap *= 2;
+                a = realloc(t->arena, cap);
+                if (!a)
+                        return 0;
+                t->arena = a;
+                t->arena_cap = cap;
+        }
+        memcpy(t->arena + t->arena_len, id, n);
+        off = t->arena_len + 1;
+        t->arena_len += n;
+        return off;
 }
 
 /* Finds or adds the entry for id.  Returns 0 or -ENOMEM. */
@@ -851,9 +885,9 @@ static int order_table_get(struct order_table *t, const char *id, struct order_e
                 if (r < 0)
                         return r;
         }
-        slot = order_slot(t->e, t->cap, id);
+        slot = order_slot(t, t->e, t->cap, id);
         if (!slot->id) {
-                slot->id = strdup(id);
+                slot->id = arena_add(t, id);
                 if (!slot->id)
                         return -ENOMEM;
                 t->n++;
@@ -914,7 +948,8 @@ static int compact_flush(struct compactor *c)
 static int compact_copy(const struct journal_record *r, void *userdata)
 {
         struct compactor *c = userdata;
-        struct order_entry *e = order_slot(c->orders.e, c->orders.cap, record_order_id(r));
+        struct order_entry *e =
+                order_slot(&c->orders, c->orders.e, c->orders.cap, record_order_id(r));
         int len, k;
 
         if (!order_kept(c, e))
