@@ -549,6 +549,9 @@ static void test_lock(void **state)
                 /* the child's inherited descriptors share the parent's lock, so
                  * it opens its own as a second daemon would */
                 int r = journal_open(&j2, d, NULL, NULL, NULL, NULL);
+
+                journal_close(j);
+                free(d); /* leak-free child for valgrind */
                 _exit(r == -EWOULDBLOCK ? 0 : 1);
         }
         assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -594,8 +597,12 @@ static void test_short_write_undone(void **state)
         write_pairs(d, 2);
         pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0)
-                _exit(short_write_child(d));
+        if (pid == 0) {
+                int r = short_write_child(d);
+
+                free(d); /* leak-free child for valgrind */
+                _exit(r);
+        }
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
