@@ -193,3 +193,9 @@ const struct list *config_find_list(const struct config *c, const char *name);
 
 const char *action_to_string(enum action a);
 int action_from_string(const char *s, enum action *ret);
+
+/* As config_load(), for a rules file already in memory (size bytes, need
+ * not be NUL-terminated).  path names it in messages and locates relative
+ * list files. */
+int config_load_buffer(const char *path, const char *buf, size_t size, FILE *errors,
+                       struct config **ret);

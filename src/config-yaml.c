@@ -1,0 +1,255 @@
+/* config-yaml.c: everything config.c needs from libyaml, so that the schema
+ * code reads as tables and checks.  Positions come from libyaml's marks
+ * (0-based) and are printed 1-based. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config-yaml.h"
+#include "util.h"
+
+struct mark ynode_mark(const yaml_node_t *n)
+{
+        return (struct mark){ .line = (unsigned)n->start_mark.line + 1,
+                              .column = (unsigned)n->start_mark.column + 1 };
+}
+
+static void vreport(struct yctx *y, struct mark m, const char *fmt, va_list ap)
+{
+        y->n_errors++;
+        if (!y->errors)
+                return;
+        fprintf(y->errors, "%s:%u:%u: ", y->path, m.line, m.column);
+        vfprintf(y->errors, fmt, ap);
+        fputc('\n', y->errors);
+}
+
+void yerror_at(struct yctx *y, struct mark m, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vreport(y, m, fmt, ap);
+        va_end(ap);
+}
+
+void yerror(struct yctx *y, const yaml_node_t *n, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vreport(y, ynode_mark(n), fmt, ap);
+        va_end(ap);
+}
+
+/* Reader errors (bad UTF-8) carry a byte offset, not a mark. */
+static struct mark mark_of_offset(const char *buf, size_t size, size_t offset)
+{
+        struct mark m = { 1, 1 };
+
+        for (size_t i = 0; i < offset && i < size; i++) {
+                if (buf[i] == '\n') {
+                        m.line++;
+                        m.column = 1;
+                } else
+                        m.column++;
+        }
+        return m;
+}
+
+static void report_parser(struct yctx *y, const yaml_parser_t *p, const char *buf, size_t size)
+{
+        struct mark m = { (unsigned)p->problem_mark.line + 1,
+                          (unsigned)p->problem_mark.column + 1 };
+        const char *problem = p->problem ?: "malformed YAML";
+
+        if (p->error == YAML_MEMORY_ERROR)
+                return;
+        if (p->error == YAML_READER_ERROR) {
+                yerror_at(y, mark_of_offset(buf, size, p->problem_offset), "%s", problem);
+                return;
+        }
+        if (p->context)
+                yerror_at(y, m, "%s %s (line %u, column %u)", problem, p->context,
+                          (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+        else
+                yerror_at(y, m, "%s", problem);
+}
+
+/* libyaml's loader turns an alias into a second reference to the anchored
+ * node (even a cycle), so a node referenced twice means an alias.  The
+ * schema has no use for them; refusing them keeps walks linear. */
+static int check_no_aliases(struct yctx *y)
+{
+        size_t n = (size_t)(y->doc.nodes.top - y->doc.nodes.start);
+        _cleanup_free_ unsigned char *seen = calloc(n + 1, 1);
+        int bad = 0;
+
+        if (!seen)
+                return -ENOMEM;
+        for (yaml_node_t *node = y->doc.nodes.start; node < y->doc.nodes.top; node++) {
+                int ids[2];
+                size_t n_ids;
+
+                if (node->type == YAML_SEQUENCE_NODE) {
+                        for (yaml_node_item_t *i = node->data.sequence.items.start;
+                             i < node->data.sequence.items.top; i++) {
+                                ids[0] = *i;
+                                n_ids = 1;
+                                for (size_t k = 0; k < n_ids; k++)
+                                        if (ids[k] >= 1 && (size_t)ids[k] <= n &&
+                                            seen[ids[k]]++ == 1)
+                                                bad = ids[k];
+                        }
+                } else if (node->type == YAML_MAPPING_NODE) {
+                        for (yaml_node_pair_t *pr = node->data.mapping.pairs.start;
+                             pr < node->data.mapping.pairs.top; pr++) {
+                                ids[0] = pr->key;
+                                ids[1] = pr->value;
+                                n_ids = 2;
+                                for (size_t k = 0; k < n_ids; k++)
+                                        if (ids[k] >= 1 && (size_t)ids[k] <= n &&
+                                            seen[ids[k]]++ == 1)
+                                                bad = ids[k];
+                        }
+                }
+                if (bad) {
+                        yerror(y, ynode(y, bad), "YAML aliases are not supported here");
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+static int load_second_document(struct yctx *y, yaml_parser_t *p, const char *buf, size_t size)
+{
+        yaml_document_t extra;
+        yaml_node_t *root;
+        int r = 0;
+
+        if (!yaml_parser_load(p, &extra)) {
+                report_parser(y, p, buf, size);
+                return p->error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
+        }
+        root = yaml_document_get_root_node(&extra);
+        if (root) {
+                yerror(y, root, "only one YAML document is allowed");
+                r = -EINVAL;
+        }
+        yaml_document_delete(&extra);
+        return r;
+}
+
+int yctx_load(struct yctx *y, const char *buf, size_t size)
+{
+        yaml_parser_t p;
+        int r;
+
+        if (!yaml_parser_initialize(&p))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&p, (const unsigned char *)buf, size);
+        if (!yaml_parser_load(&p, &y->doc)) {
+                report_parser(y, &p, buf, size);
+                r = p.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
+                yaml_parser_delete(&p);
+                return r;
+        }
+        y->have_doc = true;
+        r = load_second_document(y, &p, buf, size);
+        yaml_parser_delete(&p);
+        if (r < 0)
+                return r;
+        return check_no_aliases(y);
+}
+
+void yctx_done(struct yctx *y)
+{
+        if (y->have_doc)
+                yaml_document_delete(&y->doc);
+        y->have_doc = false;
+}
+
+yaml_node_t *ynode(struct yctx *y, int id)
+{
+        return yaml_document_get_node(&y->doc, id);
+}
+
+yaml_node_t *yroot(struct yctx *y)
+{
+        return yaml_document_get_root_node(&y->doc);
+}
+
+const char *ykind(const yaml_node_t *n)
+{
+        switch (n->type) {
+        case YAML_MAPPING_NODE:
+                return "a mapping";
+        case YAML_SEQUENCE_NODE:
+                return "a list";
+        default:
+                return "a string";
+        }
+}
+
+bool yscalar(struct yctx *y, const yaml_node_t *n, const char *what, const char *description,
+             const char **ret)
+{
+        const char *v;
+
+        if (n->type != YAML_SCALAR_NODE) {
+                yerror(y, n, "'%s' must be %s, not %s", what, description, ykind(n));
+                return false;
+        }
+        v = (const char *)n->data.scalar.value;
+        if (strlen(v) != n->data.scalar.length) {
+                yerror(y, n, "'%s' must not contain a NUL character", what);
+                return false;
+        }
+        *ret = v;
+        return true;
+}
+
+/* Levenshtein distance with two rows; words here are short keys. */
+static size_t edit_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        size_t prev[64], cur[64];
+
+        if (la >= 63 || lb >= 63)
+                return SIZE_MAX;
+        for (size_t j = 0; j <= lb; j++)
+                prev[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                cur[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+                        size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+                        cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+                }
+                memcpy(prev, cur, sizeof(size_t) * (lb + 1));
+        }
+        return prev[lb];
+}
+
+const char *ysuggest(const char *word, const char *const *candidates, size_t n)
+{
+        size_t best = SIZE_MAX, limit = strlen(word) / 3 + 1;
+        const char *found = NULL;
+
+        if (limit > 3)
+                limit = 3;
+        for (size_t i = 0; i < n; i++) {
+                size_t d;
+
+                if (!candidates[i])
+                        continue;
+                d = edit_distance(word, candidates[i]);
+                if (d < best) {
+                        best = d;
+                        found = candidates[i];
+                }
+        }
+        return best <= limit ? found : NULL;
+}
