@@ -17,12 +17,47 @@ struct mark ynode_mark(const yaml_node_t *n)
 
 static void vreport(struct yctx *y, struct mark m, const char *fmt, va_list ap)
 {
+        struct ymessage *msgs;
+        char *text = NULL;
+
         y->n_errors++;
         if (!y->errors)
                 return;
-        fprintf(y->errors, "%s:%u:%u: ", y->path, m.line, m.column);
-        vfprintf(y->errors, fmt, ap);
-        fputc('\n', y->errors);
+        msgs = realloc(y->messages, (y->n_messages + 1) * sizeof(*msgs));
+        if (msgs)
+                y->messages = msgs;
+        if (!msgs || vasprintf(&text, fmt, ap) < 0) {
+                /* Out of memory: print at once rather than lose it. */
+                fprintf(y->errors, "%s:%u:%u: (out of memory)\n", y->path, m.line, m.column);
+                return;
+        }
+        y->messages[y->n_messages] = (struct ymessage){ m, y->n_messages, text };
+        y->n_messages++;
+}
+
+static int message_cmp(const void *a, const void *b)
+{
+        const struct ymessage *x = a, *y = b;
+
+        if (x->mark.line != y->mark.line)
+                return x->mark.line < y->mark.line ? -1 : 1;
+        if (x->mark.column != y->mark.column)
+                return x->mark.column < y->mark.column ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void yctx_flush(struct yctx *y)
+{
+        if (y->n_messages > 1)
+                qsort(y->messages, y->n_messages, sizeof(*y->messages), message_cmp);
+        for (size_t i = 0; i < y->n_messages; i++) {
+                fprintf(y->errors, "%s:%u:%u: %s\n", y->path, y->messages[i].mark.line,
+                        y->messages[i].mark.column, y->messages[i].text);
+                free(y->messages[i].text);
+        }
+        free(y->messages);
+        y->messages = NULL;
+        y->n_messages = 0;
 }
 
 void yerror_at(struct yctx *y, struct mark m, const char *fmt, ...)
@@ -165,6 +200,7 @@ int yctx_load(struct yctx *y, const char *buf, size_t size)
 
 void yctx_done(struct yctx *y)
 {
+        yctx_flush(y);
         if (y->have_doc)
                 yaml_document_delete(&y->doc);
         y->have_doc = false;
@@ -188,8 +224,14 @@ const char *ykind(const yaml_node_t *n)
         case YAML_SEQUENCE_NODE:
                 return "a list";
         default:
-                return "a string";
+                break;
         }
+        /* A plain empty scalar is YAML's null: "key:" with no value. */
+        if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+            (n->data.scalar.length == 0 || streq((const char *)n->data.scalar.value, "~") ||
+             streq((const char *)n->data.scalar.value, "null")))
+                return "empty";
+        return "a string";
 }
 
 bool yscalar(struct yctx *y, const yaml_node_t *n, const char *what, const char *description,

@@ -9,12 +9,20 @@
 
 #include "config.h"
 
+struct ymessage {
+        struct mark mark;
+        size_t seq;
+        char *text;
+};
+
 struct yctx {
         const char *path; /* as given by the caller, for messages */
         FILE *errors; /* may be NULL */
         yaml_document_t doc;
         bool have_doc;
         unsigned n_errors;
+        struct ymessage *messages; /* held back to be printed in file order */
+        size_t n_messages;
         unsigned depth; /* nesting of any/not, bounded */
 };
 
@@ -23,6 +31,10 @@ struct yctx {
  * or -ENOMEM.  yctx_done() frees the document either way. */
 int yctx_load(struct yctx *y, const char *buf, size_t size);
 void yctx_done(struct yctx *y);
+
+/* Prints the messages gathered so far, sorted by position, and forgets
+ * them.  yctx_done() flushes too. */
+void yctx_flush(struct yctx *y);
 
 /* Writes one "FILE:LINE:COLUMN: message" line and counts it. */
 void yerror_at(struct yctx *y, struct mark m, const char *fmt, ...)

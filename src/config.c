@@ -672,7 +672,12 @@ static void list_from_sequence(struct ctx *x, const yaml_node_t *n, struct list 
                 const yaml_node_t *item = ynode(&x->y, *i);
                 const char *v;
 
-                if (!yscalar(&x->y, item, l->name, "a list of strings", &v))
+                if (item->type != YAML_SCALAR_NODE) {
+                        yerror(&x->y, item, "entries of list '%s' must be strings, not %s", l->name,
+                               ykind(item));
+                        continue;
+                }
+                if (!yscalar(&x->y, item, l->name, "a string", &v))
                         continue;
                 if (!*v) {
                         yerror(&x->y, item, "list '%s' has an empty entry", l->name);
@@ -766,9 +771,11 @@ static void list_from_file(struct ctx *x, const yaml_node_t *n, struct list *l)
 
                 if (key->type == YAML_SCALAR_NODE && streq((char *)key->data.scalar.value, "file"))
                         file = ynode(&x->y, p->value);
+                else if (key->type == YAML_SCALAR_NODE)
+                        yerror(&x->y, key, "unknown key '%s' in list '%s': only 'file' is known",
+                               (const char *)key->data.scalar.value, l->name);
                 else
-                        yerror(&x->y, key, "list '%s' must be a list of strings or {file: PATH}",
-                               l->name);
+                        yerror(&x->y, key, "keys must be plain strings");
         }
         if (!file) {
                 yerror(&x->y, n, "list '%s' needs a 'file' key", l->name);
@@ -995,7 +1002,12 @@ static void values_sequence(struct ctx *x, const yaml_node_t *n, const char *wha
                 const yaml_node_t *item = ynode(&x->y, *i);
                 const char *s;
 
-                if (!yscalar(&x->y, item, what, "a list of strings", &s))
+                if (item->type != YAML_SCALAR_NODE) {
+                        yerror(&x->y, item, "entries of '%s' must be strings, not %s", what,
+                               ykind(item));
+                        continue;
+                }
+                if (!yscalar(&x->y, item, what, "a string", &s))
                         continue;
                 if (!*s)
                         yerror(&x->y, item, "'%s' has an empty entry", what);
@@ -1095,22 +1107,30 @@ static void p_any(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
         if (!c->any.items)
                 return;
         c->any.n_items = n_items;
-        for (size_t i = 0; i < n_items; i++)
-                parse_when(x, ynode(&x->y, n->data.sequence.items.start[i]), "any",
-                           &c->any.items[i]);
+        for (size_t i = 0; i < n_items; i++) {
+                const yaml_node_t *item = ynode(&x->y, n->data.sequence.items.start[i]);
+
+                if (item->type != YAML_MAPPING_NODE)
+                        yerror(&x->y, item, "entries of 'any' must be condition maps, not %s",
+                               ykind(item));
+                else
+                        parse_when(x, item, "any", &c->any.items[i]);
+        }
 }
 
 static void p_not(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
 {
         struct cond *c = add_cond(x, base, k, n);
+        unsigned errors;
 
         if (!c)
                 return;
         c->not = oom(x, calloc(1, sizeof(struct when)));
         if (!c->not )
                 return;
+        errors = x->y.n_errors;
         parse_when(x, n, "not", c->not );
-        if (n->type == YAML_MAPPING_NODE && c->not ->n_conds == 0)
+        if (x->y.n_errors == errors && c->not ->n_conds == 0)
                 yerror(&x->y, n, "'not' of an empty map can never hold");
 }
 
