@@ -15,7 +15,8 @@ struct mark ynode_mark(const yaml_node_t *n)
                               .column = (unsigned)n->start_mark.column + 1 };
 }
 
-static void vreport(struct yctx *y, struct mark m, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0))) void vreport(struct yctx *y, struct mark m,
+                                                          const char *fmt, va_list ap)
 {
         struct ymessage *msgs;
         char *text = NULL;
