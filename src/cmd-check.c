@@ -84,6 +84,7 @@ int cmd_check(int argc, char **argv)
         printf("%s: OK: %zu %s, %zu %s, %zu %s\n", path, c->n_rules,
                plural(c->n_rules, "rule", "rules"), c->n_lists, plural(c->n_lists, "list", "lists"),
                n_limits, plural(n_limits, "credit limit", "credit limits"));
+        fflush(stdout);
         warn_credentials(c);
         config_free(c);
         return 0;

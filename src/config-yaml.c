@@ -113,45 +113,49 @@ static void report_parser(struct yctx *y, const yaml_parser_t *p, const char *bu
                 yerror_at(y, m, "%s", problem);
 }
 
+/* Counts one more reference to node id; true when it was already
+ * referenced, which only an alias can do. */
+static bool seen_before(unsigned char *seen, size_t n, int id)
+{
+        if (id < 1 || (size_t)id > n)
+                return false;
+        return seen[id]++ > 0;
+}
+
+static int first_shared_node(const yaml_node_t *node, unsigned char *seen, size_t n)
+{
+        if (node->type == YAML_SEQUENCE_NODE) {
+                for (yaml_node_item_t *i = node->data.sequence.items.start;
+                     i < node->data.sequence.items.top; i++)
+                        if (seen_before(seen, n, *i))
+                                return *i;
+        } else if (node->type == YAML_MAPPING_NODE) {
+                for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+                     p < node->data.mapping.pairs.top; p++) {
+                        if (seen_before(seen, n, p->key))
+                                return p->key;
+                        if (seen_before(seen, n, p->value))
+                                return p->value;
+                }
+        }
+        return 0;
+}
+
 /* libyaml's loader turns an alias into a second reference to the anchored
  * node (even a cycle), so a node referenced twice means an alias.  The
- * schema has no use for them; refusing them keeps walks linear. */
+ * schema has no use for them; refusing them keeps every walk linear. */
 static int check_no_aliases(struct yctx *y)
 {
         size_t n = (size_t)(y->doc.nodes.top - y->doc.nodes.start);
         _cleanup_free_ unsigned char *seen = calloc(n + 1, 1);
-        int bad = 0;
 
         if (!seen)
                 return -ENOMEM;
         for (yaml_node_t *node = y->doc.nodes.start; node < y->doc.nodes.top; node++) {
-                int ids[2];
-                size_t n_ids;
+                int id = first_shared_node(node, seen, n);
 
-                if (node->type == YAML_SEQUENCE_NODE) {
-                        for (yaml_node_item_t *i = node->data.sequence.items.start;
-                             i < node->data.sequence.items.top; i++) {
-                                ids[0] = *i;
-                                n_ids = 1;
-                                for (size_t k = 0; k < n_ids; k++)
-                                        if (ids[k] >= 1 && (size_t)ids[k] <= n &&
-                                            seen[ids[k]]++ == 1)
-                                                bad = ids[k];
-                        }
-                } else if (node->type == YAML_MAPPING_NODE) {
-                        for (yaml_node_pair_t *pr = node->data.mapping.pairs.start;
-                             pr < node->data.mapping.pairs.top; pr++) {
-                                ids[0] = pr->key;
-                                ids[1] = pr->value;
-                                n_ids = 2;
-                                for (size_t k = 0; k < n_ids; k++)
-                                        if (ids[k] >= 1 && (size_t)ids[k] <= n &&
-                                            seen[ids[k]]++ == 1)
-                                                bad = ids[k];
-                        }
-                }
-                if (bad) {
-                        yerror(y, ynode(y, bad), "YAML aliases are not supported here");
+                if (id > 0) {
+                        yerror(y, ynode(y, id), "YAML aliases are not supported here");
                         return -EINVAL;
                 }
         }

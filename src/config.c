@@ -227,11 +227,6 @@ static void *grow_one(struct ctx *x, void *array_ptr, size_t *n, size_t size)
         return a + (*n)++ * size;
 }
 
-static const char *spec_name(const struct key_spec *specs, size_t n, size_t i)
-{
-        return i < n ? specs[i].key : NULL;
-}
-
 static void report_unknown(struct ctx *x, const yaml_node_t *key, const char *noun,
                            const char *section, const struct key_spec *specs, size_t n)
 {
@@ -240,7 +235,7 @@ static void report_unknown(struct ctx *x, const yaml_node_t *key, const char *no
         const char *hint;
 
         for (size_t i = 0; i < n && i < ELEMENTSOF(names); i++)
-                names[i] = spec_name(specs, n, i);
+                names[i] = specs[i].key;
         hint = ysuggest(word, names, n < ELEMENTSOF(names) ? n : ELEMENTSOF(names));
         if (hint)
                 yerror(&x->y, key, "unknown %s '%s'%s%s%s (did you mean '%s'?)", noun, word,
