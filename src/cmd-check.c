@@ -64,10 +64,15 @@ int cmd_check(int argc, char **argv)
         int opt, r;
 
         optind = 0;
-        while ((opt = getopt_long(argc, argv, "c:", options, NULL)) >= 0) {
-                if (opt != 'c')
-                        return EX_USAGE; /* getopt has said why */
-                path = optarg;
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":c:", options, NULL)) >= 0) {
+                if (opt == 'c') {
+                        path = optarg;
+                        continue;
+                }
+                fprintf(stderr, "approvald check: %s '%s'; try 'approvald help check'\n",
+                        opt == ':' ? "missing argument for" : "unknown option", argv[optind - 1]);
+                return EX_USAGE;
         }
         if (optind < argc) {
                 fprintf(stderr, "approvald check: unexpected argument '%s'\n", argv[optind]);
