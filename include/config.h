@@ -66,7 +66,7 @@ struct values {
         char **entries;
         size_t n_entries;
         const struct list *list; /* set for "@name"; entries then empty */
-        void *index; /* built by rules_compile(): O(1) lookups */
+        void *index; /* built by config_load() (matcher.h): O(1) lookups */
 };
 
 enum cond_kind {
@@ -143,7 +143,7 @@ struct credit {
         struct limits dflt;
         struct customer_limits *customers;
         size_t n_customers;
-        void *index; /* built by rules_compile() */
+        void *index; /* built by config_load(): customer id -> limits */
 };
 
 struct api_config {

@@ -5,10 +5,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strset_slot {
         const char *key;
         void *value;
+        uint64_t hash; /* kept: compared before the key, reused when growing */
 };
 
 struct strset {

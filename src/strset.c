@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "strset.h"
 
@@ -28,9 +27,17 @@ static uint64_t hash(const char *key, bool fold_case)
         return h;
 }
 
+/* ASCII folding only (not the locale's): codes and ids are ASCII, and a
+ * lookup must not depend on the environment. */
 static bool keys_equal(const char *a, const char *b, bool fold_case)
 {
-        return fold_case ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
+        const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+        if (!fold_case)
+                return strcmp(a, b) == 0;
+        for (; *x && fold(*x, true) == fold(*y, true); x++, y++)
+                ;
+        return fold(*x, true) == fold(*y, true);
 }
 
 void strset_init(struct strset *s, bool fold_case)
@@ -39,11 +46,11 @@ void strset_init(struct strset *s, bool fold_case)
 }
 
 static struct strset_slot *find_slot(struct strset_slot *slots, size_t n_slots, const char *key,
-                                     bool fold_case)
+                                     uint64_t h, bool fold_case)
 {
-        size_t i = (size_t)hash(key, fold_case) & (n_slots - 1);
+        size_t i = (size_t)h & (n_slots - 1);
 
-        while (slots[i].key && !keys_equal(slots[i].key, key, fold_case))
+        while (slots[i].key && (slots[i].hash != h || !keys_equal(slots[i].key, key, fold_case)))
                 i = (i + 1) & (n_slots - 1);
         return &slots[i];
 }
@@ -60,7 +67,8 @@ static int grow(struct strset *s)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n_slots; i++)
                 if (s->slots[i].key)
-                        *find_slot(slots, n, s->slots[i].key, s->fold_case) = s->slots[i];
+                        *find_slot(slots, n, s->slots[i].key, s->slots[i].hash, s->fold_case) =
+                                s->slots[i];
         free(s->slots);
         s->slots = slots;
         s->n_slots = n;
@@ -70,6 +78,7 @@ static int grow(struct strset *s)
 int strset_put(struct strset *s, const char *key, void *value)
 {
         struct strset_slot *slot;
+        uint64_t h;
         int r;
 
         if ((s->n_keys + 1) * 2 > s->n_slots) {
@@ -77,10 +86,11 @@ int strset_put(struct strset *s, const char *key, void *value)
                 if (r < 0)
                         return r;
         }
-        slot = find_slot(s->slots, s->n_slots, key, s->fold_case);
+        h = hash(key, s->fold_case);
+        slot = find_slot(s->slots, s->n_slots, key, h, s->fold_case);
         if (slot->key)
                 return 0;
-        *slot = (struct strset_slot){ .key = key, .value = value };
+        *slot = (struct strset_slot){ .key = key, .value = value, .hash = h };
         s->n_keys++;
         return 0;
 }
@@ -91,7 +101,7 @@ bool strset_get(const struct strset *s, const char *key, void **ret_value)
 
         if (!key || s->n_keys == 0)
                 return false;
-        slot = find_slot(s->slots, s->n_slots, key, s->fold_case);
+        slot = find_slot(s->slots, s->n_slots, key, hash(key, s->fold_case), s->fold_case);
         if (!slot->key)
                 return false;
         if (ret_value)
