@@ -15,6 +15,33 @@ struct mark ynode_mark(const yaml_node_t *n)
                               .column = (unsigned)n->start_mark.column + 1 };
 }
 
+/* Messages quote the file's own text (keys, values); a newline or other
+ * control character in it is shown as \xNN so it cannot forge a line.
+ * Takes ownership of text; returns the escaped copy or NULL. */
+static char *escape_controls(char *text)
+{
+        size_t n = 0, len = strlen(text);
+        char *out, *o;
+
+        for (const char *p = text; *p; p++)
+                n += (unsigned char)*p < 0x20 || *p == 0x7f;
+        if (n == 0)
+                return text;
+        out = malloc(len + 3 * n + 1);
+        if (out) {
+                o = out;
+                for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+                        if (*p < 0x20 || *p == 0x7f)
+                                o += snprintf(o, 5, "\\x%02x", *p);
+                        else
+                                *o++ = (char)*p;
+                }
+                *o = '\0';
+        }
+        free(text);
+        return out;
+}
+
 static __attribute__((format(printf, 3, 0))) void vreport(struct yctx *y, struct mark m,
                                                           const char *fmt, va_list ap)
 {
@@ -29,6 +56,11 @@ static __attribute__((format(printf, 3, 0))) void vreport(struct yctx *y, struct
                 y->messages = msgs;
         if (!msgs || vasprintf(&text, fmt, ap) < 0) {
                 /* Out of memory: print at once rather than lose it. */
+                fprintf(y->errors, "%s:%u:%u: (out of memory)\n", y->path, m.line, m.column);
+                return;
+        }
+        text = escape_controls(text);
+        if (!text) {
                 fprintf(y->errors, "%s:%u:%u: (out of memory)\n", y->path, m.line, m.column);
                 return;
         }
