@@ -227,8 +227,10 @@ static void *grow_one(struct ctx *x, void *array_ptr, size_t *n, size_t size)
         return a + (*n)++ * size;
 }
 
-static void report_unknown(struct ctx *x, const yaml_node_t *key, const char *noun,
-                           const char *section, const struct key_spec *specs, size_t n)
+/* Reports an unknown key, with the closest known one as a hint; returns
+ * the hint's index in specs, or n when there is none. */
+static size_t report_unknown(struct ctx *x, const yaml_node_t *key, const char *noun,
+                             const char *section, const struct key_spec *specs, size_t n)
 {
         const char *names[32] = { 0 };
         const char *word = (const char *)key->data.scalar.value;
@@ -243,6 +245,10 @@ static void report_unknown(struct ctx *x, const yaml_node_t *key, const char *no
         else
                 yerror(&x->y, key, "unknown %s '%s'%s%s%s", noun, word, section ? " in '" : "",
                        section ?: "", section ? "'" : "");
+        for (size_t i = 0; hint && i < n; i++)
+                if (specs[i].key == hint)
+                        return i;
+        return n;
 }
 
 /* Returns the key's text after the checks every mapping shares: a scalar,
@@ -306,7 +312,11 @@ static void parse_mapping(struct ctx *x, const yaml_node_t *n, const char *secti
                         if (streq(k, specs[i].key))
                                 break;
                 if (i == n_specs) {
-                        report_unknown(x, key, noun, section, specs, n_specs);
+                        /* A likely typo of a required key already says
+                         * what is wrong: do not also call that key missing. */
+                        i = report_unknown(x, key, noun, section, specs, n_specs);
+                        if (i < ELEMENTSOF(found))
+                                found[i] = true;
                         continue;
                 }
                 if (i < ELEMENTSOF(found))
