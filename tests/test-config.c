@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <unistd.h>
+
 #include "config.h"
+#include "matcher.h"
 #include "util.h"
 
 #define HEADER                                                                                     \
@@ -483,6 +486,48 @@ static void test_example_file(void **state)
         assert_null(c);
 }
 
+/* A 10,000-entry list file loads and is indexed: lookups hit by hash. */
+static void test_big_list_file(void **state)
+{
+        char dir[] = "/tmp/test-config-XXXXXX";
+        _cleanup_free_ char *list = NULL, *rules = NULL;
+        struct config *c = NULL;
+        const struct values *v;
+        uint64_t start;
+        FILE *f;
+
+        assert_non_null(mkdtemp(dir));
+        assert_true(asprintf(&list, "%s/blocked.txt", dir) > 0);
+        assert_true(asprintf(&rules, "%s/rules.yaml", dir) > 0);
+        f = fopen(list, "we");
+        assert_non_null(f);
+        fputs("# generated\n", f);
+        for (int i = 0; i < 10000; i++)
+                fprintf(f, "CUS-%05d\n", i);
+        fclose(f);
+        f = fopen(rules, "we");
+        assert_non_null(f);
+        fputs(HEADER "lists: {blocked: {file: blocked.txt}}\n"
+                     "rules: [{name: b, when: {customer: \"@blocked\"}, then: reject}]\n",
+              f);
+        fclose(f);
+
+        start = now_monotonic_us();
+        assert_int_equal(config_load(rules, NULL, &c), 0);
+        printf("# loading a 10,000-entry list file: %.1f ms\n",
+               (now_monotonic_us() - start) / 1000.0);
+        assert_int_equal(c->lists[0].n_entries, 10000);
+        v = &c->rules[0].when.conds[0].values;
+        assert_true(values_match(v, "CUS-00000"));
+        assert_true(values_match(v, "CUS-09999"));
+        assert_false(values_match(v, "CUS-10000"));
+        assert_false(values_match(v, "cus-00001"));
+        config_free(c);
+        assert_int_equal(unlink(list), 0);
+        assert_int_equal(unlink(rules), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_actions(void **state)
 {
         enum action a;
@@ -508,7 +553,8 @@ int main(void)
                 cmocka_unit_test(test_urls),           cmocka_unit_test(test_conditions),
                 cmocka_unit_test(test_bad_conditions), cmocka_unit_test(test_any_not),
                 cmocka_unit_test(test_rules),          cmocka_unit_test(test_lists_and_credit),
-                cmocka_unit_test(test_example_file),   cmocka_unit_test(test_actions),
+                cmocka_unit_test(test_example_file),   cmocka_unit_test(test_big_list_file),
+                cmocka_unit_test(test_actions),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
