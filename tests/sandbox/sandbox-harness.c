@@ -47,7 +47,7 @@ static bool has_foreign(const char *const *args)
 void sbx_start(struct sbx *s, const char *const *args)
 {
         const char *argv[64] = { SANDBOX_BIN, "--listen", "127.0.0.1:0" };
-        const char *const *orig = args;
+        const char *const *orig = args, *wrapper;
         size_t n = 3;
         int fds[2];
         FILE *f;
@@ -55,6 +55,7 @@ void sbx_start(struct sbx *s, const char *const *args)
         for (; args && *args && n < 62; args++)
                 argv[n++] = *args;
         argv[n] = NULL;
+        wrapper = getenv("SANDBOX_WRAPPER");
         memset(s, 0, sizeof(*s));
         assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
         fflush(NULL);
@@ -62,6 +63,12 @@ void sbx_start(struct sbx *s, const char *const *args)
         assert_true(s->pid >= 0);
         if (s->pid == 0) {
                 dup2(fds[1], STDOUT_FILENO);
+                if (wrapper) {
+                        /* e.g. SANDBOX_WRAPPER=valgrind: run the sandbox under it */
+                        memmove(argv + 1, argv, sizeof(argv[0]) * 62);
+                        argv[0] = wrapper;
+                        execvp(wrapper, (char *const *)argv);
+                }
                 execv(SANDBOX_BIN, (char *const *)argv);
                 _exit(127);
         }
