@@ -164,7 +164,8 @@ static int items_from_json(const cJSON *j, struct sb_order *o, const char **why)
         const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items"), *e;
         int n, r;
 
-        if (!cJSON_IsArray(items) || (n = cJSON_GetArraySize(items)) < 1) {
+        n = cJSON_IsArray(items) ? cJSON_GetArraySize(items) : 0;
+        if (n < 1) {
                 *why = "items must be a non-empty array";
                 return -EINVAL;
         }
@@ -322,8 +323,10 @@ static bool add_item(cJSON *arr, const struct sb_item *it)
 {
         cJSON *j = cJSON_CreateObject();
 
-        if (!j || !cJSON_AddItemToArray(arr, j))
-                return cJSON_Delete(j), false;
+        if (!j || !cJSON_AddItemToArray(arr, j)) {
+                cJSON_Delete(j);
+                return false;
+        }
         return cJSON_AddStringToObject(j, "offerId", it->offer_id) &&
                cJSON_AddStringToObject(j, "sku", it->sku) &&
                cJSON_AddStringToObject(j, "name", it->name) &&

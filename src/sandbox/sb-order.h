@@ -54,7 +54,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct sb_order *, sb_order_free);
 /* Which fields a JSON order must carry. */
 enum sb_order_source {
         SB_ORDER_CREATE, /* body of POST /orders: server sets id, status, createdAt */
-        SB_ORDER_FILE, /* entry of an --orders file: id, status, createdAt required */
+        SB_ORDER_FILE, /* entry of an --orders file: id and createdAt required too */
 };
 
 /* Builds an order from JSON.  Returns 0 and a new order the caller owns, or

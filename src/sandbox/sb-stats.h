@@ -8,7 +8,7 @@
 
 #include "sb-store.h"
 
-#define SB_FOREIGN_MAX 10000
+#define SB_FOREIGN_MAX 1000
 
 struct sb_stats {
         uint64_t by_status[600];

@@ -210,10 +210,35 @@ static size_t discard(char *p, size_t size, size_t nmemb, void *u)
         return size * nmemb;
 }
 
+/* The harness expects http://, so this reads the https line itself. */
+static void start_tls(struct sbx *s, const char *cert, const char *key, char *url, size_t size)
+{
+        char line[256];
+        int fds[2];
+        FILE *f;
+
+        assert_int_equal(pipe(fds), 0);
+        s->pid = fork();
+        assert_true(s->pid >= 0);
+        if (s->pid == 0) {
+                dup2(fds[1], 1);
+                execl(SANDBOX_BIN, SANDBOX_BIN, "--listen", "127.0.0.1:0", "--tls-cert", cert,
+                      "--tls-key", key, (char *)NULL);
+                _exit(127);
+        }
+        close(fds[1]);
+        f = fdopen(fds[0], "r");
+        assert_non_null(f);
+        assert_non_null(fgets(line, sizeof(line), f));
+        fclose(f);
+        assert_true(strncmp(line, "listening on https://127.0.0.1:", 31) == 0);
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(url, size, "%s/_sandbox/stats", line + 13);
+}
+
 static void test_tls(void **state)
 {
         char cmd[512], cert[128], key[128];
-        const char *args[] = { "--tls-cert", cert, "--tls-key", key, NULL };
         struct sbx s;
         CURL *c;
         long code = 0;
@@ -229,27 +254,7 @@ static void test_tls(void **state)
                 printf("test_tls: skipped, openssl could not make a certificate\n");
                 return;
         }
-        /* The harness expects http://; read the https line ourselves. */
-        {
-                char line[256];
-                int fds[2];
-
-                assert_int_equal(pipe(fds), 0);
-                s.pid = fork();
-                if (s.pid == 0) {
-                        dup2(fds[1], 1);
-                        execl(SANDBOX_BIN, SANDBOX_BIN, "--listen", "127.0.0.1:0", args[0], args[1],
-                              args[2], args[3], (char *)NULL);
-                        _exit(127);
-                }
-                close(fds[1]);
-                FILE *f = fdopen(fds[0], "r");
-                assert_non_null(fgets(line, sizeof(line), f));
-                fclose(f);
-                assert_true(strncmp(line, "listening on https://127.0.0.1:", 31) == 0);
-                line[strcspn(line, "\n")] = '\0';
-                snprintf(url, sizeof(url), "%s/_sandbox/stats", line + 13);
-        }
+        start_tls(&s, cert, key, url, sizeof(url));
         c = curl_easy_init();
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_CAINFO, cert);
