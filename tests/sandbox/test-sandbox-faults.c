@@ -31,7 +31,7 @@ static void test_rate_limit(void **state)
 {
         static const char *const args[] = { "--rate-limit", "5", NULL };
         struct sbx s;
-        char *t, h[32];
+        char *t, h[32], *end;
         int ok = 0, limited = 0;
 
         sbx_start(&s, args);
@@ -45,7 +45,7 @@ static void test_rate_limit(void **state)
                 } else {
                         assert_int_equal(r.status, 429);
                         assert_non_null(sbx_header(&r, "Retry-After", h, sizeof(h)));
-                        assert_true(atoi(h) >= 1);
+                        assert_true(strtol(h, &end, 10) >= 1 && *end == '\0');
                         assert_int_equal(
                                 (int)cJSON_GetObjectItem(r.json, "statusCode")->valuedouble, 429);
                         assert_non_null(strstr(jstr(r.json, "message"),

@@ -1,5 +1,6 @@
 /* test-sandbox-program.c: the program around the API: --help, option
  * errors, deterministic seeding, --orders files, TLS and signals. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -217,7 +218,7 @@ static void start_tls(struct sbx *s, const char *cert, const char *key, char *ur
         int fds[2];
         FILE *f;
 
-        assert_int_equal(pipe(fds), 0);
+        assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
         s->pid = fork();
         assert_true(s->pid >= 0);
         if (s->pid == 0) {
