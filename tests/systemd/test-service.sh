@@ -1,15 +1,18 @@
 #!/bin/bash
 # approvald as a service under a real systemd: installs the build into a
 # temporary root, boots systemd as PID 1 of private PID and mount namespaces
-# (see docs of the approach in the shared guide "systemd-in-tests"), and
-# drives the installed unit against an appxite-sandbox on loopback: start
-# and READY=1, STATUS=, reload (good and broken rules), structured journal
-# fields and catalog, the watchdog, a clean stop and a restart that decides
-# nothing twice, and the sandboxing of the unit seen from inside.
+# (nothing of the host's services is touched), and drives the installed
+# unit against an appxite-sandbox on loopback: start and READY=1, STATUS=,
+# reload (good and broken rules), structured journal fields and catalog
+# text, the watchdog, a clean stop and a restart that decides nothing
+# twice, and the unit's sandboxing seen from inside.
 #
 # usage: test-service.sh APPROVALD SANDBOX SOURCE_DIR BUILD_DIR
 # The install paths come from the environment (set by CMake).  Exit 77
-# (skipped, with the reason printed) only where namespaces cannot be made.
+# (skipped, with the reason printed) where namespaces cannot be made, or
+# while approvald has no `run` command linked in.
+# APPROVALD_TEST_HARNESS_ONLY=1 boots and probes with a trivial service
+# instead, for working on this script without a daemon.
 set -eu
 
 # (SOURCE_DIR is not needed: everything comes from the installed tree.)
@@ -60,6 +63,7 @@ cleanup() {
                 tail -20 "$tmp/boot.log"
         fi
         [ -n "$pid1" ] && kill -9 "$pid1" 2>/dev/null
+        [ -n "$unshare_pid" ] && kill -9 "$unshare_pid" 2>/dev/null
         [ -n "$unshare_pid" ] && wait "$unshare_pid" 2>/dev/null
         [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
         [ -n "${watchdog_pid:-}" ] && kill "$watchdog_pid" 2>/dev/null
@@ -289,7 +293,9 @@ exec /lib/systemd/systemd --system --unit=test.target --show-status=no --log-col
 EOF
 
 # --- Boot -----------------------------------------------------------------
-setsid unshare --pid --fork --mount --propagation private --mount-proc \
+# --kill-child: should this script die before its teardown, the namespace
+# dies with unshare.
+setsid unshare --pid --kill-child --mount --propagation private --mount-proc \
         sh "$tmp/boot.sh" </dev/null >"$tmp/boot.log" 2>&1 &
 unshare_pid=$!
 find_pid1() {
