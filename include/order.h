@@ -45,7 +45,8 @@ struct order {
 int order_from_json(cJSON *json, const struct api_config *api, struct order *ret);
 
 /* Parses text (len bytes, need not be NUL-terminated) as one order.
- * Returns 0, -EBADMSG when it is not a JSON object, or -ENOMEM. */
+ * Returns 0, -EBADMSG when it is not a JSON object (or has trailing
+ * garbage), -EFBIG past 1 MiB, or -ENOMEM. */
 int order_parse(const char *text, size_t len, const struct api_config *api, struct order *ret);
 
 /* Frees what the order owns and zeroes it.  Safe on a zeroed order. */
