@@ -101,6 +101,201 @@ const cJSON *json_pointer_get(const cJSON *json, const char *pointer)
         return json;
 }
 
+/* Compiled pointers.  Walking every field's pointer from the root, token
+ * by token, was the largest cost of `evaluate` after cJSON itself, so the
+ * pointers of api.fields are split once (unescaped, first byte folded) and
+ * kept with, for each field, the earlier field it shares the most leading
+ * tokens with: /customer/name then starts from the node /customer/id
+ * already passed through.  The cache is keyed by the pointer strings'
+ * contents and rebuilt when they change (a reload); approvald evaluates on
+ * one thread, so one static cache serves. */
+#define PTR_MAX_TOKENS 8
+#define PTR_MAX_TOTAL 2048
+
+struct ptok {
+        const char *s; /* unescaped, NUL-terminated, in cache.buf */
+        unsigned char first; /* folded first byte */
+        int index; /* an array index, or -1 */
+};
+
+struct cptr {
+        struct ptok tok[PTR_MAX_TOKENS];
+        unsigned n;
+        bool ok; /* false: too long or malformed, never resolves */
+        int from; /* the earlier field whose nodes to start from, or -1 */
+        unsigned shared; /* its leading tokens in common */
+};
+
+static struct {
+        bool valid;
+        char src[PTR_MAX_TOTAL]; /* the pointers, NUL-separated, as compiled */
+        char buf[PTR_MAX_TOTAL]; /* unescaped tokens */
+        struct cptr p[_FIELD_MAX];
+} cache;
+
+/* Fields whose pointer is relative to one element of FIELD_ITEMS. */
+static bool is_item_field(int f)
+{
+        return f >= FIELD_ITEM_SKU && f <= FIELD_ITEM_QUANTITY;
+}
+
+static bool compile_one(const char *ptr, struct cptr *c, char **buf, char *end)
+{
+        const char *p = ptr;
+
+        *c = (struct cptr){ .from = -1 };
+        if (*p != 0 && *p != '/')
+                return false;
+        while (*p == '/') {
+                struct ptok *t;
+                char *out = *buf;
+                size_t len;
+
+                if (c->n == PTR_MAX_TOKENS)
+                        return false;
+                t = &c->tok[c->n++];
+                for (p++; *p && *p != '/'; p++) {
+                        char ch = *p;
+
+                        if (ch == '~') {
+                                if (p[1] != '0' && p[1] != '1')
+                                        return false;
+                                ch = *++p == '0' ? '~' : '/';
+                        }
+                        if (*buf + 1 >= end)
+                                return false;
+                        *(*buf)++ = ch;
+                }
+                *(*buf)++ = 0;
+                len = (size_t)(*buf - out - 1);
+                t->s = out;
+                t->first = lower((unsigned char)out[0]);
+                if (!parse_index(out, len, &t->index))
+                        t->index = -1;
+        }
+        c->ok = true;
+        return true;
+}
+
+/* For each field, the earlier field (same root: order or item) sharing the
+ * most leading tokens, short of its last. */
+static void link_prefixes(void)
+{
+        for (int i = 0; i < _FIELD_MAX; i++)
+                for (int j = 0; j < i; j++) {
+                        struct cptr *a = &cache.p[i], *b = &cache.p[j];
+                        unsigned k = 0;
+
+                        if (!a->ok || !b->ok || is_item_field(i) != is_item_field(j))
+                                continue;
+                        while (k < a->n - (a->n > 0) && k < b->n && streq(a->tok[k].s, b->tok[k].s))
+                                k++;
+                        if (k > a->shared) {
+                                a->shared = k;
+                                a->from = j;
+                        }
+                }
+}
+
+static bool cache_matches(const struct api_config *api)
+{
+        const char *s = cache.src;
+
+        if (!cache.valid)
+                return false;
+        for (int i = 0; i < _FIELD_MAX; i++) {
+                if (!streq(s, api->fields[i] ?: ""))
+                        return false;
+                s += strlen(s) + 1;
+        }
+        return true;
+}
+
+static void cache_build(const struct api_config *api)
+{
+        char *src = cache.src, *buf = cache.buf;
+
+        cache.valid = false;
+        for (int i = 0; i < _FIELD_MAX; i++) {
+                const char *f = api->fields[i] ?: "";
+                size_t len = strlen(f) + 1;
+
+                if ((size_t)(cache.src + sizeof(cache.src) - src) < len)
+                        return; /* absurdly long pointers: use the slow path */
+                memcpy(src, f, len);
+                src += len;
+                if (!compile_one(f, &cache.p[i], &buf, cache.buf + sizeof(cache.buf)))
+                        cache.p[i] = (struct cptr){ .from = -1 };
+        }
+        link_prefixes();
+        cache.valid = true;
+}
+
+/* As object_child(), for an unescaped token. */
+static const cJSON *object_child_tok(const cJSON *o, const struct ptok *t)
+{
+        const cJSON *fallback = NULL;
+
+        for (const cJSON *c = o->child; c; c = c->next) {
+                if (!c->string || lower((unsigned char)c->string[0]) != t->first)
+                        continue;
+                if (streq(c->string, t->s))
+                        return c;
+                if (!fallback && strcasecmp(c->string, t->s) == 0)
+                        fallback = c;
+        }
+        return fallback;
+}
+
+/* Walks a field's tokens from depth `from` (node nodes[from]), recording
+ * the node at every depth in nodes[] (NULL past a miss); returns the last. */
+static const cJSON *walk(const struct cptr *c, const cJSON **nodes, unsigned from)
+{
+        const cJSON *j = nodes[from];
+
+        for (unsigned d = from; d < c->n; d++) {
+                const struct ptok *t = &c->tok[d];
+
+                if (!j)
+                        ;
+                else if (cJSON_IsObject(j))
+                        j = object_child_tok(j, t);
+                else if (cJSON_IsArray(j) && t->index >= 0)
+                        j = cJSON_GetArrayItem(j, t->index);
+                else
+                        j = NULL;
+                nodes[d + 1] = j;
+        }
+        return j;
+}
+
+/* Resolves every field whose root is `root` (item fields or order fields)
+ * into ret[], sharing walked prefixes. */
+static void resolve_fields(const struct api_config *api, const cJSON *root, bool items,
+                           const cJSON *ret[_FIELD_MAX])
+{
+        const cJSON *nodes[_FIELD_MAX][PTR_MAX_TOKENS + 1];
+
+        for (int i = 0; i < _FIELD_MAX; i++) {
+                const struct cptr *c = &cache.p[i];
+
+                if (is_item_field(i) != items)
+                        continue;
+                if (!cache.valid) {
+                        ret[i] = json_pointer_get(root, api->fields[i]);
+                        continue;
+                }
+                if (!c->ok) {
+                        ret[i] = NULL;
+                        continue;
+                }
+                nodes[i][0] = root;
+                if (c->from >= 0)
+                        memcpy(nodes[i], nodes[c->from], (c->shared + 1) * sizeof(nodes[i][0]));
+                ret[i] = walk(c, nodes[i], c->from >= 0 ? c->shared : 0);
+        }
+}
+
 static void mark_bad(struct order *o, enum order_field f)
 {
         if (!o->bad_field)
@@ -108,11 +303,8 @@ static void mark_bad(struct order *o, enum order_field f)
 }
 
 /* A string field: absent or null gives NULL; another type is malformed. */
-static const char *get_string(struct order *o, const cJSON *root, const struct api_config *api,
-                              enum order_field f)
+static const char *get_string(struct order *o, const cJSON *v, enum order_field f)
 {
-        const cJSON *v = json_pointer_get(root, api->fields[f]);
-
         if (!v || cJSON_IsNull(v))
                 return NULL;
         if (!cJSON_IsString(v) || !v->valuestring) {
@@ -123,9 +315,8 @@ static const char *get_string(struct order *o, const cJSON *root, const struct a
 }
 
 /* An amount is a JSON number or a decimal string, exact to the cent. */
-static void read_total(struct order *o, const cJSON *root, const struct api_config *api)
+static void read_total(struct order *o, const cJSON *v)
 {
-        const cJSON *v = json_pointer_get(root, api->fields[FIELD_TOTAL]);
         int r = -EINVAL;
 
         if (!v || cJSON_IsNull(v))
@@ -141,11 +332,11 @@ static void read_total(struct order *o, const cJSON *root, const struct api_conf
         o->has_total = true;
 }
 
-/* A currency is an ISO 4217 code: 1 to 7 letters (history and limits keep
- * codes in char[8]); anything else is malformed. */
-static void read_currency(struct order *o, const cJSON *root, const struct api_config *api)
+/* A currency is an ISO 4217 code: 1 to 7 characters (history and limits
+ * keep codes in char[8]); anything else is malformed. */
+static void read_currency(struct order *o, const cJSON *v)
 {
-        const char *s = get_string(o, root, api, FIELD_CURRENCY);
+        const char *s = get_string(o, v, FIELD_CURRENCY);
         size_t n;
 
         if (!s)
@@ -158,9 +349,9 @@ static void read_currency(struct order *o, const cJSON *root, const struct api_c
         o->currency = s;
 }
 
-static void read_created_at(struct order *o, const cJSON *root, const struct api_config *api)
+static void read_created_at(struct order *o, const cJSON *v)
 {
-        const char *s = get_string(o, root, api, FIELD_CREATED_AT);
+        const char *s = get_string(o, v, FIELD_CREATED_AT);
 
         if (!s)
                 return;
@@ -172,9 +363,8 @@ static void read_created_at(struct order *o, const cJSON *root, const struct api
 }
 
 /* Quantities are whole numbers; 10.5 or "10" is malformed (-1). */
-static int64_t read_quantity(struct order *o, const cJSON *item, const struct api_config *api)
+static int64_t read_quantity(struct order *o, const cJSON *v)
 {
-        const cJSON *v = json_pointer_get(item, api->fields[FIELD_ITEM_QUANTITY]);
         double d;
 
         if (!v || cJSON_IsNull(v))
@@ -187,9 +377,9 @@ static int64_t read_quantity(struct order *o, const cJSON *item, const struct ap
         return (int64_t)d;
 }
 
-static int read_items(struct order *o, const cJSON *root, const struct api_config *api)
+static int read_items(struct order *o, const cJSON *arr, const struct api_config *api)
 {
-        const cJSON *arr = json_pointer_get(root, api->fields[FIELD_ITEMS]), *it;
+        const cJSON *it, *f[_FIELD_MAX];
         size_t n = 0, i = 0;
 
         if (!arr || cJSON_IsNull(arr))
@@ -211,10 +401,11 @@ static int read_items(struct order *o, const cJSON *root, const struct api_confi
         for (it = arr->child; it; it = it->next, i++) {
                 struct order_item *oi = &o->items[i];
 
-                oi->sku = get_string(o, it, api, FIELD_ITEM_SKU);
-                oi->offer_id = get_string(o, it, api, FIELD_ITEM_OFFER_ID);
-                oi->name = get_string(o, it, api, FIELD_ITEM_NAME);
-                oi->quantity = read_quantity(o, it, api);
+                resolve_fields(api, it, true, f);
+                oi->sku = get_string(o, f[FIELD_ITEM_SKU], FIELD_ITEM_SKU);
+                oi->offer_id = get_string(o, f[FIELD_ITEM_OFFER_ID], FIELD_ITEM_OFFER_ID);
+                oi->name = get_string(o, f[FIELD_ITEM_NAME], FIELD_ITEM_NAME);
+                oi->quantity = read_quantity(o, f[FIELD_ITEM_QUANTITY]);
         }
         o->n_items = n;
         return 0;
@@ -223,19 +414,23 @@ static int read_items(struct order *o, const cJSON *root, const struct api_confi
 int order_from_json(cJSON *json, const struct api_config *api, struct order *ret)
 {
         struct order o = { .json = json };
+        const cJSON *f[_FIELD_MAX];
         int r;
 
-        o.id = get_string(&o, json, api, FIELD_ID);
-        o.status = get_string(&o, json, api, FIELD_STATUS);
-        read_created_at(&o, json, api);
-        o.customer_id = get_string(&o, json, api, FIELD_CUSTOMER_ID);
-        o.customer_name = get_string(&o, json, api, FIELD_CUSTOMER_NAME);
-        o.country = get_string(&o, json, api, FIELD_COUNTRY);
-        read_total(&o, json, api);
-        read_currency(&o, json, api);
-        o.approve_link = get_string(&o, json, api, FIELD_APPROVE_LINK);
-        o.reject_link = get_string(&o, json, api, FIELD_REJECT_LINK);
-        r = read_items(&o, json, api);
+        if (!cache_matches(api))
+                cache_build(api);
+        resolve_fields(api, json, false, f);
+        o.id = get_string(&o, f[FIELD_ID], FIELD_ID);
+        o.status = get_string(&o, f[FIELD_STATUS], FIELD_STATUS);
+        read_created_at(&o, f[FIELD_CREATED_AT]);
+        o.customer_id = get_string(&o, f[FIELD_CUSTOMER_ID], FIELD_CUSTOMER_ID);
+        o.customer_name = get_string(&o, f[FIELD_CUSTOMER_NAME], FIELD_CUSTOMER_NAME);
+        o.country = get_string(&o, f[FIELD_COUNTRY], FIELD_COUNTRY);
+        read_total(&o, f[FIELD_TOTAL]);
+        read_currency(&o, f[FIELD_CURRENCY]);
+        o.approve_link = get_string(&o, f[FIELD_APPROVE_LINK], FIELD_APPROVE_LINK);
+        o.reject_link = get_string(&o, f[FIELD_REJECT_LINK], FIELD_REJECT_LINK);
+        r = read_items(&o, f[FIELD_ITEMS], api);
         if (r < 0) {
                 order_done(&o);
                 return r;

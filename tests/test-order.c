@@ -186,6 +186,24 @@ static void test_custom_pointers(void **state)
         assert_int_equal(o.n_items, 1);
         assert_int_equal(o.items[0].quantity, 4);
         order_done(&o);
+
+        /* Pointers through an array and with escapes, sharing a prefix; a
+         * missing parent leaves its siblings missing too. */
+        api.fields[FIELD_CUSTOMER_ID] = "/parties/1/a~1b";
+        api.fields[FIELD_CUSTOMER_NAME] = "/Parties/1/m~0n";
+        api.fields[FIELD_COUNTRY] = "/parties/0/cc";
+        api.fields[FIELD_APPROVE_LINK] = "/nope/approve";
+        api.fields[FIELD_REJECT_LINK] = "/nope/reject";
+        static const char doc2[] =
+                "{\"parties\":[{\"cc\":\"SE\"},{\"A/B\":\"C-1\",\"m~n\":\"N\"}]}";
+        assert_int_equal(order_parse(doc2, strlen(doc2), &api, &o), 0);
+        assert_string_equal(o.customer_id, "C-1");
+        assert_string_equal(o.customer_name, "N");
+        assert_string_equal(o.country, "SE");
+        assert_null(o.approve_link);
+        assert_null(o.reject_link);
+        assert_null(o.bad_field);
+        order_done(&o);
 }
 
 static void test_parse_errors(void **state)

@@ -22,38 +22,48 @@ bytes=$(wc -c <"$dir/orders.jsonl")
 echo "input: $n orders, $((bytes / n)) bytes each on average"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 
-# One timed run: prints "SECONDS MAXRSS_KB" (wall clock in ns: /usr/bin/time
-# gives only centiseconds; it is kept for the peak RSS).
+# One timed run: prints "WALL_SECONDS CPU_SECONDS MAXRSS_KB".  Wall clock
+# from date(1) in ns; CPU (user + system) and peak RSS from /usr/bin/time.
+# On a shared machine CPU time is the steadier figure of the two.
 timed() {
         t0=$(date +%s%N)
-        /usr/bin/time -f '%M' -o "$dir/time" "$@" <"$dir/orders.jsonl" >"$dir/out" 2>"$dir/err" || {
+        /usr/bin/time -f '%U %S %M' -o "$dir/time" "$@" <"$dir/orders.jsonl" >"$dir/out" 2>"$dir/err" || {
                 echo "run-evaluate.sh: '$*' failed:" >&2
                 cat "$dir/err" >&2
                 exit 1
         }
         t1=$(date +%s%N)
-        echo "$(((t1 - t0) / 1000)) $(tail -1 "$dir/time")" | awk '{printf "%.4f %d\n", $1 / 1e6, $2}'
+        echo "$(((t1 - t0) / 1000)) $(tail -1 "$dir/time")" |
+                awk '{printf "%.4f %.2f %d\n", $1 / 1e6, $2 + $3, $4}'
 }
 
-best_base=999999 best_eval=999999 rss_base=0 rss_eval=0
+min() {
+        echo "$1 $2" | awk '{print ($1 < $2) ? $1 : $2}'
+}
+
+bw=999999 bc=999999 ew=999999 ec=999999 rss_base=0 rss_eval=0
 i=1
 while [ "$i" -le "$rounds" ]; do
         set -- $(timed "$build/bench-baseline")
-        b=$1 rss_base=$2
+        bw=$(min "$1" "$bw") bc=$(min "$2" "$bc") rss_base=$3
+        echo "round $i: baseline wall ${1}s cpu ${2}s"
         set -- $(timed "$build/approvald" evaluate -c "$dir/rules.yaml")
-        e=$1 rss_eval=$2
+        ew=$(min "$1" "$ew") ec=$(min "$2" "$ec") rss_eval=$3
+        echo "round $i: evaluate wall ${1}s cpu ${2}s"
         lines=$(wc -l <"$dir/out")
         [ "$lines" -eq "$n" ] || { echo "evaluate wrote $lines lines, want $n" >&2; exit 1; }
-        echo "round $i: baseline ${b}s, evaluate ${e}s"
-        best_base=$(echo "$b $best_base" | awk '{print ($1 < $2) ? $1 : $2}')
-        best_eval=$(echo "$e $best_eval" | awk '{print ($1 < $2) ? $1 : $2}')
         i=$((i + 1))
 done
-awk -v n="$n" -v b="$best_base" -v e="$best_eval" -v rb="$rss_base" -v re="$rss_eval" 'BEGIN {
-        bs = (b > 0) ? n / b : 0; es = (e > 0) ? n / e : 0
-        printf "baseline: %.0f orders/s (best of rounds), peak RSS %d KiB\n", bs, rb
-        printf "evaluate: %.0f orders/s (best of rounds), peak RSS %d KiB\n", es, re
-        printf "ratio: evaluate runs at %.0f%% of the baseline speed\n", (bs > 0) ? 100 * es / bs : 0
+awk -v n="$n" -v bw="$bw" -v bc="$bc" -v ew="$ew" -v ec="$ec" -v rb="$rss_base" -v re="$rss_eval" '
+function rate(t) { return (t > 0) ? n / t : 0 }
+BEGIN {
+        printf "baseline: %.0f orders/s wall, %.0f orders/s CPU (best of rounds), peak RSS %d KiB\n",
+                rate(bw), rate(bc), rb
+        printf "evaluate: %.0f orders/s wall, %.0f orders/s CPU (best of rounds), peak RSS %d KiB\n",
+                rate(ew), rate(ec), re
+        printf "ratio: evaluate runs at %.0f%% (wall) / %.0f%% (CPU) of the baseline speed\n",
+                (rate(bw) > 0) ? 100 * rate(ew) / rate(bw) : 0,
+                (rate(bc) > 0) ? 100 * rate(ec) / rate(bc) : 0
 }'
 echo "decisions:"
 sed -n 's/.*"decision":"\([a-z]*\)","rule":\(null\|"[^"]*"\).*/\1 \2/p' "$dir/out" | sort | uniq -c | sort -rn
