@@ -104,6 +104,7 @@ struct out {
 
 struct evaluator {
         struct config *config;
+        struct order_reader *reader;
         struct history *history;
         int64_t longest_window;
         bool has_now;
@@ -157,29 +158,37 @@ static size_t utf8_len(const unsigned char *s, size_t n)
         return len;
 }
 
+/* Bytes that a JSON string cannot carry as they are: control characters,
+ * '"', '\\', and every non-ASCII byte (checked as UTF-8 one sequence at a
+ * time); everything else is copied in runs. */
+static const bool json_special[256] = {
+        [0 ... 0x1f] = true,
+        ['"'] = true,
+        ['\\'] = true,
+        [0x80 ... 0xff] = true,
+};
+
 /* Writes s as a JSON string: quotes, backslashes and control characters
  * escaped, invalid UTF-8 replaced by U+FFFD; NULL as null. */
 static void out_string(struct out *o, const char *s)
 {
         const unsigned char *p = (const unsigned char *)s, *run;
-        size_t n;
 
         if (!s) {
                 out_raw(o, "null", 4);
                 return;
         }
-        n = strlen(s);
         out_raw(o, "\"", 1);
-        for (run = p; n > 0;) {
+        for (run = p; *p;) {
                 char esc[8];
-                size_t l = 1;
+                size_t l;
 
-                if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
-                        p++, n--;
+                if (!json_special[*p]) {
+                        p++;
                         continue;
                 }
-                if (*p >= 0x80 && (l = utf8_len(p, n)) > 0) {
-                        p += l, n -= l;
+                if (*p >= 0x80 && (l = utf8_len(p, strnlen((const char *)p, 4))) > 0) {
+                        p += l;
                         continue;
                 }
                 out_raw(o, (const char *)run, (size_t)(p - run));
@@ -192,7 +201,7 @@ static void out_string(struct out *o, const char *s)
                         snprintf(esc, sizeof(esc), "\\u%04x", *p);
                         out_raw(o, esc, 6);
                 }
-                p++, n--;
+                p++;
                 run = p;
         }
         out_raw(o, (const char *)run, (size_t)(p - run));
@@ -309,7 +318,7 @@ static int decide_array(struct evaluator *e, cJSON *arr, size_t line)
                         cJSON_Delete(el);
                         continue;
                 }
-                r = order_from_json(el, &e->config->api, &o);
+                r = order_reader_from_json(e->reader, el, &o);
                 if (r < 0)
                         return r;
                 r = decide(e, &o);
@@ -326,7 +335,7 @@ static int decide_line(struct evaluator *e, const char *s, size_t len, size_t li
         struct order o;
         int r;
 
-        r = order_parse(s, len, &e->config->api, &o);
+        r = order_reader_parse(e->reader, s, len, &o);
         if (r == -EBADMSG) {
                 report(e, line, "not a JSON object");
                 return 0;
@@ -473,7 +482,7 @@ static int decide_document(struct evaluator *e, struct reader *rd)
         {
                 struct order o;
 
-                r = order_from_json(json, &e->config->api, &o);
+                r = order_reader_from_json(e->reader, json, &o);
                 if (r < 0)
                         return r;
                 if (is_list_response(&o, e->config))
@@ -568,13 +577,12 @@ static int parse_options(int argc, char **argv, const char **ret_config, struct 
         static const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "now", required_argument, NULL, 'n' },
-                { "help", no_argument, NULL, 'h' },
                 {},
         };
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "c:", options, NULL)) >= 0)
                 switch (c) {
                 case 'c':
                         *ret_config = optarg;
@@ -589,12 +597,6 @@ static int parse_options(int argc, char **argv, const char **ret_config, struct 
                         }
                         e->has_now = true;
                         break;
-                case 'h':
-                        fputs("approvald evaluate [-c FILE] [--now TIME] < orders\n"
-                              "Line-delimited orders are read line by line (1 MiB a line); a\n"
-                              "JSON array or List response is parsed whole (at most 256 MiB).\n",
-                              stdout);
-                        return 0;
                 default:
                         return -EINVAL;
                 }
@@ -605,7 +607,7 @@ static int parse_options(int argc, char **argv, const char **ret_config, struct 
                         argv[optind]);
                 return -EINVAL;
         }
-        return 1;
+        return 0;
 }
 
 static int run(struct evaluator *e)
@@ -637,19 +639,22 @@ int cmd_evaluate(int argc, char **argv)
         if (!e)
                 return EX_OSERR;
         r = parse_options(argc, argv, &path, e);
-        if (r <= 0)
-                return r < 0 ? EX_USAGE : 0;
+        if (r < 0)
+                return EX_USAGE;
         r = config_load(path, stderr, &e->config);
         if (r < 0)
                 return EX_CONFIG;
         e->longest_window = rules_longest_window(e->config);
         r = history_new(&e->history);
         if (r >= 0)
+                r = order_reader_new(&e->config->api, &e->reader);
+        if (r >= 0)
                 r = run(e);
         out_flush(&e->out);
         if (fflush(stdout) != 0)
                 e->out.failed = true;
         history_free(e->history);
+        order_reader_free(e->reader);
         config_free(e->config);
         if (r < 0) {
                 fprintf(stderr, "approvald evaluate: %s\n", strerror(-r));

@@ -102,18 +102,17 @@ const cJSON *json_pointer_get(const cJSON *json, const char *pointer)
 }
 
 /* Compiled pointers.  Walking every field's pointer from the root, token
- * by token, was the largest cost of `evaluate` after cJSON itself, so the
- * pointers of api.fields are split once (unescaped, first byte folded) and
- * kept with, for each field, the earlier field it shares the most leading
- * tokens with: /customer/name then starts from the node /customer/id
- * already passed through.  The cache is keyed by the pointer strings'
- * contents and rebuilt when they change (a reload); approvald evaluates on
- * one thread, so one static cache serves. */
+ * by token, was the largest cost of `evaluate` after cJSON itself, so an
+ * order_reader splits the pointers of api.fields once (unescaped, first
+ * byte folded) and keeps, for each field, the earlier field it shares the
+ * most leading tokens with: /customer/name then starts from the node
+ * /customer/id already passed through.  order_parse() and
+ * order_from_json() compile a reader on the stack for each call. */
 #define PTR_MAX_TOKENS 8
 #define PTR_MAX_TOTAL 2048
 
 struct ptok {
-        const char *s; /* unescaped, NUL-terminated, in cache.buf */
+        const char *s; /* unescaped, NUL-terminated, in the reader's buf */
         unsigned char first; /* folded first byte */
         int index; /* an array index, or -1 */
 };
@@ -121,17 +120,16 @@ struct ptok {
 struct cptr {
         struct ptok tok[PTR_MAX_TOKENS];
         unsigned n;
-        bool ok; /* false: too long or malformed, never resolves */
+        bool ok; /* false: not compiled (too long, malformed): walk it */
         int from; /* the earlier field whose nodes to start from, or -1 */
         unsigned shared; /* its leading tokens in common */
 };
 
-static struct {
-        bool valid;
-        char src[PTR_MAX_TOTAL]; /* the pointers, NUL-separated, as compiled */
+struct order_reader {
+        const struct api_config *api;
         char buf[PTR_MAX_TOTAL]; /* unescaped tokens */
         struct cptr p[_FIELD_MAX];
-} cache;
+};
 
 /* Fields whose pointer is relative to one element of FIELD_ITEMS. */
 static bool is_item_field(int f)
@@ -166,6 +164,8 @@ static bool compile_one(const char *ptr, struct cptr *c, char **buf, char *end)
                                 return false;
                         *(*buf)++ = ch;
                 }
+                if (*buf >= end)
+                        return false;
                 *(*buf)++ = 0;
                 len = (size_t)(*buf - out - 1);
                 t->s = out;
@@ -179,11 +179,11 @@ static bool compile_one(const char *ptr, struct cptr *c, char **buf, char *end)
 
 /* For each field, the earlier field (same root: order or item) sharing the
  * most leading tokens, short of its last. */
-static void link_prefixes(void)
+static void link_prefixes(struct order_reader *rd)
 {
         for (int i = 0; i < _FIELD_MAX; i++)
                 for (int j = 0; j < i; j++) {
-                        struct cptr *a = &cache.p[i], *b = &cache.p[j];
+                        struct cptr *a = &rd->p[i], *b = &rd->p[j];
                         unsigned k = 0;
 
                         if (!a->ok || !b->ok || is_item_field(i) != is_item_field(j))
@@ -197,51 +197,64 @@ static void link_prefixes(void)
                 }
 }
 
-static bool cache_matches(const struct api_config *api)
+static void reader_init(struct order_reader *rd, const struct api_config *api)
 {
-        const char *s = cache.src;
+        char *buf = rd->buf;
 
-        if (!cache.valid)
-                return false;
-        for (int i = 0; i < _FIELD_MAX; i++) {
-                if (!streq(s, api->fields[i] ?: ""))
-                        return false;
-                s += strlen(s) + 1;
-        }
-        return true;
+        rd->api = api;
+        for (int i = 0; i < _FIELD_MAX; i++)
+                if (!compile_one(api->fields[i] ?: "", &rd->p[i], &buf, rd->buf + sizeof(rd->buf)))
+                        rd->p[i] = (struct cptr){ .from = -1 };
+        link_prefixes(rd);
 }
 
-static void cache_build(const struct api_config *api)
+int order_reader_new(const struct api_config *api, struct order_reader **ret)
 {
-        char *src = cache.src, *buf = cache.buf;
+        struct order_reader *rd = malloc(sizeof(*rd));
 
-        cache.valid = false;
-        for (int i = 0; i < _FIELD_MAX; i++) {
-                const char *f = api->fields[i] ?: "";
-                size_t len = strlen(f) + 1;
-
-                if ((size_t)(cache.src + sizeof(cache.src) - src) < len)
-                        return; /* absurdly long pointers: use the slow path */
-                memcpy(src, f, len);
-                src += len;
-                if (!compile_one(f, &cache.p[i], &buf, cache.buf + sizeof(cache.buf)))
-                        cache.p[i] = (struct cptr){ .from = -1 };
-        }
-        link_prefixes();
-        cache.valid = true;
+        if (!rd)
+                return -ENOMEM;
+        reader_init(rd, api);
+        *ret = rd;
+        return 0;
 }
 
-/* As object_child(), for an unescaped token. */
+void order_reader_free(struct order_reader *rd)
+{
+        free(rd);
+}
+
+/* 0 when key equals tok, 1 when it does ignoring ASCII case, 2 when not. */
+static int key_compare(const char *key, const char *tok)
+{
+        int r = 0;
+
+        for (;; key++, tok++) {
+                if (*key == *tok) {
+                        if (*key == 0)
+                                return r;
+                        continue;
+                }
+                if (lower((unsigned char)*key) != lower((unsigned char)*tok))
+                        return 2;
+                r = 1;
+        }
+}
+
+/* As object_child(), for an unescaped token, in one pass over the keys. */
 static const cJSON *object_child_tok(const cJSON *o, const struct ptok *t)
 {
         const cJSON *fallback = NULL;
 
         for (const cJSON *c = o->child; c; c = c->next) {
+                int r;
+
                 if (!c->string || lower((unsigned char)c->string[0]) != t->first)
                         continue;
-                if (streq(c->string, t->s))
+                r = key_compare(c->string, t->s);
+                if (r == 0)
                         return c;
-                if (!fallback && strcasecmp(c->string, t->s) == 0)
+                if (r == 1 && !fallback)
                         fallback = c;
         }
         return fallback;
@@ -271,22 +284,18 @@ static const cJSON *walk(const struct cptr *c, const cJSON **nodes, unsigned fro
 
 /* Resolves every field whose root is `root` (item fields or order fields)
  * into ret[], sharing walked prefixes. */
-static void resolve_fields(const struct api_config *api, const cJSON *root, bool items,
+static void resolve_fields(const struct order_reader *rd, const cJSON *root, bool items,
                            const cJSON *ret[_FIELD_MAX])
 {
         const cJSON *nodes[_FIELD_MAX][PTR_MAX_TOKENS + 1];
 
         for (int i = 0; i < _FIELD_MAX; i++) {
-                const struct cptr *c = &cache.p[i];
+                const struct cptr *c = &rd->p[i];
 
                 if (is_item_field(i) != items)
                         continue;
-                if (!cache.valid) {
-                        ret[i] = json_pointer_get(root, api->fields[i]);
-                        continue;
-                }
                 if (!c->ok) {
-                        ret[i] = NULL;
+                        ret[i] = json_pointer_get(root, rd->api->fields[i]);
                         continue;
                 }
                 nodes[i][0] = root;
@@ -377,7 +386,7 @@ static int64_t read_quantity(struct order *o, const cJSON *v)
         return (int64_t)d;
 }
 
-static int read_items(struct order *o, const cJSON *arr, const struct api_config *api)
+static int read_items(struct order *o, const cJSON *arr, const struct order_reader *rd)
 {
         const cJSON *it, *f[_FIELD_MAX];
         size_t n = 0, i = 0;
@@ -401,7 +410,7 @@ static int read_items(struct order *o, const cJSON *arr, const struct api_config
         for (it = arr->child; it; it = it->next, i++) {
                 struct order_item *oi = &o->items[i];
 
-                resolve_fields(api, it, true, f);
+                resolve_fields(rd, it, true, f);
                 oi->sku = get_string(o, f[FIELD_ITEM_SKU], FIELD_ITEM_SKU);
                 oi->offer_id = get_string(o, f[FIELD_ITEM_OFFER_ID], FIELD_ITEM_OFFER_ID);
                 oi->name = get_string(o, f[FIELD_ITEM_NAME], FIELD_ITEM_NAME);
@@ -411,15 +420,13 @@ static int read_items(struct order *o, const cJSON *arr, const struct api_config
         return 0;
 }
 
-int order_from_json(cJSON *json, const struct api_config *api, struct order *ret)
+int order_reader_from_json(const struct order_reader *rd, cJSON *json, struct order *ret)
 {
         struct order o = { .json = json };
         const cJSON *f[_FIELD_MAX];
         int r;
 
-        if (!cache_matches(api))
-                cache_build(api);
-        resolve_fields(api, json, false, f);
+        resolve_fields(rd, json, false, f);
         o.id = get_string(&o, f[FIELD_ID], FIELD_ID);
         o.status = get_string(&o, f[FIELD_STATUS], FIELD_STATUS);
         read_created_at(&o, f[FIELD_CREATED_AT]);
@@ -430,7 +437,7 @@ int order_from_json(cJSON *json, const struct api_config *api, struct order *ret
         read_currency(&o, f[FIELD_CURRENCY]);
         o.approve_link = get_string(&o, f[FIELD_APPROVE_LINK], FIELD_APPROVE_LINK);
         o.reject_link = get_string(&o, f[FIELD_REJECT_LINK], FIELD_REJECT_LINK);
-        r = read_items(&o, f[FIELD_ITEMS], api);
+        r = read_items(&o, f[FIELD_ITEMS], rd);
         if (r < 0) {
                 order_done(&o);
                 return r;
@@ -439,7 +446,16 @@ int order_from_json(cJSON *json, const struct api_config *api, struct order *ret
         return 0;
 }
 
-int order_parse(const char *text, size_t len, const struct api_config *api, struct order *ret)
+int order_from_json(cJSON *json, const struct api_config *api, struct order *ret)
+{
+        struct order_reader rd;
+
+        reader_init(&rd, api);
+        return order_reader_from_json(&rd, json, ret);
+}
+
+int order_reader_parse(const struct order_reader *rd, const char *text, size_t len,
+                       struct order *ret)
 {
         const char *end = NULL;
         cJSON *json;
@@ -459,7 +475,15 @@ int order_parse(const char *text, size_t len, const struct api_config *api, stru
                 cJSON_Delete(json);
                 return -EBADMSG;
         }
-        return order_from_json(json, api, ret);
+        return order_reader_from_json(rd, json, ret);
+}
+
+int order_parse(const char *text, size_t len, const struct api_config *api, struct order *ret)
+{
+        struct order_reader rd;
+
+        reader_init(&rd, api);
+        return order_reader_parse(&rd, text, len, ret);
 }
 
 void order_done(struct order *o)

@@ -34,7 +34,7 @@ const char *const order_field_defaults[_FIELD_MAX] = {
         "/quantity",    "/links/approve",  "/links/reject",
 };
 
-static inline void fake_api_defaults(struct api_config *api)
+static inline void test_api_defaults(struct api_config *api)
 {
         for (int i = 0; i < _FIELD_MAX; i++)
                 api->fields[i] = (char *)order_field_defaults[i];

@@ -77,7 +77,7 @@ static void test_sandbox_order(void **state)
         struct api_config api = { 0 };
         struct order o;
 
-        fake_api_defaults(&api);
+        test_api_defaults(&api);
         assert_int_equal(order_parse(sandbox_order, strlen(sandbox_order), &api, &o), 0);
         assert_string_equal(o.id, "ORD-000123");
         assert_string_equal(o.status, "PendingApproval");
@@ -143,7 +143,7 @@ static void test_fields(void **state)
         };
         struct api_config api = { 0 };
 
-        fake_api_defaults(&api);
+        test_api_defaults(&api);
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct order o;
 
@@ -175,7 +175,7 @@ static void test_custom_pointers(void **state)
         struct api_config api = { 0 };
         struct order o;
 
-        fake_api_defaults(&api);
+        test_api_defaults(&api);
         api.fields[FIELD_ID] = "/order/number";
         api.fields[FIELD_CUSTOMER_ID] = "/buyer/ref";
         api.fields[FIELD_ITEMS] = "/lines";
@@ -206,6 +206,30 @@ static void test_custom_pointers(void **state)
         order_done(&o);
 }
 
+/* A reader compiles api.fields once; a pointer deeper than it compiles
+ * (nine tokens) is walked the slow way with the same result. */
+static void test_reader(void **state)
+{
+        static const char doc[] = "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":"
+                                  "{\"i\":\"deep\"}}}}}}}},\"customer\":{\"id\":\"C\"}}";
+        struct api_config api = { 0 };
+        struct order_reader *rd;
+        struct order o;
+
+        test_api_defaults(&api);
+        api.fields[FIELD_ID] = "/a/b/c/d/e/f/g/h/i";
+        assert_int_equal(order_reader_new(&api, &rd), 0);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(order_reader_parse(rd, doc, strlen(doc), &o), 0);
+                assert_string_equal(o.id, "deep");
+                assert_string_equal(o.customer_id, "C");
+                order_done(&o);
+        }
+        assert_int_equal(order_reader_parse(rd, "[]", 2, &o), -EBADMSG);
+        order_reader_free(rd);
+        order_reader_free(NULL);
+}
+
 static void test_parse_errors(void **state)
 {
         static const char *const bad[] = {
@@ -215,7 +239,7 @@ static void test_parse_errors(void **state)
         struct order o;
         char *big;
 
-        fake_api_defaults(&api);
+        test_api_defaults(&api);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 print_message("case '%s'\n", bad[i]);
                 assert_int_equal(order_parse(bad[i], strlen(bad[i]), &api, &o), -EBADMSG);
@@ -244,7 +268,7 @@ static void test_too_many_items(void **state)
         char *s = malloc(cap);
 
         assert_non_null(s);
-        fake_api_defaults(&api);
+        test_api_defaults(&api);
         n += (size_t)snprintf(s + n, cap - n, "{\"items\":[");
         for (int i = 0; i < 1001; i++)
                 n += (size_t)snprintf(s + n, cap - n, "%s{\"quantity\":1}", i ? "," : "");
@@ -260,9 +284,10 @@ static void test_too_many_items(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_pointer),      cmocka_unit_test(test_sandbox_order),
-                cmocka_unit_test(test_fields),       cmocka_unit_test(test_custom_pointers),
-                cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_too_many_items),
+                cmocka_unit_test(test_pointer),        cmocka_unit_test(test_sandbox_order),
+                cmocka_unit_test(test_fields),         cmocka_unit_test(test_custom_pointers),
+                cmocka_unit_test(test_parse_errors),   cmocka_unit_test(test_reader),
+                cmocka_unit_test(test_too_many_items),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,7 +116,7 @@ static struct history *make_history(void)
 static void config_init(struct config *c, struct rule *rules, size_t n_rules, enum action dflt)
 {
         *c = (struct config){ .rules = rules, .n_rules = n_rules, .dflt = dflt };
-        fake_api_defaults(&c->api);
+        test_api_defaults(&c->api);
         c->credit = (struct credit){ .window_s = 30 * DAY,
                                      .dflt = { dflt_limits, ELEMENTSOF(dflt_limits) },
                                      .customers = cust_limits,
