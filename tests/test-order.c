@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "fake-config.h"
+#include "test-api.h"
 #include "order.h"
 #include "util.h"
 
