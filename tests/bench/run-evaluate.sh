@@ -42,14 +42,18 @@ min() {
 }
 
 bw=999999 bc=999999 ew=999999 ec=999999 rss_base=0 rss_eval=0
+: >"$dir/ratios"
 i=1
 while [ "$i" -le "$rounds" ]; do
         set -- $(timed "$build/bench-baseline")
         bw=$(min "$1" "$bw") bc=$(min "$2" "$bc") rss_base=$3
         echo "round $i: baseline wall ${1}s cpu ${2}s"
+        this_bc=$2
         set -- $(timed "$build/approvald" evaluate -c "$dir/rules.yaml")
         ew=$(min "$1" "$ew") ec=$(min "$2" "$ec") rss_eval=$3
         echo "round $i: evaluate wall ${1}s cpu ${2}s"
+        # The same round's pair: both ran under the same load.
+        echo "$this_bc $2" | awk '$2 > 0 {print 100 * $1 / $2}' >>"$dir/ratios"
         lines=$(wc -l <"$dir/out")
         [ "$lines" -eq "$n" ] || { echo "evaluate wrote $lines lines, want $n" >&2; exit 1; }
         i=$((i + 1))
@@ -64,6 +68,10 @@ BEGIN {
         printf "ratio: evaluate runs at %.0f%% (wall) / %.0f%% (CPU) of the baseline speed\n",
                 (rate(bw) > 0) ? 100 * rate(ew) / rate(bw) : 0,
                 (rate(bc) > 0) ? 100 * rate(ec) / rate(bc) : 0
+}'
+sort -n "$dir/ratios" | awk '{r[NR] = $1} END {
+        if (NR) printf "ratio per round (CPU, paired): median %.0f%%, range %.0f%%..%.0f%%\n",
+                (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2, r[1], r[NR]
 }'
 echo "decisions:"
 sed -n 's/.*"decision":"\([a-z]*\)","rule":\(null\|"[^"]*"\).*/\1 \2/p' "$dir/out" | sort | uniq -c | sort -rn
