@@ -2,6 +2,9 @@
  * A hash table (chained, FNV-1a) maps a customer id to its approvals kept
  * in a small array; a customer stays known after pruning so new_customer
  * keeps its meaning, and only the approvals' times and amounts are dropped.
+ * The first approvals live inside the customer's entry, so that a look-up
+ * touches one allocation, not two: in a backtest with tens of thousands of
+ * customers these look-ups miss the caches, and each miss shows.
  * Memory thus grows with the number of customers and with the approvals
  * inside the longest window, never with the number of orders seen. */
 #include "history.h"
@@ -14,6 +17,7 @@
 #include "util.h"
 
 #define HISTORY_MIN_BUCKETS 64
+#define INLINE_APPROVALS 2
 
 struct approval {
         int64_t t;
@@ -24,8 +28,9 @@ struct approval {
 struct customer {
         struct customer *next;
         uint64_t hash;
-        struct approval *approvals;
-        size_t n_approvals, n_alloc;
+        struct approval *approvals; /* inl, or a heap array when more */
+        uint32_t n_approvals, n_alloc;
+        struct approval inl[INLINE_APPROVALS];
         char id[]; /* NUL-terminated */
 };
 
@@ -69,7 +74,8 @@ void history_free(struct history *h)
         for (size_t i = 0; i < h->n_buckets; i++)
                 for (struct customer *c = h->buckets[i], *next; c; c = next) {
                         next = c->next;
-                        free(c->approvals);
+                        if (c->approvals != c->inl)
+                                free(c->approvals);
                         free(c);
                 }
         free(h->buckets);
@@ -124,6 +130,8 @@ static struct customer *find_or_add(struct history *h, const char *id)
         if (!c)
                 return NULL;
         memcpy(c->id, id, len + 1);
+        c->approvals = c->inl;
+        c->n_alloc = INLINE_APPROVALS;
         c->hash = hash_string(id);
         c->next = h->buckets[c->hash & (h->n_buckets - 1)];
         h->buckets[c->hash & (h->n_buckets - 1)] = c;
@@ -144,13 +152,17 @@ int history_add(struct history *h, const char *customer_id, int64_t t, int64_t a
         if (!c)
                 return -ENOMEM;
         if (c->n_approvals == c->n_alloc) {
-                size_t n = c->n_alloc ? c->n_alloc * 2 : 4;
+                size_t n = (size_t)c->n_alloc * 2;
 
-                a = reallocarray(c->approvals, n, sizeof(*a));
+                if (n > UINT32_MAX)
+                        return -ENOMEM;
+                a = reallocarray(c->approvals == c->inl ? NULL : c->approvals, n, sizeof(*a));
                 if (!a)
                         return -ENOMEM;
+                if (c->approvals == c->inl)
+                        memcpy(a, c->inl, sizeof(c->inl));
                 c->approvals = a;
-                c->n_alloc = n;
+                c->n_alloc = (uint32_t)n;
         }
         a = &c->approvals[c->n_approvals++];
         a->t = t;
@@ -202,11 +214,13 @@ static void prune_customer(struct customer *c, int64_t t)
         for (size_t i = 0; i < c->n_approvals; i++)
                 if (c->approvals[i].t > t)
                         c->approvals[k++] = c->approvals[i];
-        c->n_approvals = k;
-        if (k == 0) {
+        c->n_approvals = (uint32_t)k;
+        /* Back inside the entry once few enough remain. */
+        if (k <= INLINE_APPROVALS && c->approvals != c->inl) {
+                memcpy(c->inl, c->approvals, k * sizeof(*c->approvals));
                 free(c->approvals);
-                c->approvals = NULL;
-                c->n_alloc = 0;
+                c->approvals = c->inl;
+                c->n_alloc = INLINE_APPROVALS;
         }
 }
 

@@ -67,6 +67,31 @@ static void test_prune(void **state)
         history_free(h);
 }
 
+/* Many approvals of one customer: past the ones kept inside its entry, and
+ * back after pruning. */
+static void test_growth(void **state)
+{
+        struct history *h;
+
+        assert_int_equal(history_new(&h), 0);
+        for (int i = 1; i <= 100; i++) {
+                assert_int_equal(history_add(h, "A", i, 100, i % 2 ? "EUR" : "USD"), 0);
+                assert_int_equal(history_count(h, "A", 0, 1000), i);
+        }
+        assert_int_equal(history_exposure(h, "A", "EUR", 0, 1000), 5000);
+        assert_int_equal(history_exposure(h, "A", "USD", 90, 100), 500);
+        history_prune(h, 99);
+        assert_int_equal(history_count(h, "A", 0, 1000), 1);
+        assert_int_equal(history_exposure(h, "A", "USD", 0, 1000), 100);
+        for (int i = 101; i <= 105; i++)
+                assert_int_equal(history_add(h, "A", i, 1, "EUR"), 0);
+        assert_int_equal(history_count(h, "A", 0, 1000), 6);
+        assert_int_equal(history_exposure(h, "A", "EUR", 0, 1000), 5);
+        history_prune(h, 104);
+        assert_int_equal(history_count(h, "A", 0, 1000), 1);
+        history_free(h);
+}
+
 static void test_many_customers(void **state)
 {
         struct history *h;
@@ -103,9 +128,8 @@ static void test_errors(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_windows),
-                cmocka_unit_test(test_prune),
-                cmocka_unit_test(test_many_customers),
+                cmocka_unit_test(test_windows), cmocka_unit_test(test_prune),
+                cmocka_unit_test(test_growth),  cmocka_unit_test(test_many_customers),
                 cmocka_unit_test(test_errors),
         };
 
