@@ -404,9 +404,13 @@ static int read_items(struct order *o, const cJSON *arr, const struct order_read
                 }
         if (n == 0)
                 return 0;
-        o->items = calloc(n, sizeof(struct order_item));
+        /* Through cJSON's allocator, like the tree the items point into:
+         * `evaluate` gives cJSON an arena, and this saves a malloc() and
+         * free() per order there. */
+        o->items = cJSON_malloc(n * sizeof(struct order_item));
         if (!o->items)
                 return -ENOMEM;
+        memset(o->items, 0, n * sizeof(struct order_item));
         for (it = arr->child; it; it = it->next, i++) {
                 struct order_item *oi = &o->items[i];
 
@@ -491,6 +495,6 @@ void order_done(struct order *o)
         if (!o)
                 return;
         cJSON_Delete(o->json);
-        free(o->items);
+        cJSON_free(o->items);
         *o = (struct order){ 0 };
 }

@@ -484,7 +484,8 @@ static void verdict_missing(const struct order *o, const struct rule *rule, int 
         const char *name = order_field_names[f];
         bool bad = o->bad_field && streq(o->bad_field, name);
 
-        *v = (struct verdict){ .decision = ACTION_HOLD };
+        v->decision = ACTION_HOLD;
+        v->rule = NULL;
         snprintf(v->buf, sizeof(v->buf), "order %s '%s', which rule '%s' reads",
                  bad ? "has a malformed" : "has no", name, rule->name);
         v->reason = v->buf;
@@ -492,18 +493,28 @@ static void verdict_missing(const struct order *o, const struct rule *rule, int 
 
 static void verdict_rule(const struct rule *rule, struct verdict *v)
 {
-        *v = (struct verdict){ .decision = rule->then, .rule = rule, .reason = rule->reason };
+        v->decision = rule->then;
+        v->rule = rule;
+        v->reason = rule->reason;
         if (!v->reason) {
                 snprintf(v->buf, sizeof(v->buf), "rule '%s'", rule->name);
                 v->reason = v->buf;
         }
 }
 
+/* Static strings: the default decides often, and formatting its reason
+ * each time showed in evaluate's profile. */
 static void verdict_default(const struct config *c, struct verdict *v)
 {
-        *v = (struct verdict){ .decision = c->dflt };
-        snprintf(v->buf, sizeof(v->buf), "no rule matched: default %s", action_to_string(c->dflt));
-        v->reason = v->buf;
+        static const char *const reasons[_ACTION_MAX] = {
+                [ACTION_APPROVE] = "no rule matched: default approve",
+                [ACTION_REJECT] = "no rule matched: default reject",
+                [ACTION_HOLD] = "no rule matched: default hold",
+        };
+
+        v->decision = c->dflt;
+        v->rule = NULL;
+        v->reason = c->dflt < _ACTION_MAX ? reasons[c->dflt] : "no rule matched";
 }
 
 /* One rule: its trace line, the missing-field check, then its `when`.
@@ -550,21 +561,17 @@ int rules_evaluate(const struct config *c, const struct history *h, const struct
                    int64_t now, struct verdict *ret, struct trace *trace)
 {
         struct ctx x = { .c = c, .h = h, .o = o, .now = now, .trace = trace };
-        struct verdict v;
 
         if (trace)
                 trace_reset(trace);
         for (size_t i = 0; i < c->n_rules; i++) {
-                int r = rule_eval(&x, &c->rules[i], &v);
+                /* *ret is written only by the rule that decides. */
+                int r = rule_eval(&x, &c->rules[i], ret);
 
                 if (r < 0)
                         return r;
-                if (r > 0) {
-                        *ret = v;
-                        if (ret->reason == v.buf)
-                                ret->reason = ret->buf;
+                if (r > 0)
                         return 0;
-                }
         }
         verdict_default(c, ret);
         return 0;
