@@ -50,6 +50,7 @@ struct ctx {
         const struct order *o;
         int64_t now;
         struct trace *trace;
+        unsigned present; /* present_fields() */
 };
 
 int rules_trace_new(struct trace **ret)
@@ -214,38 +215,38 @@ static bool has_items(const struct config *c, const struct order *o)
         return cJSON_IsArray(v);
 }
 
-static bool field_present(const struct config *c, const struct order *o, enum order_field f)
+/* Every line's quantity is a whole number (order.c gives -1 otherwise). */
+static bool quantities_present(const struct order *o)
 {
-        switch (f) {
-        case FIELD_CUSTOMER_ID:
-                return o->customer_id;
-        case FIELD_CUSTOMER_NAME:
-                return o->customer_name;
-        case FIELD_COUNTRY:
-                return o->country;
-        case FIELD_CURRENCY:
-                return o->currency;
-        case FIELD_TOTAL:
-                return o->has_total;
-        case FIELD_ITEMS:
-                return has_items(c, o);
-        case FIELD_ITEM_QUANTITY:
-                for (size_t i = 0; i < o->n_items; i++)
-                        if (o->items[i].quantity < 0)
-                                return false;
-                return true;
-        default:
-                return true;
-        }
+        for (size_t i = 0; i < o->n_items; i++)
+                if (o->items[i].quantity < 0)
+                        return false;
+        return true;
 }
 
-/* The first field in needs that the order lacks, or -1. */
-static int first_missing(const struct config *c, const struct order *o, unsigned needs)
+/* The plain fields the order has, as NEED() bits (items are checked only
+ * when a condition reads them). */
+static unsigned present_fields(const struct order *o)
 {
-        for (int f = 0; f < _FIELD_MAX; f++)
-                if ((needs & NEED(f)) && !field_present(c, o, (enum order_field)f))
-                        return f;
-        return -1;
+        return (o->customer_id ? NEED(FIELD_CUSTOMER_ID) : 0) |
+               (o->customer_name ? NEED(FIELD_CUSTOMER_NAME) : 0) |
+               (o->country ? NEED(FIELD_COUNTRY) : 0) | (o->currency ? NEED(FIELD_CURRENCY) : 0) |
+               (o->has_total ? NEED(FIELD_TOTAL) : 0);
+}
+
+/* The first field in needs that the order lacks (in enum order), or -1.
+ * A mask, not a loop over every field: this runs for each rule tried. */
+static int first_missing(const struct ctx *x, unsigned needs)
+{
+        unsigned missing = needs & ~x->present & ~(NEED(FIELD_ITEMS) | NEED(FIELD_ITEM_QUANTITY));
+
+        if (needs & (NEED(FIELD_ITEMS) | NEED(FIELD_ITEM_QUANTITY))) {
+                if (!has_items(x->c, x->o))
+                        missing |= NEED(FIELD_ITEMS);
+                else if ((needs & NEED(FIELD_ITEM_QUANTITY)) && !quantities_present(x->o))
+                        missing |= NEED(FIELD_ITEM_QUANTITY);
+        }
+        return missing ? __builtin_ctz(missing) : -1;
 }
 
 static int when_eval(const struct ctx *x, const struct when *w, unsigned depth, bool *ret);
@@ -521,7 +522,7 @@ static void verdict_default(const struct config *c, struct verdict *v)
  * Returns 1 when the rule decided (*v filled), 0 to go on, or -errno. */
 static int rule_eval(const struct ctx *x, const struct rule *rule, struct verdict *v)
 {
-        int missing = first_missing(x->c, x->o, when_needs(&rule->when));
+        int missing = first_missing(x, when_needs(&rule->when));
         ssize_t e = 0;
         bool held;
         int r;
@@ -560,7 +561,9 @@ static int rule_eval(const struct ctx *x, const struct rule *rule, struct verdic
 int rules_evaluate(const struct config *c, const struct history *h, const struct order *o,
                    int64_t now, struct verdict *ret, struct trace *trace)
 {
-        struct ctx x = { .c = c, .h = h, .o = o, .now = now, .trace = trace };
+        struct ctx x = {
+                .c = c, .h = h, .o = o, .now = now, .trace = trace, .present = present_fields(o)
+        };
 
         if (trace)
                 trace_reset(trace);
