@@ -1,6 +1,7 @@
 /* util.c: shared checked helpers (see util.h for the contracts). */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <time.h>
@@ -23,7 +24,8 @@ int safe_atoi64(const char *s, int64_t *ret)
         char *end = NULL;
         long long v;
 
-        if (!s || *s == '\0' || *s == ' ' || *s == '\t' || *s == '+')
+        /* strtoll() would skip any leading isspace() and a '+'; refuse them. */
+        if (!s || *s == '\0' || isspace((unsigned char)*s) || *s == '+')
                 return -EINVAL;
         errno = 0;
         v = strtoll(s, &end, 10);
