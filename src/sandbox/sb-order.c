@@ -50,6 +50,25 @@ void sb_order_free(struct sb_order *o)
         free(o);
 }
 
+bool sb_json_has_nul(const char *text, size_t len)
+{
+        size_t backslashes = 0;
+
+        /* Outside strings JSON has no backslash, and an even run of them is
+         * escaped backslashes: only an odd run starts an escape. */
+        for (size_t i = 0; i < len; i++) {
+                if (text[i] == '\\') {
+                        backslashes++;
+                        continue;
+                }
+                if (backslashes % 2 == 1 && text[i] == 'u' && len - i > 4 &&
+                    memcmp(text + i + 1, "0000", 4) == 0)
+                        return true;
+                backslashes = 0;
+        }
+        return false;
+}
+
 size_t sb_utf8_length(const char *s)
 {
         size_t n = 0;
@@ -305,6 +324,11 @@ int sb_order_parse_create(const char *body, size_t len, struct sb_order **ret, c
 
         if (!j) {
                 *ret_why = "body is not valid JSON";
+                return -EINVAL;
+        }
+        if (sb_json_has_nul(body, len)) {
+                cJSON_Delete(j);
+                *ret_why = "strings must not contain \\u0000";
                 return -EINVAL;
         }
         r = sb_order_from_json(j, SB_ORDER_CREATE, ret, ret_why);
