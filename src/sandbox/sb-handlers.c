@@ -521,9 +521,9 @@ void sb_handle_foreign(struct sandbox *sb, const struct sb_request *req, struct 
         cJSON *rec = record(req);
 
         reply->delay = false;
+        /* A record that could not be built (NULL) is counted as dropped. */
         pthread_mutex_lock(&sb->lock);
-        if (rec)
-                sb_stats_record_foreign(&sb->stats, rec);
+        sb_stats_record_foreign(&sb->stats, rec);
         pthread_mutex_unlock(&sb->lock);
         if (req->too_big)
                 return set_error(reply, 413, "payload_too_large", "request body over 1 MiB");
