@@ -75,6 +75,9 @@ static void test_read_capped(void **state)
         assert_null(buf);
         unlink(path);
         assert_int_equal(read_file_capped(path, 10, &buf, &n), -ENOENT);
+        /* fopen() takes a folder; the read's own error must come back. */
+        assert_int_equal(read_file_capped("/", 10, &buf, &n), -EISDIR);
+        assert_null(buf);
 }
 
 int main(void)
