@@ -81,5 +81,6 @@ bool sb_json_add_money(cJSON *obj, const char *name, int64_t cents);
  * is refused rather than stored cut short. */
 bool sb_json_has_nul(const char *text, size_t len);
 
-/* Counts UTF-8 characters (code points) in s. */
+/* Counts the code points in s, or returns SIZE_MAX when s is not
+ * well-formed UTF-8 (cJSON passes such bytes through unchecked). */
 size_t sb_utf8_length(const char *s);

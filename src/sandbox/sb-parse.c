@@ -124,7 +124,7 @@ int sb_reject_parse(const char *body, size_t len, char **ret, const char **ret_w
         n = reason ? sb_utf8_length(reason) : 0;
         if (n < 1 || n > SB_REASON_MAX) {
                 cJSON_Delete(j);
-                *ret_why = "reason must be a string of 1 to 500 characters";
+                *ret_why = "reason must be a string of 1 to 500 characters of UTF-8";
                 return -EINVAL;
         }
         copy = strdup(reason);

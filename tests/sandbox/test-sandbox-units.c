@@ -235,6 +235,31 @@ static void test_nul_escapes(void **state)
         sb_order_free(o);
 }
 
+/* The 500-character cap on a reject reason counts code points, so bytes
+ * that are not UTF-8 must not slip past it uncounted. */
+static void test_reject_reason_not_utf8(void **state)
+{
+        static char body[2048];
+        const char *why = NULL;
+        char *reason = NULL;
+        size_t n;
+
+        n = (size_t)snprintf(body, sizeof(body), "{\"reason\":\"a");
+        memset(body + n, 0x80, 1200);
+        n += 1200;
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "\"}");
+        assert_int_equal(sb_reject_parse(body, n, &reason, &why), -EINVAL);
+        assert_null(reason);
+        n = (size_t)snprintf(body, sizeof(body), "{\"reason\":\"caf\xe9\"}");
+        assert_int_equal(sb_reject_parse(body, n, &reason, &why), -EINVAL);
+        n = (size_t)snprintf(body, sizeof(body), "{\"reason\":\"\xed\xa0\x80\"}");
+        assert_int_equal(sb_reject_parse(body, n, &reason, &why), -EINVAL);
+        assert_null(reason);
+        assert_int_equal(sb_utf8_length("\xc0\xaf"), SIZE_MAX);
+        assert_int_equal(sb_utf8_length("\xf4\x90\x80\x80"), SIZE_MAX);
+        assert_int_equal(sb_utf8_length("\xe2\x82"), SIZE_MAX);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -247,6 +272,7 @@ int main(void)
                 cmocka_unit_test(test_rate_window),
                 cmocka_unit_test(test_utf8_length),
                 cmocka_unit_test(test_nul_escapes),
+                cmocka_unit_test(test_reject_reason_not_utf8),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
