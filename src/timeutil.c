@@ -90,11 +90,16 @@ static int parse_offset(const char *p, int *ret_offset_s)
         return 0;
 }
 
+static bool is_leap_year(int y)
+{
+        return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (the
- * well-known era arithmetic).  timegm() gave the same answers but went
- * through glibc's time-zone code and its lock: in `approvald evaluate`,
- * which reads one createdAt per order, it cost more than the rule engine.
- * Like timegm(), a day past the month's end rolls into the next month. */
+ * well-known era arithmetic) for a valid date.  timegm() gave the same
+ * answers but went through glibc's time-zone code and its lock: in
+ * `approvald evaluate`, which reads one createdAt per order, it cost more
+ * than the rule engine. */
 static int64_t days_from_civil(int64_t y, int m, int d)
 {
         int64_t era, yoe, doy, doe;
@@ -130,6 +135,9 @@ int timestamp_parse(const char *s, int64_t *ret)
         if (r < 0)
                 return r;
         if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+                return -EINVAL;
+        /* Unchecked, 29 February of a common year would become 1 March. */
+        if (mo == 2 && d == 29 && !is_leap_year(y))
                 return -EINVAL;
         *ret = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
         return 0;
