@@ -1,7 +1,9 @@
 #!/bin/sh
 # test-evaluate.sh: `approvald evaluate` end to end through the built
 # program: the three input shapes give the same decisions, approvals feed
-# the history of later orders (rejections and holds do not), --now, the
+# the history of later orders (rejections and holds do not: ORD-5B is
+# still a new customer after ORD-5 was held, ORD-9 fits the limit after
+# ORD-8 was rejected), --now, the
 # missing-field hold, bad lines (located, skipped, exit 65), escaping, and
 # the exit codes for usage (64) and a bad rules file (78).
 #   usage: test-evaluate.sh APPROVALD DATA_DIR
