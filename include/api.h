@@ -71,8 +71,8 @@ int api_request(struct api *a, enum api_method method, const char *url, const ch
                 api_done_t done, void *userdata);
 
 /* Convenience: base_url + path ("/orders?..."). */
-int api_request_path(struct api *a, enum api_method method, const char *path,
-                     const char *json_body, api_done_t done, void *userdata);
+int api_request_path(struct api *a, enum api_method method, const char *path, const char *json_body,
+                     api_done_t done, void *userdata);
 
 /* Cancels requests not yet sent (queued, waiting for a token, a backoff or a
  * Retry-After): their callbacks run with -ECANCELED.  Requests on the wire

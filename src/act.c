@@ -230,8 +230,7 @@ static void resend(struct daemon *d, struct call *c, const struct order *o)
 
                 log_event(LOG_ERR, LOG_MID_LINK_REFUSED, &f, 0,
                           "%s: %s link is not on api.base_url's origin: not followed, order held",
-                          log_escape(c->order_id, id, sizeof(id)),
-                          action_to_string(c->decision));
+                          log_escape(c->order_id, id, sizeof(id)), action_to_string(c->decision));
                 e->busy = false;
                 return;
         }

@@ -446,8 +446,7 @@ static int request_headers(struct api *a, struct request *q, struct curl_slist *
                 if (q->body)
                         r = header_add(&l, "Content-Type", "application/json");
                 if (r >= 0)
-                        r = header_add(&l, "Ocp-Apim-Subscription-Key",
-                                       a->creds.subscription_key);
+                        r = header_add(&l, "Ocp-Apim-Subscription-Key", a->creds.subscription_key);
                 if (r >= 0 && asprintf(&bearer, "Bearer %s", a->token) < 0)
                         r = -ENOMEM;
                 if (r >= 0)
@@ -703,8 +702,9 @@ static void token_finished(struct api *a, struct request *q, CURLcode cc, long s
         if (cc == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
                 a->token_req = NULL;
                 request_free(q);
-                token_fail_waiters(a, -EACCES, status == 401 ? "token endpoint refused the client"
-                                                             : "token endpoint refused the request");
+                token_fail_waiters(a, -EACCES,
+                                   status == 401 ? "token endpoint refused the client"
+                                                 : "token endpoint refused the request");
                 return;
         }
         a->token_attempts++;
@@ -972,8 +972,7 @@ static bool header_value_ok(const char *s)
 
 static int copy_config(struct api *a, const struct api_config *cfg)
 {
-        char *base = NULL, *token = NULL, *version = NULL, *referer = NULL, *obo = NULL,
-             *ca = NULL;
+        char *base = NULL, *token = NULL, *version = NULL, *referer = NULL, *obo = NULL, *ca = NULL;
 
         if (!cfg->base_url || !cfg->token_url || api_check_url(cfg->base_url) < 0 ||
             api_check_url(cfg->token_url) < 0 || !header_value_ok(cfg->api_version) ||
@@ -1123,8 +1122,8 @@ int api_request(struct api *a, enum api_method method, const char *url, const ch
         return 0;
 }
 
-int api_request_path(struct api *a, enum api_method method, const char *path,
-                     const char *json_body, api_done_t done, void *userdata)
+int api_request_path(struct api *a, enum api_method method, const char *path, const char *json_body,
+                     api_done_t done, void *userdata)
 {
         _cleanup_free_ char *url = NULL;
         size_t n = strlen(a->base_url);

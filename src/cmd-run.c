@@ -39,7 +39,8 @@ int cmd_run(int argc, char **argv)
                 }
         }
         if (optind < argc) {
-                fprintf(stderr, "approvald run: unexpected argument '%s'; try 'approvald help run'\n",
+                fprintf(stderr,
+                        "approvald run: unexpected argument '%s'; try 'approvald help run'\n",
                         argv[optind]);
                 return EX_USAGE;
         }

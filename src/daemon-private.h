@@ -44,6 +44,7 @@ struct cycle {
         bool waiting_calls; /* the next page waits for this page's calls */
         bool last_forward_all_seen; /* last move: page++ past a page of seen ids */
         int64_t page;
+        int64_t page_size; /* of this request: see next_page_guess() */
         size_t fetches;
         size_t n_seen, n_gone; /* listed; and left the pending list since */
         size_t n_approved, n_rejected, n_held, n_skipped, n_failed;
@@ -82,6 +83,7 @@ static inline bool daemon_dry_run(const struct daemon *d)
 /* poller.c */
 void poller_start_cycle(struct daemon *d);
 void poller_calls_drained(struct daemon *d);
+size_t poller_calls_threshold(const struct daemon *d);
 
 /* poller.c, called by act.c when every reconcile GET has answered */
 void poller_reconciled(struct daemon *d);

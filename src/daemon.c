@@ -144,8 +144,8 @@ static void notify_status(struct daemon *d)
                          (long long)(d->config->poll.interval_ms / 1000));
         sd_notifyf(false,
                    "STATUS=Last poll %s: %zu pending, %zu approved, %zu rejected, %zu held%s%s%s",
-                   when, d->cycle.n_seen, d->cycle.n_approved, d->cycle.n_rejected,
-                   d->cycle.n_held, d->cycle.n_failed ? ", calls to retry" : "",
+                   when, d->cycle.n_seen, d->cycle.n_approved, d->cycle.n_rejected, d->cycle.n_held,
+                   d->cycle.n_failed ? ", calls to retry" : "",
                    d->api_failed ? ", API unreachable" : "", next);
         log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,
                   "cycle done: %zu pending listed, %zu approved, %zu rejected, %zu held, %zu "
@@ -161,7 +161,7 @@ void daemon_ready(struct daemon *d)
                 return;
         d->ready = true;
         log_event(LOG_INFO, LOG_MID_START, NULL, 0,
-                  "ready: %zu decisions in the journal, mode %s, polling every %llds", 
+                  "ready: %zu decisions in the journal, mode %s, polling every %llds",
                   idmap_size(d->entries), daemon_dry_run(d) ? "dry-run" : "enforce",
                   (long long)(d->config->poll.interval_ms / 1000));
         sd_notify(false, "READY=1\nSTATUS=Ready; first poll under way");
@@ -243,7 +243,7 @@ void daemon_check_idle(struct daemon *d)
                         sd_event_exit(d->event, exit_status(d));
                 return;
         }
-        if (d->cycle.waiting_calls && d->n_calls == 0)
+        if (d->cycle.waiting_calls && d->n_calls <= poller_calls_threshold(d))
                 poller_calls_drained(d);
         else if (d->cycle.running && d->cycle.listing_done && d->n_calls == 0)
                 daemon_cycle_finished(d);
@@ -388,8 +388,7 @@ static int load_credentials(struct daemon *d, struct credentials **ret)
         else if (r == -EINVAL)
                 log_error("credential file %s is empty or not a single line", path);
         else if (r == -EFBIG)
-                log_error("credential file %s is larger than %d bytes", path,
-                          CREDENTIALS_MAX_SIZE);
+                log_error("credential file %s is larger than %d bytes", path, CREDENTIALS_MAX_SIZE);
         else if (r < 0)
                 log_error_errno(r, "cannot read credential file %s",
                                 path ? path : "(out of memory)");

@@ -174,7 +174,7 @@ char *utf8_truncate(const char *s, size_t max_bytes)
 
 static const char *priority_name(int priority)
 {
-        static const char *const names[] = { "emerg", "alert", "crit",   "error",
+        static const char *const names[] = { "emerg",   "alert",  "crit", "error",
                                              "warning", "notice", "info", "debug" };
 
         if (priority < 0 || priority > LOG_DEBUG)

@@ -50,8 +50,9 @@ static void log_decision(const struct order *o, const struct verdict *v, bool dr
                   "%s: %s%s by %s%s%s: \"%s\" (customer %s, %s %s)",
                   log_escape(o->id, id, sizeof(id)), action_to_string(v->decision),
                   dry_run && v->decision != ACTION_HOLD ? " (dry run: not sent)" : "",
-                  v->rule ? "rule \"" : "default", v->rule ? log_escape(v->rule->name, rule, sizeof(rule)) : "",
-                  v->rule ? "\"" : "", log_escape(v->reason, reason, sizeof(reason)),
+                  v->rule ? "rule \"" : "default",
+                  v->rule ? log_escape(v->rule->name, rule, sizeof(rule)) : "", v->rule ? "\"" : "",
+                  log_escape(v->reason, reason, sizeof(reason)),
                   log_escape(o->customer_id, cus, sizeof(cus)), o->has_total ? amount : "-",
                   log_escape(o->currency, cur, sizeof(cur)));
 }
@@ -143,14 +144,38 @@ static const char *item_id(const struct daemon *d, const cJSON *item)
         return cJSON_IsString(id) ? id->valuestring : NULL;
 }
 
-/* The pages are read again from the offset of what is still pending. */
+/* The list is read again from the offset of what is still pending, o,
+ * less one: the page then starts with the last order already read, which
+ * proves that nothing before it moved (on_page() checks).  Pages are
+ * (page - 1) * size long, so with the configured size alone the page that
+ * holds offset o - 1 starts up to size - 1 orders earlier, all read
+ * already: a page size between half the configured one and the configured
+ * one that divides o - 1 (or leaves the least over) avoids re-reading them. */
 static void next_page_guess(struct daemon *d)
 {
-        size_t remaining = d->cycle.n_seen - d->cycle.n_gone;
+        size_t o = d->cycle.n_seen - d->cycle.n_gone, max = (size_t)d->config->poll.page_size;
+        size_t t, best = max;
 
-        d->cycle.page = (int64_t)(remaining / (size_t)d->config->poll.page_size) + 1;
+        /* calls under way may or may not have landed when the server lists:
+         * assume they all have, so the page can only start too early */
+        o = o > d->n_calls ? o - d->n_calls : 0;
+        t = o > 0 ? o - 1 : 0;
+
+        for (size_t s = max; s >= (max + 1) / 2 && s > 0 && t % best != 0; s--)
+                if (t % s < t % best)
+                        best = s;
+        d->cycle.page_size = (int64_t)best;
+        d->cycle.page = (int64_t)(t / best) + 1;
         d->cycle.last_forward_all_seen = false;
         fetch_page(d);
+}
+
+size_t poller_calls_threshold(const struct daemon *d)
+{
+        /* The next page is asked for while this many calls are still under
+         * way: listing overlaps the last round of calls, at the price of
+         * re-reading up to this many orders. */
+        return (size_t)d->config->api.max_parallel;
 }
 
 void poller_calls_drained(struct daemon *d)
@@ -201,9 +226,9 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, r->error,
                           "listing pending orders (page %lld) failed: %s%s",
                           (long long)d->cycle.page, r->error < 0 ? "" : "HTTP ",
-                          r->error < 0 ? log_escape(r->detail, detail, sizeof(detail))
-                                       : (snprintf(detail, sizeof(detail), "%d", r->status),
-                                          detail));
+                          r->error < 0
+                                  ? log_escape(r->detail, detail, sizeof(detail))
+                                  : (snprintf(detail, sizeof(detail), "%d", r->status), detail));
                 d->api_failed = true;
                 goto done;
         }
@@ -229,6 +254,8 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
         n_new = decide_page(d, (cJSON *)items);
         cJSON_Delete(j);
         j = NULL;
+        log_debug("page %lld: %d orders, %d new; %zu seen, %zu gone", (long long)d->cycle.page, n,
+                  n_new, d->cycle.n_seen, d->cycle.n_gone);
         if (n_new < 0) {
                 log_error_errno(n_new, "cannot decide");
                 d->fatal = true;
@@ -239,7 +266,7 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
                 d->fatal = true;
                 goto done;
         }
-        if (n < d->config->poll.page_size)
+        if (n < d->cycle.page_size)
                 goto done; /* the last page */
         if (n_new == 0) {
                 d->cycle.page++;
@@ -247,7 +274,7 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
                 fetch_page(d);
                 return;
         }
-        if (d->n_calls > 0) {
+        if (d->n_calls > poller_calls_threshold(d)) {
                 d->cycle.waiting_calls = true;
                 return;
         }
@@ -261,7 +288,7 @@ done:
 static void fetch_page(struct daemon *d)
 {
         char path[128];
-        size_t cap = 4 * (d->cycle.n_seen / (size_t)d->config->poll.page_size + 1) + 16;
+        size_t cap = 4 * (d->cycle.n_seen / (size_t)d->cycle.page_size + 1) + 16;
 
         if (d->cycle.fetches >= cap) {
                 log_warning("listing stopped after %zu pages: the list keeps moving; the next "
@@ -272,7 +299,7 @@ static void fetch_page(struct daemon *d)
         }
         d->cycle.fetches++;
         snprintf(path, sizeof(path), "/orders?status=PendingApproval&page=%lld&pageSize=%lld",
-                 (long long)d->cycle.page, (long long)d->config->poll.page_size);
+                 (long long)d->cycle.page, (long long)d->cycle.page_size);
         if (api_request_path(d->api, API_GET, path, NULL, on_page, d) < 0) {
                 log_error("cannot list orders: out of memory");
                 d->api_failed = true;
@@ -290,7 +317,10 @@ void poller_reconciled(struct daemon *d)
 
 void poller_start_cycle(struct daemon *d)
 {
-        d->cycle = (struct cycle){ .running = true, .page = 1, .started = now_realtime_s() };
+        d->cycle = (struct cycle){ .running = true,
+                                   .page = 1,
+                                   .page_size = d->config->poll.page_size,
+                                   .started = now_realtime_s() };
         d->api_failed = d->calls_failed = false;
         idmap_clear(d->seen);
         if (daemon_dry_run(d))
