@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "log.h"
 #include "util.h"
 
 #define TOKEN_MAX_SIZE 8192
@@ -542,6 +543,9 @@ static int request_start(struct api *a, struct request *q)
         if (!q->is_token)
                 a->n_active++;
         a->stats.requests++;
+        /* for the tests that check Retry-After is honoured; no secrets here */
+        log_debug("http: send %s t=%llu", q->is_token ? "token" : "api",
+                  (unsigned long long)now_monotonic_us());
         return 0;
 }
 
@@ -779,9 +783,11 @@ static void rate_limited(struct api *a, struct request *q)
         a->stats.rate_limited++;
         if (q->retry_after[0])
                 (void)api_parse_retry_after(q->retry_after, now_realtime_s(), &wait_s);
-        until = now_usec(a) + (uint64_t)wait_s * 1000000u;
+        until = now_monotonic_us() + (uint64_t)wait_s * 1000000u;
         if (until > a->not_before_usec)
                 a->not_before_usec = until;
+        log_debug("http: 429 t=%llu until=%llu", (unsigned long long)now_monotonic_us(),
+                  (unsigned long long)a->not_before_usec);
         q->rate_limited++;
         q->state = REQUEST_QUEUED;
         if (q->rate_limited > RATE_LIMIT_MAX_WAITS) {
