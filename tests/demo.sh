@@ -56,10 +56,11 @@ if [ "$rc" != 0 ]; then
     exit "$rc"
 fi
 
-# the decision lines read "ORD-1: approve by rule "name": ..." or "... by default: ..."
+# the decision lines read "approvald: info: ORD-1: approve by rule "name": ..."
+# or "... by default: ..."
 awk '
 /: (approve|reject|hold)( \(dry run: not sent\))? by / {
-    d = $3
+    d = $4
     rule = "(default)"
     if (match($0, / by rule "[^"]*"/)) rule = substr($0, RSTART + 10, RLENGTH - 11)
     n[d]++
@@ -68,10 +69,14 @@ awk '
 /not on api.base_url.s origin/ { refused++ }
 END {
     printf "\napproved %d, rejected %d, held %d", n["approve"], n["reject"], n["hold"]
-    if (refused) printf " (%d more held: links off the API origin)", refused
+    if (refused) printf ", and %d held as their links are off the API origin", refused
     printf "\n\nper rule:\n"
-    for (k in per) { split(k, p, "\t"); printf "  %-8s %-28s %5d\n", p[1], p[2], per[k] }
-}' "$tmp/approvald.log" | sort -k1,1 -s
+    for (k in per) {
+        split(k, p, "\t")
+        printf "  %-8s %-28s %5d\n", p[1], p[2], per[k] | "sort"
+    }
+    close("sort")
+}' "$tmp/approvald.log"
 echo
 tail -n 1 "$tmp/approvald.log" | sed 's/^approvald: info: /approvald: /'
 curl -sf "$url/_sandbox/stats" | python3 -c '
@@ -80,4 +85,3 @@ s = json.load(sys.stdin)
 c = collections.Counter(o["status"] for o in s["orders"].values())
 print("sandbox now:", ", ".join(f"{v} {k}" for k, v in sorted(c.items())))
 '
-echo "demo: the full log was $tmp/approvald.log (removed with the sandbox)"
