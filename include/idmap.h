@@ -33,6 +33,7 @@ void idmap_clear(struct idmap *m);
 
 size_t idmap_size(const struct idmap *m);
 
-/* Walks the entries: start with *i = 0; returns false at the end.  The map
- * must not change during a walk. */
+/* Walks the entries: start with *i = 0; returns false at the end.  Only
+ * idmap_remove() of the entry just returned may change the map during a
+ * walk (removal leaves a tombstone and moves nothing). */
 bool idmap_next(const struct idmap *m, size_t *i, const char **ret_key, void **ret_value);

@@ -275,7 +275,10 @@ static void on_order_get(struct api *a, const struct api_response *r, void *user
                    !d->stopping) {
                 resend(d, c, &o);
         } else if (streq(o.status, "PendingApproval")) {
-                log_error("%s: answered 409 yet still pending; will try again", c->order_id);
+                char id[LOG_ESCAPE_MAX];
+
+                log_error("%s: answered 409 yet still pending; will try again",
+                          log_escape(c->order_id, id, sizeof(id)));
                 d->calls_failed = true;
                 e->busy = false;
         } else if (streq(o.status, intended_status(c->decision))) {

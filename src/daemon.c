@@ -29,11 +29,12 @@ static const struct api_options once_options = {
         .backoff_cap_usec = 8000000,
 };
 
-/* the service: retries never stop, they only slow down */
+/* the service: a request that still fails after these attempts is logged,
+ * and what it was for is tried again in the next cycle */
 static const struct api_options service_options = {
-        .max_attempts = 0,
+        .max_attempts = 6,
         .backoff_base_usec = 500000,
-        .backoff_cap_usec = 300000000,
+        .backoff_cap_usec = 30000000,
 };
 
 /* ---- journal replay and history ---- */
@@ -205,6 +206,20 @@ static int exit_status(struct daemon *d)
         return 0;
 }
 
+/* A held order that left the list (a person decided it) is forgotten, once
+ * a whole listing proves it gone, so the set does not grow for ever. */
+static void forget_gone_holds(struct daemon *d)
+{
+        const char *id;
+        size_t i = 0;
+
+        if (d->api_failed || d->stopping)
+                return;
+        while (idmap_next(d->held, &i, &id, NULL))
+                if (!idmap_get(d->seen, id))
+                        idmap_remove(d->held, id); /* allowed during a walk */
+}
+
 void daemon_cycle_finished(struct daemon *d)
 {
         int64_t now = now_realtime_s();
@@ -224,6 +239,7 @@ void daemon_cycle_finished(struct daemon *d)
                                     strerror(-r));
         }
         history_prune(d->history, now - rules_longest_window(d->config));
+        forget_gone_holds(d);
         notify_status(d);
         if (d->fatal || d->opt.once)
                 sd_event_exit(d->event, exit_status(d));
