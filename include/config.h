@@ -66,7 +66,7 @@ struct values {
         char **entries;
         size_t n_entries;
         const struct list *list; /* set for "@name"; entries then empty */
-        void *index; /* built by rules_compile(): O(1) lookups */
+        void *index; /* built by config_load() (matcher.h): O(1) lookups */
 };
 
 enum cond_kind {
@@ -143,7 +143,7 @@ struct credit {
         struct limits dflt;
         struct customer_limits *customers;
         size_t n_customers;
-        void *index; /* built by rules_compile() */
+        void *index; /* built by config_load(): customer id -> limits */
 };
 
 struct api_config {
@@ -193,3 +193,9 @@ const struct list *config_find_list(const struct config *c, const char *name);
 
 const char *action_to_string(enum action a);
 int action_from_string(const char *s, enum action *ret);
+
+/* As config_load(), for a rules file already in memory (size bytes, need
+ * not be NUL-terminated).  path names it in messages and locates relative
+ * list files. */
+int config_load_buffer(const char *path, const char *buf, size_t size, FILE *errors,
+                       struct config **ret);

@@ -21,3 +21,16 @@ bool values_match(const struct values *v, const char *s);
  * that currency. */
 bool credit_limit_for(const struct credit *c, const char *customer_id, const char *currency,
                       int64_t *ret_amount);
+
+/* Builds v->index for the comparison that condition kind uses (entries of
+ * the referenced list when v->list is set).  The index borrows the entry
+ * strings.  Returns 0 or -ENOMEM (v->index then stays NULL). */
+int values_index_build(struct values *v, enum cond_kind kind);
+
+/* Frees v->index and resets it to NULL.  Accepts an unindexed value. */
+void values_index_free(struct values *v);
+
+/* Builds c->index, a hash from customer id to its limits.  Returns 0 or
+ * -ENOMEM.  credit_index_free() undoes it (accepts an unindexed credit). */
+int credit_index_build(struct credit *c);
+void credit_index_free(struct credit *c);

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config git \
   libcurl4-openssl-dev libcjson-dev libyaml-dev libsystemd-dev libmicrohttpd-dev libcmocka-dev \
-  systemd curl valgrind clang-format util-linux procps python3"
+  systemd curl openssl valgrind clang-format util-linux procps python3"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,0 +1,1440 @@
+/* config.c: rules.yaml's schema.  Each mapping of the file is a table of
+ * keys, each key a parser that writes one field; the walk reports every
+ * problem it meets and keeps going, so `approvald check` lists them all.
+ * A config is built fresh and handed out only when it has no problem. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config-yaml.h"
+#include "config.h"
+#include "matcher.h"
+#include "money.h"
+#include "strset.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define RULES_FILE_MAX (4u * 1024 * 1024)
+#define LIST_FILE_MAX (16u * 1024 * 1024)
+#define WHEN_DEPTH_MAX 16u
+
+const char *const order_field_names[_FIELD_MAX] = {
+        [FIELD_ID] = "id",
+        [FIELD_STATUS] = "status",
+        [FIELD_CREATED_AT] = "created_at",
+        [FIELD_CUSTOMER_ID] = "customer_id",
+        [FIELD_CUSTOMER_NAME] = "customer_name",
+        [FIELD_COUNTRY] = "country",
+        [FIELD_TOTAL] = "total",
+        [FIELD_CURRENCY] = "currency",
+        [FIELD_ITEMS] = "items",
+        [FIELD_ITEM_SKU] = "item_sku",
+        [FIELD_ITEM_OFFER_ID] = "item_offer_id",
+        [FIELD_ITEM_NAME] = "item_name",
+        [FIELD_ITEM_QUANTITY] = "item_quantity",
+        [FIELD_APPROVE_LINK] = "approve_link",
+        [FIELD_REJECT_LINK] = "reject_link",
+};
+
+const char *const order_field_defaults[_FIELD_MAX] = {
+        [FIELD_ID] = "/id",
+        [FIELD_STATUS] = "/status",
+        [FIELD_CREATED_AT] = "/createdAt",
+        [FIELD_CUSTOMER_ID] = "/customer/id",
+        [FIELD_CUSTOMER_NAME] = "/customer/name",
+        [FIELD_COUNTRY] = "/customer/countryCode",
+        [FIELD_TOTAL] = "/price/total",
+        [FIELD_CURRENCY] = "/price/currency",
+        [FIELD_ITEMS] = "/items",
+        [FIELD_ITEM_SKU] = "/sku",
+        [FIELD_ITEM_OFFER_ID] = "/offerId",
+        [FIELD_ITEM_NAME] = "/name",
+        [FIELD_ITEM_QUANTITY] = "/quantity",
+        [FIELD_APPROVE_LINK] = "/links/approve",
+        [FIELD_REJECT_LINK] = "/links/reject",
+};
+
+static const char *const action_names[_ACTION_MAX] = {
+        [ACTION_APPROVE] = "approve",
+        [ACTION_REJECT] = "reject",
+        [ACTION_HOLD] = "hold",
+};
+
+const char *action_to_string(enum action a)
+{
+        if ((unsigned)a >= _ACTION_MAX)
+                return NULL;
+        return action_names[a];
+}
+
+int action_from_string(const char *s, enum action *ret)
+{
+        for (size_t i = 0; i < _ACTION_MAX; i++)
+                if (s && streq(s, action_names[i])) {
+                        *ret = (enum action)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+/* ---- freeing ------------------------------------------------------------ */
+
+static void strv_free(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+static void when_done(struct when *w);
+
+static void cond_done(struct cond *c)
+{
+        switch (c->kind) {
+        case COND_CUSTOMER:
+        case COND_CUSTOMER_NAME:
+        case COND_COUNTRY:
+        case COND_CURRENCY:
+        case COND_PRODUCT:
+                values_index_free(&c->values);
+                strv_free(c->values.entries, c->values.n_entries);
+                break;
+        case COND_ANY:
+                for (size_t i = 0; i < c->any.n_items; i++)
+                        when_done(&c->any.items[i]);
+                free(c->any.items);
+                break;
+        case COND_NOT:
+                if (c->not ) {
+                        when_done(c->not );
+                        free(c->not );
+                }
+                break;
+        default:
+                break;
+        }
+}
+
+static void when_done(struct when *w)
+{
+        for (size_t i = 0; i < w->n_conds; i++)
+                cond_done(&w->conds[i]);
+        free(w->conds);
+        w->conds = NULL;
+        w->n_conds = 0;
+}
+
+static void credit_done(struct credit *c)
+{
+        credit_index_free(c);
+        free(c->dflt.items);
+        for (size_t i = 0; i < c->n_customers; i++) {
+                free(c->customers[i].customer_id);
+                free(c->customers[i].limits.items);
+        }
+        free(c->customers);
+}
+
+static void api_done(struct api_config *a)
+{
+        free(a->base_url);
+        free(a->token_url);
+        free(a->api_version);
+        free(a->referer);
+        free(a->on_behalf_of);
+        free(a->credentials_dir);
+        free(a->ca_file);
+        for (size_t i = 0; i < _FIELD_MAX; i++)
+                free(a->fields[i]);
+}
+
+void config_free(struct config *c)
+{
+        if (!c)
+                return;
+        for (size_t i = 0; i < c->n_rules; i++) {
+                free(c->rules[i].name);
+                when_done(&c->rules[i].when);
+                free(c->rules[i].reason);
+        }
+        free(c->rules);
+        for (size_t i = 0; i < c->n_lists; i++) {
+                free(c->lists[i].name);
+                strv_free(c->lists[i].entries, c->lists[i].n_entries);
+                free(c->lists[i].file);
+        }
+        free(c->lists);
+        credit_done(&c->credit);
+        api_done(&c->api);
+        free(c->path);
+        free(c);
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct config *, config_free);
+
+const struct list *config_find_list(const struct config *c, const char *name)
+{
+        for (size_t i = 0; c && name && i < c->n_lists; i++)
+                if (streq(c->lists[i].name, name))
+                        return &c->lists[i];
+        return NULL;
+}
+
+/* ---- the parse context and generic tables ------------------------------- */
+
+struct ctx {
+        struct yctx y;
+        struct config *c;
+        char *dir; /* rules.yaml's folder, for relative list files */
+        int oom; /* -ENOMEM once an allocation failed */
+};
+
+struct key_spec;
+typedef void (*parse_fn)(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base);
+
+struct key_spec {
+        const char *key;
+        parse_fn parse;
+        size_t offset;
+        int64_t min, max;
+        bool required;
+        int kind; /* conditions: enum cond_kind */
+};
+
+#define FIELD(base, k, type) ((type *)((char *)(base) + (k)->offset))
+
+static void *oom(struct ctx *x, void *p)
+{
+        if (!p)
+                x->oom = -ENOMEM;
+        return p;
+}
+
+/* Grows *array (of *n elements of size) by one zeroed element. */
+static void *grow_one(struct ctx *x, void *array_ptr, size_t *n, size_t size)
+{
+        void **array = array_ptr;
+        char *a = realloc(*array, (*n + 1) * size);
+
+        if (!oom(x, a))
+                return NULL;
+        memset(a + *n * size, 0, size);
+        *array = a;
+        return a + (*n)++ * size;
+}
+
+/* Reports an unknown key, with the closest known one as a hint; returns
+ * the hint's index in specs, or n when there is none. */
+static size_t report_unknown(struct ctx *x, const yaml_node_t *key, const char *noun,
+                             const char *section, const struct key_spec *specs, size_t n)
+{
+        const char *names[32] = { 0 };
+        const char *word = (const char *)key->data.scalar.value;
+        const char *hint;
+
+        for (size_t i = 0; i < n && i < ELEMENTSOF(names); i++)
+                names[i] = specs[i].key;
+        hint = ysuggest(word, names, n < ELEMENTSOF(names) ? n : ELEMENTSOF(names));
+        if (hint)
+                yerror(&x->y, key, "unknown %s '%s'%s%s%s (did you mean '%s'?)", noun, word,
+                       section ? " in '" : "", section ?: "", section ? "'" : "", hint);
+        else
+                yerror(&x->y, key, "unknown %s '%s'%s%s%s", noun, word, section ? " in '" : "",
+                       section ?: "", section ? "'" : "");
+        for (size_t i = 0; hint && i < n; i++)
+                if (specs[i].key == hint)
+                        return i;
+        return n;
+}
+
+/* Returns the key's text after the checks every mapping shares: a scalar,
+ * not seen before in this mapping. NULL when reported. */
+static const char *mapping_key(struct ctx *x, const yaml_node_t *key, struct strset *seen)
+{
+        const char *k;
+
+        if (key->type != YAML_SCALAR_NODE ||
+            strlen((const char *)key->data.scalar.value) != key->data.scalar.length) {
+                yerror(&x->y, key, "keys must be plain strings");
+                return NULL;
+        }
+        k = (const char *)key->data.scalar.value;
+        if (strset_get(seen, k, NULL)) {
+                yerror(&x->y, key, "duplicate key '%s'", k);
+                return NULL;
+        }
+        if (strset_put(seen, k, NULL) < 0)
+                x->oom = -ENOMEM;
+        return k;
+}
+
+static bool expect_mapping(struct ctx *x, const yaml_node_t *n, const char *what)
+{
+        if (n->type == YAML_MAPPING_NODE)
+                return true;
+        yerror(&x->y, n, "'%s' must be a mapping, not %s", what, ykind(n));
+        return false;
+}
+
+static bool expect_list(struct ctx *x, const yaml_node_t *n, const char *what)
+{
+        if (n->type == YAML_SEQUENCE_NODE)
+                return true;
+        yerror(&x->y, n, "'%s' must be a list, not %s", what, ykind(n));
+        return false;
+}
+
+/* Walks one mapping through its table.  section names it in messages
+ * ("api"); noun is "key" or "condition". */
+static void parse_mapping(struct ctx *x, const yaml_node_t *n, const char *section,
+                          const char *noun, const struct key_spec *specs, size_t n_specs,
+                          void *base)
+{
+        bool found[32] = { false };
+        struct strset seen;
+
+        if (section ? !expect_mapping(x, n, section) : n->type != YAML_MAPPING_NODE)
+                return;
+        strset_init(&seen, false);
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key), *value = ynode(&x->y, p->value);
+                const char *k = mapping_key(x, key, &seen);
+                size_t i;
+
+                if (!k)
+                        continue;
+                for (i = 0; i < n_specs; i++)
+                        if (streq(k, specs[i].key))
+                                break;
+                if (i == n_specs) {
+                        /* A likely typo of a required key already says
+                         * what is wrong: do not also call that key missing. */
+                        i = report_unknown(x, key, noun, section, specs, n_specs);
+                        if (i < ELEMENTSOF(found))
+                                found[i] = true;
+                        continue;
+                }
+                if (i < ELEMENTSOF(found))
+                        found[i] = true;
+                specs[i].parse(x, value, &specs[i], base);
+        }
+        strset_done(&seen);
+        for (size_t i = 0; i < n_specs && i < ELEMENTSOF(found); i++)
+                if (specs[i].required && !found[i]) {
+                        if (section)
+                                yerror(&x->y, n, "missing required key '%s' in '%s'", specs[i].key,
+                                       section);
+                        else
+                                yerror(&x->y, n, "missing required key '%s'", specs[i].key);
+                }
+}
+
+/* ---- scalar parsers ----------------------------------------------------- */
+
+static void p_string(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        char **field = FIELD(base, k, char *);
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a string", &v))
+                return;
+        if (!*v) {
+                yerror(&x->y, n, "'%s' must not be empty", k->key);
+                return;
+        }
+        free(*field);
+        *field = oom(x, strdup(v));
+}
+
+/* http or https, then a host: no credentials, no spaces. */
+static bool url_valid(const char *v)
+{
+        size_t host_len;
+        const char *rest;
+
+        if (strncasecmp(v, "https://", 8) == 0)
+                rest = v + 8;
+        else if (strncasecmp(v, "http://", 7) == 0)
+                rest = v + 7;
+        else
+                return false;
+        host_len = strcspn(rest, "/?#");
+        if (host_len == 0 || rest[0] == ':' || memchr(rest, '@', host_len))
+                return false;
+        for (const char *p = v; *p; p++)
+                if ((unsigned char)*p <= ' ' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+static void p_url(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a URL", &v))
+                return;
+        if (!url_valid(v)) {
+                yerror(&x->y, n, "'%s' must be an http or https URL with a host, not '%s'", k->key,
+                       v);
+                return;
+        }
+        p_string(x, n, k, base);
+}
+
+static bool scalar_int(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, int64_t *ret)
+{
+        const char *v;
+        int64_t i;
+
+        if (!yscalar(&x->y, n, k->key, "an integer", &v))
+                return false;
+        if (safe_atoi64(v, &i) < 0 || i < k->min || i > k->max) {
+                if (k->max == INT64_MAX)
+                        yerror(&x->y, n, "'%s' must be an integer of at least %lld, not '%s'",
+                               k->key, (long long)k->min, v);
+                else
+                        yerror(&x->y, n, "'%s' must be an integer from %lld to %lld, not '%s'",
+                               k->key, (long long)k->min, (long long)k->max, v);
+                return false;
+        }
+        *ret = i;
+        return true;
+}
+
+static void p_int(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        int64_t i;
+
+        if (scalar_int(x, n, k, &i))
+                *FIELD(base, k, int64_t) = i;
+}
+
+static bool scalar_duration(struct ctx *x, const yaml_node_t *n, const char *what, int64_t *ret_s)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, what, "a duration", &v))
+                return false;
+        if (duration_parse(v, ret_s) < 0) {
+                yerror(&x->y, n,
+                       "'%s' is not a valid duration '%s': use a positive whole number and "
+                       "s, m, h or d, such as 90s, 15m, 24h or 30d",
+                       what, v);
+                return false;
+        }
+        return true;
+}
+
+static void p_duration_s(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        int64_t s;
+
+        if (scalar_duration(x, n, k->key, &s))
+                *FIELD(base, k, int64_t) = s;
+}
+
+static void p_duration_ms(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        int64_t s;
+
+        if (scalar_duration(x, n, k->key, &s))
+                *FIELD(base, k, int64_t) = s * 1000;
+}
+
+static bool scalar_amount(struct ctx *x, const yaml_node_t *n, const char *what, int64_t *ret)
+{
+        const char *v;
+        int64_t a;
+
+        if (!yscalar(&x->y, n, what, "an amount", &v))
+                return false;
+        if (money_parse(v, &a) < 0) {
+                yerror(&x->y, n,
+                       "'%s' is not a valid amount '%s': use a decimal number with at most "
+                       "two decimals, such as 1000 or 1000.50",
+                       what, v);
+                return false;
+        }
+        if (a < 0) {
+                yerror(&x->y, n, "'%s' must not be negative, not '%s'", what, v);
+                return false;
+        }
+        *ret = a;
+        return true;
+}
+
+static bool scalar_bool(struct ctx *x, const yaml_node_t *n, const char *what, bool *ret)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, what, "true or false", &v))
+                return false;
+        if (streq(v, "true") || streq(v, "True") || streq(v, "TRUE"))
+                *ret = true;
+        else if (streq(v, "false") || streq(v, "False") || streq(v, "FALSE"))
+                *ret = false;
+        else {
+                yerror(&x->y, n, "'%s' must be true or false, not '%s'", what, v);
+                return false;
+        }
+        return true;
+}
+
+/* Accepts one of names[0..n) and writes its index; reports with a hint. */
+static bool scalar_enum(struct ctx *x, const yaml_node_t *n, const char *what,
+                        const char *const *names, size_t n_names, const char *choices, int *ret)
+{
+        const char *v, *hint;
+
+        if (!yscalar(&x->y, n, what, choices, &v))
+                return false;
+        for (size_t i = 0; i < n_names; i++)
+                if (streq(v, names[i])) {
+                        *ret = (int)i;
+                        return true;
+                }
+        hint = ysuggest(v, names, n_names);
+        if (hint)
+                yerror(&x->y, n, "unknown %s '%s' (did you mean '%s'?)", what, v, hint);
+        else
+                yerror(&x->y, n, "unknown %s '%s': use %s", what, v, choices);
+        return false;
+}
+
+static void p_action(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        int i;
+
+        if (scalar_enum(x, n, "action", action_names, _ACTION_MAX, "approve, reject or hold", &i))
+                *FIELD(base, k, enum action) = (enum action)i;
+}
+
+static void p_mode(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        static const char *const modes[] = {
+                [MODE_ENFORCE] = "enforce", [MODE_DRY_RUN] = "dry-run"
+        };
+        int i;
+
+        if (scalar_enum(x, n, "mode", modes, ELEMENTSOF(modes), "enforce or dry-run", &i))
+                *FIELD(base, k, enum mode) = (enum mode)i;
+}
+
+static void p_version(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "1", &v))
+                return;
+        if (!streq(v, "1")) {
+                yerror(&x->y, n, "unsupported version '%s': this approvald reads version 1", v);
+                return;
+        }
+        *FIELD(base, k, int64_t) = 1;
+}
+
+static void p_ignore(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+}
+
+/* ---- api and poll ------------------------------------------------------- */
+
+/* RFC 6901: "/" then reference tokens where '~' escapes only 0 and 1. */
+static bool json_pointer_valid(const char *p)
+{
+        if (p[0] != '/')
+                return false;
+        for (; *p; p++)
+                if (*p == '~' && p[1] != '0' && p[1] != '1')
+                        return false;
+        return true;
+}
+
+static void p_fields(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        char **fields = FIELD(base, k, char *);
+        struct strset seen;
+
+        if (!expect_mapping(x, n, "fields"))
+                return;
+        strset_init(&seen, false);
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key), *value = ynode(&x->y, p->value);
+                const char *name = mapping_key(x, key, &seen), *ptr, *hint;
+                size_t f;
+
+                if (!name)
+                        continue;
+                for (f = 0; f < _FIELD_MAX; f++)
+                        if (streq(name, order_field_names[f]))
+                                break;
+                if (f == _FIELD_MAX) {
+                        hint = ysuggest(name, order_field_names, _FIELD_MAX);
+                        if (hint)
+                                yerror(&x->y, key, "unknown order field '%s' (did you mean '%s'?)",
+                                       name, hint);
+                        else
+                                yerror(&x->y, key, "unknown order field '%s'", name);
+                        continue;
+                }
+                if (!yscalar(&x->y, value, name, "a JSON Pointer", &ptr))
+                        continue;
+                if (!json_pointer_valid(ptr)) {
+                        yerror(&x->y, value,
+                               "'%s' must be a JSON Pointer starting with '/', not '%s'", name,
+                               ptr);
+                        continue;
+                }
+                free(fields[f]);
+                fields[f] = oom(x, strdup(ptr));
+        }
+        strset_done(&seen);
+}
+
+static const struct key_spec api_keys[] = {
+        { .key = "base_url",
+          .parse = p_url,
+          .offset = offsetof(struct api_config, base_url),
+          .required = true },
+        { .key = "token_url",
+          .parse = p_url,
+          .offset = offsetof(struct api_config, token_url),
+          .required = true },
+        { .key = "api_version",
+          .parse = p_string,
+          .offset = offsetof(struct api_config, api_version) },
+        { .key = "referer", .parse = p_url, .offset = offsetof(struct api_config, referer) },
+        { .key = "on_behalf_of",
+          .parse = p_string,
+          .offset = offsetof(struct api_config, on_behalf_of) },
+        { .key = "credentials_dir",
+          .parse = p_string,
+          .offset = offsetof(struct api_config, credentials_dir) },
+        { .key = "ca_file", .parse = p_string, .offset = offsetof(struct api_config, ca_file) },
+        { .key = "timeout",
+          .parse = p_duration_ms,
+          .offset = offsetof(struct api_config, timeout_ms) },
+        { .key = "max_parallel",
+          .parse = p_int,
+          .offset = offsetof(struct api_config, max_parallel),
+          .min = 1,
+          .max = 64 },
+        { .key = "fields", .parse = p_fields, .offset = offsetof(struct api_config, fields) },
+};
+
+static void p_api(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_mapping(x, n, "api", "key", api_keys, ELEMENTSOF(api_keys), FIELD(base, k, void));
+}
+
+static const struct key_spec poll_keys[] = {
+        { .key = "interval",
+          .parse = p_duration_ms,
+          .offset = offsetof(struct poll_config, interval_ms) },
+        { .key = "page_size",
+          .parse = p_int,
+          .offset = offsetof(struct poll_config, page_size),
+          .min = 1,
+          .max = 500 },
+};
+
+static void p_poll(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_mapping(x, n, "poll", "key", poll_keys, ELEMENTSOF(poll_keys), FIELD(base, k, void));
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+static bool list_name_valid(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+                    !(*s >= '0' && *s <= '9') && !strchr("_-.", *s))
+                        return false;
+        return true;
+}
+
+static void list_add(struct ctx *x, struct list *l, const char *s, size_t len)
+{
+        char **slot = grow_one(x, &l->entries, &l->n_entries, sizeof(char *));
+
+        if (slot)
+                *slot = oom(x, strndup(s, len));
+}
+
+static void list_from_sequence(struct ctx *x, const yaml_node_t *n, struct list *l)
+{
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+             i++) {
+                const yaml_node_t *item = ynode(&x->y, *i);
+                const char *v;
+
+                if (item->type != YAML_SCALAR_NODE) {
+                        yerror(&x->y, item, "entries of list '%s' must be strings, not %s", l->name,
+                               ykind(item));
+                        continue;
+                }
+                if (!yscalar(&x->y, item, l->name, "a string", &v))
+                        continue;
+                if (!*v) {
+                        yerror(&x->y, item, "list '%s' has an empty entry", l->name);
+                        continue;
+                }
+                list_add(x, l, v, strlen(v));
+        }
+}
+
+/* One entry a line; '#' at the start of a line or after a blank starts a
+ * comment; surrounding blanks and blank lines are ignored. */
+static void list_from_text(struct ctx *x, struct list *l, const char *text, size_t size)
+{
+        const char *end = text + size;
+
+        for (const char *line = text; line < end;) {
+                const char *eol = memchr(line, '\n', (size_t)(end - line)) ?: end;
+                const char *s = line, *e = eol;
+
+                for (const char *p = s; p < e; p++)
+                        if (*p == '#' && (p == s || *(p - 1) == ' ' || *(p - 1) == '\t')) {
+                                e = p;
+                                break;
+                        }
+                while (s < e && strchr(" \t\r", *s))
+                        s++;
+                while (e > s && strchr(" \t\r", *(e - 1)))
+                        e--;
+                if (e > s)
+                        list_add(x, l, s, (size_t)(e - s));
+                line = eol + 1;
+        }
+}
+
+/* Reads a regular file only (never a FIFO or a device that could block),
+ * at most max bytes. */
+static int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        struct stat st;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADF;
+        }
+        if ((uint64_t)st.st_size > max) {
+                close(fd);
+                return -EFBIG;
+        }
+        f = fdopen(fd, "r");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return read_stream_capped(f, max, ret, ret_size);
+}
+
+static const char *read_error(int r)
+{
+        switch (r) {
+        case -EFBIG:
+                return "it is too large";
+        case -EBADF:
+                return "it is not a regular file";
+        default:
+                return strerror(-r);
+        }
+}
+
+static void list_from_file(struct ctx *x, const yaml_node_t *n, struct list *l)
+{
+        _cleanup_free_ char *text = NULL;
+        const yaml_node_t *file = NULL;
+        const char *path;
+        size_t size;
+        int r;
+
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key);
+
+                if (key->type == YAML_SCALAR_NODE && streq((char *)key->data.scalar.value, "file"))
+                        file = ynode(&x->y, p->value);
+                else if (key->type == YAML_SCALAR_NODE)
+                        yerror(&x->y, key, "unknown key '%s' in list '%s': only 'file' is known",
+                               (const char *)key->data.scalar.value, l->name);
+                else
+                        yerror(&x->y, key, "keys must be plain strings");
+        }
+        if (!file) {
+                yerror(&x->y, n, "list '%s' needs a 'file' key", l->name);
+                return;
+        }
+        if (!yscalar(&x->y, file, "file", "a path", &path))
+                return;
+        if (!*path) {
+                yerror(&x->y, file, "'file' must not be empty");
+                return;
+        }
+        if (path[0] == '/' || !x->dir)
+                l->file = oom(x, strdup(path));
+        else if (asprintf(&l->file, "%s/%s", x->dir, path) < 0)
+                l->file = oom(x, NULL);
+        if (!l->file)
+                return;
+        r = read_regular_file(l->file, LIST_FILE_MAX, &text, &size);
+        if (r < 0) {
+                yerror(&x->y, file, "cannot read list file '%s': %s", path, read_error(r));
+                return;
+        }
+        if (memchr(text, '\0', size)) {
+                yerror(&x->y, file, "list file '%s' contains a NUL byte", path);
+                return;
+        }
+        list_from_text(x, l, text, size);
+}
+
+static void parse_list(struct ctx *x, const yaml_node_t *key, const yaml_node_t *n)
+{
+        const char *name = (const char *)key->data.scalar.value;
+        struct list *l;
+
+        if (!list_name_valid(name)) {
+                yerror(&x->y, key, "list name '%s' may hold only letters, digits, '_', '-', '.'",
+                       name);
+                return;
+        }
+        l = grow_one(x, &x->c->lists, &x->c->n_lists, sizeof(struct list));
+        if (!l)
+                return;
+        l->mark = ynode_mark(key);
+        l->name = oom(x, strdup(name));
+        if (!l->name)
+                return;
+        if (n->type == YAML_SEQUENCE_NODE)
+                list_from_sequence(x, n, l);
+        else if (n->type == YAML_MAPPING_NODE)
+                list_from_file(x, n, l);
+        else
+                yerror(&x->y, n, "list '%s' must be a list of strings or {file: PATH}, not %s",
+                       name, ykind(n));
+}
+
+static void parse_lists(struct ctx *x, const yaml_node_t *n)
+{
+        struct strset seen;
+
+        if (!expect_mapping(x, n, "lists"))
+                return;
+        strset_init(&seen, false);
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key);
+
+                if (mapping_key(x, key, &seen))
+                        parse_list(x, key, ynode(&x->y, p->value));
+        }
+        strset_done(&seen);
+}
+
+/* ---- credit ------------------------------------------------------------- */
+
+static bool currency_code(const char *s, char ret[static 8])
+{
+        if (strlen(s) != 3)
+                return false;
+        for (size_t i = 0; i < 3; i++) {
+                char ch = s[i];
+
+                if (ch >= 'a' && ch <= 'z')
+                        ch = (char)(ch - 'a' + 'A');
+                if (ch < 'A' || ch > 'Z')
+                        return false;
+                ret[i] = ch;
+        }
+        ret[3] = '\0';
+        return true;
+}
+
+static void parse_limits(struct ctx *x, const yaml_node_t *n, const char *what, struct limits *ret)
+{
+        if (!expect_mapping(x, n, what))
+                return;
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key), *value = ynode(&x->y, p->value);
+                char code[8];
+                const char *k;
+                int64_t amount;
+                struct limit *l;
+                bool dup = false;
+
+                if (!yscalar(&x->y, key, what, "a mapping of currency codes", &k))
+                        continue;
+                if (!currency_code(k, code)) {
+                        yerror(&x->y, key, "'%s' is not a currency code: use 3 letters such as EUR",
+                               k);
+                        continue;
+                }
+                for (size_t i = 0; i < ret->n_items; i++)
+                        dup = dup || streq(ret->items[i].currency, code);
+                if (dup) {
+                        yerror(&x->y, key, "duplicate currency '%s'", code);
+                        continue;
+                }
+                if (!scalar_amount(x, value, code, &amount))
+                        continue;
+                l = grow_one(x, &ret->items, &ret->n_items, sizeof(struct limit));
+                if (!l)
+                        return;
+                memcpy(l->currency, code, sizeof(code));
+                l->amount = amount;
+        }
+}
+
+static void p_limits(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_limits(x, n, k->key, FIELD(base, k, struct limits));
+}
+
+static void p_customers(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct credit *credit = base;
+        struct strset seen;
+
+        if (!expect_mapping(x, n, "customers"))
+                return;
+        strset_init(&seen, false);
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key), *value = ynode(&x->y, p->value);
+                const char *id = mapping_key(x, key, &seen);
+                struct customer_limits *cl;
+
+                if (!id)
+                        continue;
+                if (!*id) {
+                        yerror(&x->y, key, "customer ids must not be empty");
+                        continue;
+                }
+                cl = grow_one(x, &credit->customers, &credit->n_customers, sizeof(*cl));
+                if (!cl)
+                        break;
+                cl->customer_id = oom(x, strdup(id));
+                parse_limits(x, value, id, &cl->limits);
+        }
+        strset_done(&seen);
+}
+
+static const struct key_spec credit_keys[] = {
+        { .key = "window", .parse = p_duration_s, .offset = offsetof(struct credit, window_s) },
+        { .key = "default", .parse = p_limits, .offset = offsetof(struct credit, dflt) },
+        { .key = "customers", .parse = p_customers, .offset = 0 },
+};
+
+static void p_credit(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_mapping(x, n, "credit", "key", credit_keys, ELEMENTSOF(credit_keys),
+                      FIELD(base, k, void));
+}
+
+/* ---- conditions --------------------------------------------------------- */
+
+static void parse_when(struct ctx *x, const yaml_node_t *n, const char *what, struct when *w);
+
+static struct cond *add_cond(struct ctx *x, struct when *w, const struct key_spec *k,
+                             const yaml_node_t *n)
+{
+        struct cond *c = grow_one(x, &w->conds, &w->n_conds, sizeof(struct cond));
+
+        if (!c)
+                return NULL;
+        c->kind = (enum cond_kind)k->kind;
+        c->mark = ynode_mark(n);
+        return c;
+}
+
+static void values_ref(struct ctx *x, const yaml_node_t *n, const char *name, struct values *v)
+{
+        const char *names[64];
+        size_t n_names = 0;
+        const char *hint;
+
+        v->list = config_find_list(x->c, name);
+        if (v->list)
+                return;
+        for (size_t i = 0; i < x->c->n_lists && n_names < ELEMENTSOF(names); i++)
+                names[n_names++] = x->c->lists[i].name;
+        hint = ysuggest(name, names, n_names);
+        if (hint)
+                yerror(&x->y, n, "unknown list '@%s' (did you mean '@%s'?)", name, hint);
+        else
+                yerror(&x->y, n, "unknown list '@%s'", name);
+}
+
+static void values_add(struct ctx *x, struct values *v, const char *s)
+{
+        char **slot = grow_one(x, &v->entries, &v->n_entries, sizeof(char *));
+
+        if (slot)
+                *slot = oom(x, strdup(s));
+}
+
+static void values_sequence(struct ctx *x, const yaml_node_t *n, const char *what, struct values *v)
+{
+        if (n->data.sequence.items.start == n->data.sequence.items.top) {
+                yerror(&x->y, n, "'%s' needs at least one entry", what);
+                return;
+        }
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+             i++) {
+                const yaml_node_t *item = ynode(&x->y, *i);
+                const char *s;
+
+                if (item->type != YAML_SCALAR_NODE) {
+                        yerror(&x->y, item, "entries of '%s' must be strings, not %s", what,
+                               ykind(item));
+                        continue;
+                }
+                if (!yscalar(&x->y, item, what, "a string", &s))
+                        continue;
+                if (!*s)
+                        yerror(&x->y, item, "'%s' has an empty entry", what);
+                else if (s[0] == '@')
+                        yerror(&x->y, item,
+                               "a list reference ('%s') must stand alone, not in a list", s);
+                else
+                        values_add(x, v, s);
+        }
+}
+
+static void p_values(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct cond *c = add_cond(x, base, k, n);
+        const char *s;
+
+        if (!c)
+                return;
+        if (n->type == YAML_SEQUENCE_NODE) {
+                values_sequence(x, n, k->key, &c->values);
+                return;
+        }
+        if (n->type != YAML_SCALAR_NODE) {
+                yerror(&x->y, n, "'%s' must be a string, a list of strings or '@list', not %s",
+                       k->key, ykind(n));
+                return;
+        }
+        if (!yscalar(&x->y, n, k->key, "a string", &s))
+                return;
+        if (!*s)
+                yerror(&x->y, n, "'%s' must not be empty", k->key);
+        else if (s[0] == '@')
+                values_ref(x, n, s + 1, &c->values);
+        else
+                values_add(x, &c->values, s);
+}
+
+static void p_amount(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct cond *c = add_cond(x, base, k, n);
+
+        if (c)
+                scalar_amount(x, n, k->key, &c->amount);
+}
+
+static void p_quantity(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct cond *c = add_cond(x, base, k, n);
+
+        if (c)
+                scalar_int(x, n, k, &c->quantity);
+}
+
+static void p_flag(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct cond *c = add_cond(x, base, k, n);
+
+        if (c)
+                scalar_bool(x, n, k->key, &c->flag);
+}
+
+static const struct key_spec within_keys[] = {
+        { .key = "window",
+          .parse = p_duration_s,
+          .offset = offsetof(struct cond, within.window_s),
+          .required = true },
+        { .key = "above",
+          .parse = p_int,
+          .offset = offsetof(struct cond, within.above),
+          .min = 0,
+          .max = INT64_MAX,
+          .required = true },
+};
+
+static void p_within(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct cond *c = add_cond(x, base, k, n);
+
+        if (c)
+                parse_mapping(x, n, "orders_within", "key", within_keys, ELEMENTSOF(within_keys),
+                              c);
+}
+
+static void p_any(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct cond *c = add_cond(x, base, k, n);
+        size_t n_items;
+
+        if (!c || !expect_list(x, n, "any"))
+                return;
+        n_items = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        if (n_items == 0) {
+                yerror(&x->y, n, "'any' needs at least one condition map");
+                return;
+        }
+        c->any.items = oom(x, calloc(n_items, sizeof(struct when)));
+        if (!c->any.items)
+                return;
+        c->any.n_items = n_items;
+        for (size_t i = 0; i < n_items; i++) {
+                const yaml_node_t *item = ynode(&x->y, n->data.sequence.items.start[i]);
+
+                if (item->type != YAML_MAPPING_NODE)
+                        yerror(&x->y, item, "entries of 'any' must be condition maps, not %s",
+                               ykind(item));
+                else
+                        parse_when(x, item, "any", &c->any.items[i]);
+        }
+}
+
+static void p_not(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct cond *c = add_cond(x, base, k, n);
+        unsigned errors;
+
+        if (!c)
+                return;
+        c->not = oom(x, calloc(1, sizeof(struct when)));
+        if (!c->not )
+                return;
+        errors = x->y.n_errors;
+        parse_when(x, n, "not", c->not );
+        if (x->y.n_errors == errors && c->not ->n_conds == 0)
+                yerror(&x->y, n, "'not' of an empty map can never hold");
+}
+
+static const struct key_spec cond_keys[] = {
+        { .key = "customer", .parse = p_values, .kind = COND_CUSTOMER },
+        { .key = "customer_name", .parse = p_values, .kind = COND_CUSTOMER_NAME },
+        { .key = "country", .parse = p_values, .kind = COND_COUNTRY },
+        { .key = "currency", .parse = p_values, .kind = COND_CURRENCY },
+        { .key = "total_above", .parse = p_amount, .kind = COND_TOTAL_ABOVE },
+        { .key = "total_at_most", .parse = p_amount, .kind = COND_TOTAL_AT_MOST },
+        { .key = "quantity_above",
+          .parse = p_quantity,
+          .min = 0,
+          .max = INT64_MAX,
+          .kind = COND_QUANTITY_ABOVE },
+        { .key = "product", .parse = p_values, .kind = COND_PRODUCT },
+        { .key = "new_customer", .parse = p_flag, .kind = COND_NEW_CUSTOMER },
+        { .key = "orders_within", .parse = p_within, .kind = COND_ORDERS_WITHIN },
+        { .key = "over_credit_limit", .parse = p_flag, .kind = COND_OVER_CREDIT_LIMIT },
+        { .key = "any", .parse = p_any, .kind = COND_ANY },
+        { .key = "not", .parse = p_not, .kind = COND_NOT },
+};
+
+static const struct cond *when_find(const struct when *w, enum cond_kind kind)
+{
+        for (size_t i = 0; i < w->n_conds; i++)
+                if (w->conds[i].kind == kind)
+                        return &w->conds[i];
+        return NULL;
+}
+
+/* Only contradictions that hold whatever the order and the history. */
+static void check_contradictions(struct ctx *x, const struct when *w)
+{
+        const struct cond *above = when_find(w, COND_TOTAL_ABOVE);
+        const struct cond *at_most = when_find(w, COND_TOTAL_AT_MOST);
+        const struct cond *fresh = when_find(w, COND_NEW_CUSTOMER);
+        const struct cond *within = when_find(w, COND_ORDERS_WITHIN);
+        char a[MONEY_BUF_SIZE], b[MONEY_BUF_SIZE];
+
+        if (above && at_most && above->amount >= at_most->amount)
+                yerror_at(&x->y, w->mark,
+                          "this 'when' can never hold: total_above %s is not below "
+                          "total_at_most %s",
+                          money_format(above->amount, a), money_format(at_most->amount, b));
+        /* A new customer has no approved order at all, so it cannot have
+         * more than N (>= 0) approved within any window. */
+        if (fresh && fresh->flag && within)
+                yerror_at(&x->y, w->mark,
+                          "this 'when' can never hold: new_customer: true means no approved "
+                          "orders, orders_within asks for more than %lld",
+                          (long long)within->within.above);
+}
+
+static void parse_when(struct ctx *x, const yaml_node_t *n, const char *what, struct when *w)
+{
+        unsigned errors = x->y.n_errors;
+
+        w->mark = ynode_mark(n);
+        if (n->type != YAML_MAPPING_NODE) {
+                yerror(&x->y, n, "'%s' must be a mapping of conditions, not %s", what, ykind(n));
+                return;
+        }
+        if (x->y.depth >= WHEN_DEPTH_MAX) {
+                yerror(&x->y, n, "conditions are nested more than %u deep", WHEN_DEPTH_MAX);
+                return;
+        }
+        x->y.depth++;
+        parse_mapping(x, n, NULL, "condition", cond_keys, ELEMENTSOF(cond_keys), w);
+        x->y.depth--;
+        if (x->y.n_errors == errors)
+                check_contradictions(x, w);
+}
+
+/* ---- rules and the top level -------------------------------------------- */
+
+static void p_when(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_when(x, n, "when", FIELD(base, k, struct when));
+}
+
+static const struct key_spec rule_keys[] = {
+        { .key = "name",
+          .parse = p_string,
+          .offset = offsetof(struct rule, name),
+          .required = true },
+        { .key = "when", .parse = p_when, .offset = offsetof(struct rule, when) },
+        { .key = "then",
+          .parse = p_action,
+          .offset = offsetof(struct rule, then),
+          .required = true },
+        { .key = "reason", .parse = p_string, .offset = offsetof(struct rule, reason) },
+};
+
+static void parse_rule(struct ctx *x, const yaml_node_t *n, struct strset *names)
+{
+        struct rule *rule = grow_one(x, &x->c->rules, &x->c->n_rules, sizeof(struct rule));
+        void *first;
+
+        if (!rule)
+                return;
+        rule->mark = ynode_mark(n);
+        rule->then = ACTION_HOLD;
+        parse_mapping(x, n, "rule", "key", rule_keys, ELEMENTSOF(rule_keys), rule);
+        if (!rule->name)
+                return;
+        if (strset_get(names, rule->name, &first)) {
+                const struct rule *f = &x->c->rules[(size_t)(uintptr_t)first];
+
+                yerror_at(&x->y, rule->mark, "duplicate rule name '%s' (first at line %u)",
+                          rule->name, f->mark.line);
+                return;
+        }
+        if (strset_put(names, rule->name, (void *)(uintptr_t)(x->c->n_rules - 1)) < 0)
+                x->oom = -ENOMEM;
+}
+
+static void p_rules(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct strset names;
+
+        if (!expect_list(x, n, "rules"))
+                return;
+        /* The set borrows names that a later realloc of rules does not move:
+         * each name is its own allocation. */
+        strset_init(&names, false);
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+             i++)
+                parse_rule(x, ynode(&x->y, *i), &names);
+        strset_done(&names);
+}
+
+static const struct key_spec root_keys[] = {
+        { .key = "version",
+          .parse = p_version,
+          .offset = offsetof(struct config, version),
+          .required = true },
+        { .key = "api", .parse = p_api, .offset = offsetof(struct config, api), .required = true },
+        { .key = "poll", .parse = p_poll, .offset = offsetof(struct config, poll) },
+        { .key = "mode", .parse = p_mode, .offset = offsetof(struct config, mode) },
+        { .key = "lists", .parse = p_ignore, .offset = 0 }, /* read first: rules refer to them */
+        { .key = "credit", .parse = p_credit, .offset = offsetof(struct config, credit) },
+        { .key = "rules", .parse = p_rules, .offset = 0, .required = true },
+        { .key = "default", .parse = p_action, .offset = offsetof(struct config, dflt) },
+};
+
+static void parse_root(struct ctx *x, const yaml_node_t *root)
+{
+        if (root->type != YAML_MAPPING_NODE) {
+                yerror(&x->y, root,
+                       "the file must be a mapping of keys (version, api, rules...), not %s",
+                       ykind(root));
+                return;
+        }
+        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key);
+
+                if (key->type == YAML_SCALAR_NODE &&
+                    streq((const char *)key->data.scalar.value, "lists")) {
+                        parse_lists(x, ynode(&x->y, p->value));
+                        break;
+                }
+        }
+        parse_mapping(x, root, NULL, "key", root_keys, ELEMENTSOF(root_keys), x->c);
+}
+
+/* ---- finishing: defaults and indexes ------------------------------------ */
+
+static int when_index(struct when *w)
+{
+        int r;
+
+        for (size_t i = 0; i < w->n_conds; i++) {
+                struct cond *c = &w->conds[i];
+
+                switch (c->kind) {
+                case COND_CUSTOMER:
+                case COND_CUSTOMER_NAME:
+                case COND_COUNTRY:
+                case COND_CURRENCY:
+                case COND_PRODUCT:
+                        r = values_index_build(&c->values, c->kind);
+                        break;
+                case COND_ANY:
+                        r = 0;
+                        for (size_t j = 0; j < c->any.n_items && r >= 0; j++)
+                                r = when_index(&c->any.items[j]);
+                        break;
+                case COND_NOT:
+                        r = when_index(c->not );
+                        break;
+                default:
+                        r = 0;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int config_finish(struct config *c)
+{
+        int r;
+
+        for (size_t i = 0; i < _FIELD_MAX; i++)
+                if (!c->api.fields[i]) {
+                        c->api.fields[i] = strdup(order_field_defaults[i]);
+                        if (!c->api.fields[i])
+                                return -ENOMEM;
+                }
+        for (size_t i = 0; i < c->n_rules; i++) {
+                if (!c->rules[i].reason &&
+                    asprintf(&c->rules[i].reason, "rule '%s'", c->rules[i].name) < 0) {
+                        c->rules[i].reason = NULL;
+                        return -ENOMEM;
+                }
+                r = when_index(&c->rules[i].when);
+                if (r < 0)
+                        return r;
+        }
+        return credit_index_build(&c->credit);
+}
+
+static char *dir_of(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+
+        if (!slash)
+                return strdup(".");
+        if (slash == path)
+                return strdup("/");
+        return strndup(path, (size_t)(slash - path));
+}
+
+static struct config *config_new(const char *path)
+{
+        _cleanup_(config_freep) struct config *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->path = strdup(path);
+        c->api.api_version = strdup("3.1");
+        if (!c->path || !c->api.api_version)
+                return NULL;
+        c->api.timeout_ms = 30000;
+        c->api.max_parallel = 8;
+        c->poll.interval_ms = 60000;
+        c->poll.page_size = 100;
+        c->mode = MODE_ENFORCE;
+        c->credit.window_s = 30 * 24 * 3600;
+        c->dflt = ACTION_HOLD;
+        return TAKE_PTR(c);
+}
+
+int config_load_buffer(const char *path, const char *buf, size_t size, FILE *errors,
+                       struct config **ret)
+{
+        struct ctx x = { .y = { .path = path, .errors = errors } };
+        const yaml_node_t *root;
+        int r;
+
+        x.c = config_new(path);
+        x.dir = dir_of(path);
+        if (!x.c || !x.dir) {
+                r = -ENOMEM;
+                goto out;
+        }
+        r = yctx_load(&x.y, buf, size);
+        if (r < 0)
+                goto out;
+        root = yroot(&x.y);
+        if (!root)
+                yerror_at(&x.y, (struct mark){ 1, 1 },
+                          "the file is empty: it needs at least version, api and rules");
+        else
+                parse_root(&x, root);
+        r = x.oom ?: x.y.n_errors > 0 ? -EINVAL : config_finish(x.c);
+        if (r >= 0)
+                *ret = TAKE_PTR(x.c);
+out:
+        yctx_done(&x.y);
+        config_free(x.c);
+        free(x.dir);
+        return r;
+}
+
+int config_load(const char *path, FILE *errors, struct config **ret)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+        int r;
+
+        r = read_regular_file(path, RULES_FILE_MAX, &buf, &size);
+        if (r < 0) {
+                if (errors)
+                        fprintf(errors, "%s: cannot read: %s\n", path,
+                                r == -EFBIG ? "it is larger than 4 MiB" : read_error(r));
+                return r;
+        }
+        return config_load_buffer(path, buf, size, errors, ret);
+}

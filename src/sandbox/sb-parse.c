@@ -1,0 +1,158 @@
+/* sb-parse.c: request parsers; every input is length-bounded by the caller
+ * (1 MiB for bodies) and nothing here trusts it to be well formed. */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "sb-order.h"
+#include "sb-parse.h"
+#include "util.h"
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Decodes n bytes of form text ('+' is a space) into a new string. */
+static int form_decode(const char *s, size_t n, char **ret)
+{
+        char *out = malloc(n + 1), *p = out;
+
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '+') {
+                        *p++ = ' ';
+                } else if (s[i] == '%') {
+                        int hi, lo;
+
+                        if (n - i < 3) {
+                                free(out);
+                                return -EINVAL;
+                        }
+                        hi = hexval(s[i + 1]);
+                        lo = hexval(s[i + 2]);
+                        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                                free(out);
+                                return -EINVAL;
+                        }
+                        *p++ = (char)(hi * 16 + lo);
+                        i += 2;
+                } else if (s[i] == '\0') {
+                        free(out);
+                        return -EINVAL;
+                } else {
+                        *p++ = s[i];
+                }
+        }
+        *p = '\0';
+        *ret = out;
+        return 0;
+}
+
+int sb_form_get(const char *body, size_t len, const char *key, char **ret)
+{
+        size_t klen = strlen(key), i = 0;
+
+        while (i < len) {
+                const char *amp = memchr(body + i, '&', len - i);
+                size_t end = amp ? (size_t)(amp - body) : len;
+                const char *eq = memchr(body + i, '=', end - i);
+                size_t name_end = eq ? (size_t)(eq - body) : end;
+
+                if (name_end - i == klen && memcmp(body + i, key, klen) == 0) {
+                        size_t v = eq ? name_end + 1 : end;
+
+                        return form_decode(body + v, end - v, ret);
+                }
+                i = end + 1;
+        }
+        return -ENOENT;
+}
+
+int sb_list_query_parse(const char *status, const char *page, const char *page_size,
+                        struct sb_list_query *ret)
+{
+        struct sb_list_query q = { .status = -1, .page = 1, .page_size = SB_PAGE_SIZE_DEFAULT };
+        int r;
+
+        if (status) {
+                q.status = sb_status_from_string(status);
+                if (q.status < 0)
+                        return -EINVAL;
+        }
+        if (page) {
+                r = safe_atoi64_range(page, 1, SB_PAGE_MAX, &q.page);
+                if (r < 0)
+                        return -EINVAL;
+        }
+        if (page_size) {
+                r = safe_atoi64_range(page_size, 1, SB_PAGE_SIZE_MAX, &q.page_size);
+                if (r < 0)
+                        return -EINVAL;
+        }
+        *ret = q;
+        return 0;
+}
+
+int sb_reject_parse(const char *body, size_t len, char **ret, const char **ret_why)
+{
+        cJSON *j = cJSON_ParseWithLength(body, len);
+        const char *reason;
+        size_t n;
+        char *copy;
+
+        if (!cJSON_IsObject(j)) {
+                cJSON_Delete(j);
+                *ret_why = "body must be a JSON object {\"reason\":\"...\"}";
+                return -EINVAL;
+        }
+        reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "reason"));
+        n = reason ? sb_utf8_length(reason) : 0;
+        if (n < 1 || n > SB_REASON_MAX) {
+                cJSON_Delete(j);
+                *ret_why = "reason must be a string of 1 to 500 characters";
+                return -EINVAL;
+        }
+        copy = strdup(reason);
+        cJSON_Delete(j);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}
+
+int sb_approve_parse(const char *body, size_t len)
+{
+        cJSON *j;
+        bool ok;
+
+        while (len > 0 && strchr(" \t\r\n", body[len - 1]) && body[len - 1] != '\0')
+                len--;
+        if (len == 0)
+                return 0;
+        j = cJSON_ParseWithLength(body, len);
+        ok = cJSON_IsObject(j);
+        cJSON_Delete(j);
+        return ok ? 0 : -EINVAL;
+}
+
+const char *sb_bearer_token(const char *authorization)
+{
+        const char *t;
+
+        if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+                return NULL;
+        t = authorization + 7;
+        while (*t == ' ')
+                t++;
+        return *t ? t : NULL;
+}

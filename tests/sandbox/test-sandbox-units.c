@@ -1,0 +1,216 @@
+/* test-sandbox-units.c: the sandbox's modules on their own: the store's
+ * ordering and lookup, the request parsers (table-driven), money rendering,
+ * the fault limiter and seeding. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sb-faults.h"
+#include "sb-options.h"
+#include "sb-parse.h"
+#include "sb-seed.h"
+#include "sb-store.h"
+
+static struct sb_order *order(const char *id, int64_t at)
+{
+        struct sb_order *o = calloc(1, sizeof(*o));
+
+        assert_non_null(o);
+        snprintf(o->id, sizeof(o->id), "%s", id);
+        o->created_at = at;
+        return o;
+}
+
+static void test_store_order_and_lookup(void **state)
+{
+        static const struct {
+                const char *id;
+                int64_t at;
+        } in[] = { { "B", 20 }, { "A", 20 }, { "C", 10 }, { "ORD-000041", 30 }, { "D", 5 } };
+        static const char *const sorted[] = { "D", "C", "A", "B", "ORD-000041" };
+        struct sb_store *s;
+        struct sb_order *dup = order("A", 1);
+        char next[SB_ID_MAX];
+
+        assert_int_equal(sb_store_new(&s), 0);
+        for (size_t i = 0; i < ELEMENTSOF(in); i++)
+                assert_int_equal(sb_store_add(s, order(in[i].id, in[i].at)), 0);
+        assert_int_equal(sb_store_add(s, dup), -EEXIST);
+        sb_order_free(dup);
+        assert_int_equal(sb_store_count(s), ELEMENTSOF(sorted));
+        for (size_t i = 0; i < ELEMENTSOF(sorted); i++)
+                assert_string_equal(sb_store_at(s, i)->id, sorted[i]);
+        assert_ptr_equal(sb_store_get(s, "C"), sb_store_at(s, 1));
+        assert_null(sb_store_get(s, "E"));
+        sb_store_next_id(s, next);
+        assert_string_equal(next, "ORD-000042");
+        sb_store_free(s);
+}
+
+static void test_store_many(void **state)
+{
+        struct sb_store *s;
+        struct sb_rng rng;
+        char id[SB_ID_MAX];
+
+        assert_int_equal(sb_store_new(&s), 0);
+        sb_rng_init(&rng, 3);
+        assert_int_equal(sb_seed_generate(s, &rng, 100000, 1767225600), 0);
+        assert_int_equal(sb_store_count(s), 100000);
+        for (size_t i = 1; i < sb_store_count(s); i++)
+                assert_true(sb_store_at(s, i - 1)->created_at < sb_store_at(s, i)->created_at);
+        for (int i = 1; i <= 100000; i += 997) {
+                snprintf(id, sizeof(id), "ORD-%06d", i);
+                assert_non_null(sb_store_get(s, id));
+        }
+        for (size_t i = 0; i < sb_store_count(s); i += 101) {
+                const struct sb_order *o = sb_store_at(s, i);
+
+                assert_in_range(o->total_cents, 1000, 10000000);
+                assert_in_range(o->n_items, 1, 5);
+        }
+        sb_store_free(s);
+}
+
+static void test_form(void **state)
+{
+        static const struct {
+                const char *body, *key, *value;
+                int r;
+        } cases[] = {
+                { "a=1&b=2", "b", "2", 0 },          { "a=1&b=2", "c", NULL, -ENOENT },
+                { "ab=1&a=x+y%21", "a", "x y!", 0 }, { "a", "a", "", 0 },
+                { "a=%4", "a", NULL, -EINVAL },      { "a=%zz", "a", NULL, -EINVAL },
+                { "a=%00", "a", NULL, -EINVAL },     { "&&a=%41%42", "a", "AB", 0 },
+                { "", "a", NULL, -ENOENT },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *v = NULL;
+                int r = sb_form_get(cases[i].body, strlen(cases[i].body), cases[i].key, &v);
+
+                assert_int_equal(r, cases[i].r);
+                if (r == 0)
+                        assert_string_equal(v, cases[i].value);
+                free(v);
+        }
+}
+
+static void test_list_query(void **state)
+{
+        static const struct {
+                const char *status, *page, *size;
+                int r;
+                int64_t want_page, want_size;
+        } cases[] = {
+                { NULL, NULL, NULL, 0, 1, 50 },
+                { "Approved", "3", "500", 0, 3, 500 },
+                { NULL, "1000000000", "1", 0, 1000000000, 1 },
+                { NULL, "0", NULL, -EINVAL, 0, 0 },
+                { NULL, NULL, "501", -EINVAL, 0, 0 },
+                { NULL, " 1", NULL, -EINVAL, 0, 0 },
+                { NULL, "1x", NULL, -EINVAL, 0, 0 },
+                { "pending", NULL, NULL, -EINVAL, 0, 0 },
+                { NULL, NULL, "", -EINVAL, 0, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct sb_list_query q;
+
+                assert_int_equal(
+                        sb_list_query_parse(cases[i].status, cases[i].page, cases[i].size, &q),
+                        cases[i].r);
+                if (cases[i].r == 0) {
+                        assert_int_equal(q.page, cases[i].want_page);
+                        assert_int_equal(q.page_size, cases[i].want_size);
+                }
+        }
+}
+
+static void test_bearer_and_options(void **state)
+{
+        struct sockaddr_in sa;
+        double d;
+
+        assert_string_equal(sb_bearer_token("Bearer abc"), "abc");
+        assert_string_equal(sb_bearer_token("bearer  abc"), "abc");
+        assert_null(sb_bearer_token("Basic abc"));
+        assert_null(sb_bearer_token("Bearer "));
+        assert_null(sb_bearer_token(NULL));
+        assert_int_equal(sb_parse_listen("127.0.0.1:0", &sa), 0);
+        assert_int_equal(sb_parse_listen("8080", &sa), 0);
+        assert_int_equal(sb_parse_listen("localhost:80", &sa), -EINVAL);
+        assert_int_equal(sb_parse_listen("127.0.0.1:", &sa), -EINVAL);
+        assert_int_equal(sb_parse_fraction("0.25", &d), 0);
+        assert_true(d == 0.25);
+        assert_int_equal(sb_parse_fraction("1.01", &d), -EINVAL);
+        assert_int_equal(sb_parse_fraction("nan", &d), -EINVAL);
+        assert_int_equal(sb_parse_fraction("", &d), -EINVAL);
+}
+
+static void test_order_money(void **state)
+{
+        static const char body[] = "{\"customer\":{\"id\":\"C\"},\"items\":["
+                                   "{\"quantity\":3,\"unitPrice\":0.1},"
+                                   "{\"quantity\":1,\"unitPrice\":1234.5}]}";
+        struct sb_order *o = NULL;
+        const char *why = NULL;
+        cJSON *j;
+        char *text;
+
+        assert_int_equal(sb_order_parse_create(body, strlen(body), &o, &why), 0);
+        assert_int_equal(o->total_cents, 123480);
+        snprintf(o->id, sizeof(o->id), "ORD-000001");
+        j = sb_order_to_json(o, "http://127.0.0.1:1");
+        text = cJSON_PrintUnformatted(j);
+        assert_non_null(strstr(text, "\"price\":{\"total\":1234.80,\"currency\":\"EUR\"}"));
+        assert_non_null(strstr(text, "\"unitPrice\":0.10,\"total\":0.30"));
+        assert_non_null(
+                strstr(text, "\"approve\":\"http://127.0.0.1:1/orders/ORD-000001/approve\""));
+        free(text);
+        cJSON_Delete(j);
+        sb_order_free(o);
+}
+
+static void test_rate_window(void **state)
+{
+        struct sb_faults f;
+
+        sb_faults_init(&f, 2, 0, 1);
+        assert_int_equal(sb_faults_rate_check(&f, 1000000), 0);
+        assert_int_equal(sb_faults_rate_check(&f, 1100000), 0);
+        assert_int_equal(sb_faults_rate_check(&f, 1200000), 1);
+        assert_int_equal(sb_faults_rate_check(&f, 2000001), 0); /* next window */
+        assert_false(sb_faults_fail(&f));
+}
+
+static void test_utf8_length(void **state)
+{
+        assert_int_equal(sb_utf8_length(""), 0);
+        assert_int_equal(sb_utf8_length("abc"), 3);
+        assert_int_equal(sb_utf8_length("\xc3\xa9t\xc3\xa9"), 3);
+        assert_int_equal(sb_utf8_length("\xf0\x9f\x98\x80"), 1);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_store_order_and_lookup),
+                cmocka_unit_test(test_store_many),
+                cmocka_unit_test(test_form),
+                cmocka_unit_test(test_list_query),
+                cmocka_unit_test(test_bearer_and_options),
+                cmocka_unit_test(test_order_money),
+                cmocka_unit_test(test_rate_window),
+                cmocka_unit_test(test_utf8_length),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,755 @@
+/* test-journal.c: the journal's round trip, recovery of torn and zeroed
+ * tails at every byte, refusal of damage in the middle, the lock, and
+ * compaction. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "journal-internal.h"
+#include "journal.h"
+#include "util.h"
+
+#define MAX_RECS 64
+
+/* A visited record with its own copies of the strings. */
+struct copy {
+        struct journal_record r;
+        char *s[5];
+};
+
+struct collected {
+        struct copy c[MAX_RECS];
+        size_t n;
+};
+
+static void collected_done(struct collected *col)
+{
+        for (size_t i = 0; i < col->n; i++)
+                for (size_t k = 0; k < 5; k++)
+                        free(col->c[i].s[k]);
+        col->n = 0;
+}
+
+static const char *keep(struct copy *c, size_t k, const char *s)
+{
+        c->s[k] = strdup_null(s);
+        return c->s[k];
+}
+
+static int collect(const struct journal_record *r, void *userdata)
+{
+        struct collected *col = userdata;
+        struct copy *c;
+
+        assert_true(col->n < MAX_RECS);
+        c = &col->c[col->n++];
+        *c = (struct copy){ .r = *r };
+        if (r->type == JOURNAL_INTENT) {
+                c->r.intent.order_id = keep(c, 0, r->intent.order_id);
+                c->r.intent.rule = keep(c, 1, r->intent.rule);
+                c->r.intent.reason = keep(c, 2, r->intent.reason);
+                c->r.intent.customer_id = keep(c, 3, r->intent.customer_id);
+                c->r.intent.currency = keep(c, 4, r->intent.currency);
+        } else {
+                c->r.outcome.order_id = keep(c, 0, r->outcome.order_id);
+                c->r.outcome.final_status = keep(c, 1, r->outcome.final_status);
+        }
+        return 0;
+}
+
+/* ---- a temporary state folder ---- */
+
+static char *state_new(void)
+{
+        char *d = strdup("/tmp/test-journal-XXXXXX");
+
+        assert_non_null(d);
+        assert_non_null(mkdtemp(d));
+        return d;
+}
+
+static void state_free(char *d)
+{
+        static const char *const names[] = { JOURNAL_FILE_NAME, JOURNAL_TMP_NAME,
+                                             JOURNAL_LOCK_NAME };
+        char p[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                snprintf(p, sizeof(p), "%s/%s", d, names[i]);
+                unlink(p);
+                rmdir(p);
+        }
+        assert_int_equal(rmdir(d), 0);
+        free(d);
+}
+
+static char *path_of(const char *d, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s/%s", d, JOURNAL_FILE_NAME);
+        return buf;
+}
+
+static uint8_t *file_get(const char *d, size_t *ret_size)
+{
+        char p[256], *buf = NULL;
+
+        assert_int_equal(read_file_capped(path_of(d, p, sizeof(p)), 1 << 24, &buf, ret_size), 0);
+        return (uint8_t *)buf;
+}
+
+static void file_put(const char *d, const uint8_t *data, size_t size)
+{
+        char p[256];
+        int fd = open(path_of(d, p, sizeof(p)), O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, data, size), (ssize_t)size);
+        close(fd);
+}
+
+/* ---- sample records ---- */
+
+static char long_str[JOURNAL_STRING_MAX + 2];
+static char max_str[JOURNAL_STRING_MAX + 1];
+static char binary_str[256];
+
+static void samples_init(void)
+{
+        memset(long_str, 'L', JOURNAL_STRING_MAX + 1);
+        memset(max_str, 'M', JOURNAL_STRING_MAX);
+        for (int i = 1; i < 256; i++)
+                binary_str[i - 1] = (char)i; /* every byte but NUL */
+}
+
+static struct journal_record intent(const char *id, int64_t time, const char *rule)
+{
+        return (struct journal_record){
+                .type = JOURNAL_INTENT,
+                .intent = { .order_id = id,
+                            .decision = ACTION_APPROVE,
+                            .rule = rule,
+                            .reason = "auto",
+                            .customer_id = "C1",
+                            .total = 1999,
+                            .currency = "EUR",
+                            .time = time },
+        };
+}
+
+static struct journal_record outcome(const char *id, int64_t time)
+{
+        return (struct journal_record){
+                .type = JOURNAL_OUTCOME,
+                .outcome = { .order_id = id,
+                             .http_status = 204,
+                             .final_status = "Approved",
+                             .time = time },
+        };
+}
+
+static int append(struct journal *j, const struct journal_record *r)
+{
+        if (r->type == JOURNAL_INTENT)
+                return journal_append_intent(j, &r->intent);
+        return journal_append_outcome(j, &r->outcome);
+}
+
+static void assert_same(const struct journal_record *a, const struct journal_record *b)
+{
+        assert_int_equal(a->type, b->type);
+        if (a->type == JOURNAL_INTENT) {
+                assert_string_equal(a->intent.order_id, b->intent.order_id);
+                assert_int_equal(a->intent.decision, b->intent.decision);
+                assert_true(streq_ptr(a->intent.rule, b->intent.rule));
+                assert_string_equal(a->intent.reason, b->intent.reason);
+                assert_string_equal(a->intent.customer_id, b->intent.customer_id);
+                assert_int_equal(a->intent.total, b->intent.total);
+                assert_string_equal(a->intent.currency, b->intent.currency);
+                assert_int_equal(a->intent.time, b->intent.time);
+        } else {
+                assert_string_equal(a->outcome.order_id, b->outcome.order_id);
+                assert_int_equal(a->outcome.http_status, b->outcome.http_status);
+                assert_string_equal(a->outcome.final_status, b->outcome.final_status);
+                assert_int_equal(a->outcome.time, b->outcome.time);
+        }
+}
+
+/* Writes n records (intent/outcome pairs for orders O0, O1, ...) to a new
+ * journal in d. */
+static void write_pairs(const char *d, size_t n)
+{
+        struct journal *j = NULL;
+        char id[32];
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        for (size_t i = 0; i < n; i++) {
+                struct journal_record r;
+
+                snprintf(id, sizeof(id), "O%zu", i / 2);
+                r = i % 2 ? outcome(id, 1000 + (int64_t)i) : intent(id, 1000 + (int64_t)i, "r");
+                assert_int_equal(append(j, &r), 0);
+        }
+        assert_int_equal(journal_sync(j), 0);
+        journal_close(j);
+}
+
+/* Opens d, collecting records; returns journal_open's result. */
+static int reopen(const char *d, struct collected *col, uint64_t *trunc, uint64_t *bad)
+{
+        struct journal *j = NULL;
+        int r = journal_open(&j, d, collect, col, trunc, bad);
+
+        journal_close(j);
+        return r;
+}
+
+/* ---- tests ---- */
+
+static void test_round_trip(void **state)
+{
+        const struct journal_record recs[] = {
+                intent("ORD-1", 1700000000, "small"),
+                outcome("ORD-1", 1700000001),
+                intent("ORD-2", -5, NULL),
+                { .type = JOURNAL_INTENT,
+                  .intent = { .order_id = max_str,
+                              .decision = ACTION_REJECT,
+                              .rule = "",
+                              .reason = max_str,
+                              .customer_id = "",
+                              .total = INT64_MIN,
+                              .currency = "",
+                              .time = INT64_MAX } },
+                { .type = JOURNAL_INTENT,
+                  .intent = { .order_id = binary_str,
+                              .decision = ACTION_HOLD,
+                              .rule = binary_str,
+                              .reason = "line\nbreak \"quoted\" \\ tab\t",
+                              .customer_id = "\xc3\xa9t\xc3\xa9",
+                              .total = INT64_MAX,
+                              .currency = "\xff\xfe",
+                              .time = 0 } },
+                { .type = JOURNAL_OUTCOME,
+                  .outcome = { .order_id = binary_str,
+                               .http_status = 0,
+                               .final_status = "",
+                               .time = INT64_MIN } },
+                { .type = JOURNAL_OUTCOME,
+                  .outcome = { .order_id = "x",
+                               .http_status = 999,
+                               .final_status = max_str,
+                               .time = 1 } },
+        };
+        struct collected col = { .n = 0 };
+        struct journal *j = NULL;
+        uint64_t trunc = 99, last_end = JOURNAL_FILE_HEADER_SIZE;
+        char *d = state_new();
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, &trunc, NULL), 0);
+        assert_int_equal(trunc, 0);
+        assert_int_equal(journal_size(j), JOURNAL_FILE_HEADER_SIZE);
+        for (size_t i = 0; i < ELEMENTSOF(recs); i++)
+                assert_int_equal(append(j, &recs[i]), 0);
+        assert_int_equal(journal_sync(j), 0);
+        journal_close(j);
+
+        assert_int_equal(reopen(d, &col, &trunc, NULL), 0);
+        assert_int_equal(trunc, 0);
+        assert_int_equal(col.n, ELEMENTSOF(recs));
+        for (size_t i = 0; i < col.n; i++) {
+                assert_same(&col.c[i].r, &recs[i]);
+                assert_int_equal(col.c[i].r.seq, i + 1);
+                assert_true(col.c[i].r.offset >= last_end);
+                last_end = col.c[i].r.offset;
+        }
+        assert_int_equal(col.c[0].r.offset, JOURNAL_FILE_HEADER_SIZE);
+        collected_done(&col);
+
+        /* journal_read sees the same. */
+        assert_int_equal(journal_read(d, collect, &col, NULL), 0);
+        assert_int_equal(col.n, ELEMENTSOF(recs));
+        collected_done(&col);
+        state_free(d);
+}
+
+static void test_bad_appends(void **state)
+{
+        struct journal_record base = intent("ORD", 1, NULL);
+        struct journal_record bad[] = {
+                base,           base, base, base, base, base, outcome("O", 1), outcome("O", 1),
+                outcome("O", 1)
+        };
+        const int want[] = { -EINVAL, -EINVAL, -E2BIG,  -EINVAL, -EINVAL,
+                             -E2BIG,  -EINVAL, -EINVAL, -EINVAL };
+        struct journal *j = NULL;
+        char *d = state_new();
+
+        bad[0].intent.order_id = NULL;
+        bad[1].intent.order_id = "";
+        bad[2].intent.reason = long_str;
+        bad[3].intent.decision = _ACTION_MAX;
+        bad[4].intent.currency = NULL;
+        bad[5].intent.rule = long_str;
+        bad[6].outcome.http_status = 1000;
+        bad[7].outcome.http_status = -1;
+        bad[8].outcome.final_status = NULL;
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                assert_int_equal(append(j, &bad[i]), want[i]);
+                assert_int_equal(journal_size(j), JOURNAL_FILE_HEADER_SIZE);
+        }
+        assert_int_equal(append(j, &base), 0);
+        journal_close(j);
+        state_free(d);
+}
+
+static void test_reopen_continues(void **state)
+{
+        struct collected col = { .n = 0 };
+        struct journal *j = NULL;
+        struct journal_record r = intent("late", 5000, NULL);
+        char *d = state_new();
+
+        write_pairs(d, 4);
+        assert_int_equal(journal_open(&j, d, collect, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, 4);
+        assert_int_equal(append(j, &r), 0);
+        journal_close(j);
+        collected_done(&col);
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, 5);
+        assert_int_equal(col.c[4].r.seq, 5);
+        assert_string_equal(col.c[4].r.intent.order_id, "late");
+        collected_done(&col);
+        state_free(d);
+}
+
+/* Cutting the file anywhere inside its last record loses just that record;
+ * the next append continues the sequence. */
+static void test_torn_tail_every_byte(void **state)
+{
+        struct collected col = { .n = 0 };
+        uint64_t last, trunc, bad = 7;
+        size_t size, size2;
+        uint8_t *data, *after;
+        char *d = state_new();
+
+        write_pairs(d, 3);
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        last = col.c[2].r.offset;
+        collected_done(&col);
+        data = file_get(d, &size);
+        for (size_t cut = last + 1; cut < size; cut++) {
+                file_put(d, data, cut);
+                assert_int_equal(journal_read(d, NULL, NULL, &bad), -EBADMSG);
+                assert_int_equal(bad, last);
+                assert_int_equal(reopen(d, &col, &trunc, NULL), 0);
+                assert_int_equal(trunc, cut - last);
+                assert_int_equal(col.n, 2);
+                collected_done(&col);
+                after = file_get(d, &size2);
+                assert_int_equal(size2, last);
+                assert_memory_equal(after, data, last);
+                free(after);
+        }
+        write_pairs(d, 1);
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, 3);
+        assert_int_equal(col.c[2].r.seq, 3);
+        collected_done(&col);
+        free(data);
+        state_free(d);
+}
+
+/* Zeros after the last record, over part of it, or over all of it. */
+static void test_zeroed_tail(void **state)
+{
+        static const struct {
+                size_t zero_from_last; /* zeros start this far into the last record */
+                size_t extra; /* zero bytes added after the end */
+                size_t keep; /* records left */
+        } cases[] = {
+                { SIZE_MAX, 4096, 3 }, { SIZE_MAX, 1, 3 }, { 0, 0, 2 },
+                { 5, 0, 2 },           { 25, 100, 2 },     { 0, 8192, 2 },
+        };
+        struct collected col = { .n = 0 };
+        uint64_t last, trunc;
+        size_t size, size2;
+        uint8_t *data;
+        char *d = state_new();
+
+        write_pairs(d, 3);
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        last = col.c[2].r.offset;
+        collected_done(&col);
+        data = file_get(d, &size);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size_t n = size + cases[i].extra;
+                uint8_t *buf = calloc(1, n);
+
+                memcpy(buf, data, size);
+                if (cases[i].zero_from_last != SIZE_MAX)
+                        memset(buf + last + cases[i].zero_from_last, 0,
+                               size - last - cases[i].zero_from_last);
+                file_put(d, buf, n);
+                assert_int_equal(reopen(d, &col, &trunc, NULL), 0);
+                assert_int_equal(col.n, cases[i].keep);
+                collected_done(&col);
+                free(file_get(d, &size2));
+                assert_int_equal(size2, cases[i].keep == 3 ? size : last);
+                assert_int_equal(trunc, n - size2);
+                free(buf);
+        }
+        free(data);
+        state_free(d);
+}
+
+/* Every single flipped byte of a record that has another after it is
+ * middle damage: refused, with the record's offset, file untouched. */
+static void test_flip_in_middle(void **state)
+{
+        struct collected col = { .n = 0 };
+        uint64_t second, third, bad;
+        size_t size, size2;
+        uint8_t *data, *after;
+        char *d = state_new();
+
+        write_pairs(d, 3);
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        second = col.c[1].r.offset;
+        third = col.c[2].r.offset;
+        collected_done(&col);
+        data = file_get(d, &size);
+        for (uint64_t at = 0; at < third; at++) {
+                uint64_t want = at < JOURNAL_FILE_HEADER_SIZE ? 0
+                                : at < second                 ? JOURNAL_FILE_HEADER_SIZE
+                                                              : second;
+
+                data[at] ^= 0x10;
+                file_put(d, data, size);
+                bad = 12345;
+                assert_int_equal(reopen(d, &col, NULL, &bad), -EBADMSG);
+                assert_int_equal(bad, want);
+                collected_done(&col);
+                after = file_get(d, &size2);
+                assert_int_equal(size2, size);
+                assert_memory_equal(after, data, size);
+                free(after);
+                bad = 12345;
+                assert_int_equal(journal_read(d, NULL, NULL, &bad), -EBADMSG);
+                assert_int_equal(bad, want);
+                data[at] ^= 0x10;
+        }
+        free(data);
+        state_free(d);
+}
+
+/* Records whose CRC is right but whose content is not are never a torn
+ * write, even at the very end. */
+static void test_valid_crc_wrong_content(void **state)
+{
+        struct journal_record r = intent("X", 1, NULL);
+        uint8_t rec[JOURNAL_RECORD_MAX];
+        size_t size;
+        uint8_t *data;
+        uint64_t bad = 0;
+        int len;
+        char *d = state_new();
+
+        write_pairs(d, 2);
+        data = file_get(d, &size);
+        for (uint64_t seq = 1; seq < 6; seq++) {
+                struct collected col = { .n = 0 };
+                uint8_t *buf;
+
+                if (seq == 3)
+                        continue; /* the right one */
+                buf = malloc(size + JOURNAL_RECORD_MAX);
+                len = journal_record_encode(&r, seq, rec);
+                assert_true(len > 0);
+                memcpy(buf, data, size);
+                memcpy(buf + size, rec, (size_t)len);
+                file_put(d, buf, size + (size_t)len);
+                assert_int_equal(reopen(d, &col, NULL, &bad), -EBADMSG);
+                assert_int_equal(bad, size);
+                collected_done(&col);
+                free(buf);
+        }
+        free(data);
+        state_free(d);
+}
+
+static void test_headers(void **state)
+{
+        static const struct {
+                const char *content;
+                size_t len;
+                int r;
+                uint64_t trunc_or_bad;
+        } cases[] = {
+                { "", 0, 0, 0 }, /* empty: a fresh header is written */
+                { "APVD", 4, 0, 4 }, /* torn header */
+                { "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+                  "\0",
+                  40, 0, 40 }, /* all zeros */
+                { "hello, this is not a journal file at all", 40, -EBADMSG, 0 },
+                { "APVX", 4, -EBADMSG, 0 },
+        };
+        struct collected col = { .n = 0 };
+        uint64_t v;
+        size_t size;
+        char *d = state_new();
+
+        write_pairs(d, 0);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint8_t *after;
+
+                file_put(d, (const uint8_t *)cases[i].content, cases[i].len);
+                v = 777;
+                assert_int_equal(
+                        reopen(d, &col, cases[i].r < 0 ? NULL : &v, cases[i].r < 0 ? &v : NULL),
+                        cases[i].r);
+                assert_int_equal(v, cases[i].trunc_or_bad);
+                assert_int_equal(col.n, 0);
+                after = file_get(d, &size);
+                if (cases[i].r < 0) {
+                        assert_int_equal(size, cases[i].len);
+                } else {
+                        assert_int_equal(size, JOURNAL_FILE_HEADER_SIZE);
+                        assert_memory_equal(after, JOURNAL_MAGIC, 8);
+                }
+                free(after);
+        }
+        state_free(d);
+}
+
+static void test_lock(void **state)
+{
+        struct journal *j = NULL, *j2 = NULL;
+        char *d = state_new();
+        pid_t pid;
+        int status;
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(journal_open(&j2, d, NULL, NULL, NULL, NULL), -EWOULDBLOCK);
+        assert_null(j2);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                /* the child's inherited descriptors share the parent's lock, so
+                 * it opens its own as a second daemon would */
+                int r = journal_open(&j2, d, NULL, NULL, NULL, NULL);
+
+                journal_close(j);
+                free(d); /* leak-free child for valgrind */
+                _exit(r == -EWOULDBLOCK ? 0 : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        journal_close(j);
+        assert_int_equal(journal_open(&j2, d, NULL, NULL, NULL, NULL), 0);
+        journal_close(j2);
+        state_free(d);
+}
+
+/* In a child: a file size limit makes the append write part of the record
+ * and then fail; the part must be cut off again. */
+static int short_write_child(const char *d)
+{
+        struct journal_record r = intent("ORD-big", 1, max_str);
+        struct journal *j = NULL;
+        struct rlimit rl;
+        uint64_t size;
+
+        signal(SIGXFSZ, SIG_IGN);
+        if (journal_open(&j, d, NULL, NULL, NULL, NULL) < 0)
+                return 1;
+        size = journal_size(j);
+        rl = (struct rlimit){ size + 100, RLIM_INFINITY };
+        if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+                return 2;
+        if (append(j, &r) != -EFBIG || journal_size(j) != size)
+                return 3;
+        rl.rlim_cur = RLIM_INFINITY;
+        if (setrlimit(RLIMIT_FSIZE, &rl) < 0 || append(j, &r) < 0 || journal_sync(j) < 0)
+                return 4;
+        journal_close(j);
+        return 0;
+}
+
+static void test_short_write_undone(void **state)
+{
+        struct collected col = { .n = 0 };
+        char *d = state_new();
+        int status;
+        pid_t pid;
+
+        write_pairs(d, 2);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int r = short_write_child(d);
+
+                free(d); /* leak-free child for valgrind */
+                _exit(r);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(journal_read(d, collect, &col, NULL), 0);
+        assert_int_equal(col.n, 3);
+        assert_string_equal(col.c[2].r.intent.order_id, "ORD-big");
+        collected_done(&col);
+        state_free(d);
+}
+
+static void test_missing_dir(void **state)
+{
+        struct journal *j = NULL;
+
+        assert_int_equal(journal_open(&j, "/nonexistent/approvald-state", NULL, NULL, NULL, NULL),
+                         -ENOENT);
+        assert_int_equal(journal_read("/nonexistent/approvald-state", NULL, NULL, NULL), -ENOENT);
+        journal_close(NULL);
+}
+
+/* Old finished orders go; recent orders and pending intents stay, with
+ * their records in order and renumbered up to the old last seq. */
+static void test_compact(void **state)
+{
+        const struct journal_record recs[] = {
+                intent("old-done", 100, NULL), /* dropped */
+                intent("old-pending", 110, NULL), /* kept: no outcome */
+                outcome("old-done", 120),
+                intent("recent", 900, "r"), /* kept */
+                intent("old-late-outcome", 130, NULL), /* kept: outcome is recent */
+                outcome("recent", 910),
+                intent("old-retried", 140, NULL), /* kept: pending again */
+                outcome("old-retried", 150),
+                intent("old-retried", 160, NULL),
+                outcome("old-late-outcome", 950),
+        };
+        const size_t kept[] = { 1, 3, 4, 5, 6, 7, 8, 9 };
+        struct collected col = { .n = 0 };
+        struct journal *j = NULL;
+        struct journal_record extra = outcome("old-pending", 1000);
+        uint64_t size;
+        char *d = state_new();
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        for (size_t i = 0; i < ELEMENTSOF(recs); i++)
+                assert_int_equal(append(j, &recs[i]), 0);
+        size = journal_size(j);
+        assert_int_equal(journal_compact(j, 1000, 500, size), 0);
+        assert_int_equal(journal_size(j), size);
+        assert_int_equal(journal_compact(j, 1000, 500, size - 1), 1);
+        assert_true(journal_size(j) < size);
+        assert_int_equal(append(j, &extra), 0); /* the new file takes appends */
+        journal_close(j);
+
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, ELEMENTSOF(kept) + 1);
+        for (size_t i = 0; i < ELEMENTSOF(kept); i++) {
+                assert_same(&col.c[i].r, &recs[kept[i]]);
+                assert_int_equal(col.c[i].r.seq, ELEMENTSOF(recs) - ELEMENTSOF(kept) + 1 + i);
+        }
+        assert_same(&col.c[ELEMENTSOF(kept)].r, &extra);
+        assert_int_equal(col.c[ELEMENTSOF(kept)].r.seq, ELEMENTSOF(recs) + 1);
+        collected_done(&col);
+
+        /* Compacting with everything old keeps only what is pending. */
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(journal_compact(j, 100000, 1, 0), 1);
+        journal_close(j);
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, 3); /* all of the pending order's records */
+        for (size_t i = 0; i < 3; i++) {
+                assert_same(&col.c[i].r, &recs[6 + i]);
+                assert_int_equal(col.c[i].r.seq, ELEMENTSOF(recs) - 1 + i);
+        }
+        collected_done(&col);
+        state_free(d);
+}
+
+static void test_compact_failure_keeps_file(void **state)
+{
+        struct journal *j = NULL;
+        uint8_t *before, *after;
+        size_t size, size2;
+        char tmp[256], *d = state_new();
+        struct journal_record r = intent("after", 1, NULL);
+
+        write_pairs(d, 6);
+        before = file_get(d, &size);
+        snprintf(tmp, sizeof(tmp), "%s/%s", d, JOURNAL_TMP_NAME);
+        assert_int_equal(mkdir(tmp, 0700), 0); /* the temp file cannot be made */
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        assert_true(journal_compact(j, 1000000, 1, 0) < 0);
+        after = file_get(d, &size2);
+        assert_int_equal(size2, size);
+        assert_memory_equal(after, before, size);
+        free(after);
+        assert_int_equal(append(j, &r), 0);
+        assert_true(journal_size(j) > size);
+        journal_close(j);
+        assert_int_equal(journal_read(d, NULL, NULL, NULL), 0);
+        free(before);
+        state_free(d);
+}
+
+/* The buffer scanner agrees with the file scanner on a torn journal. */
+static void test_scan_buffer(void **state)
+{
+        struct collected col = { .n = 0 };
+        struct journal_scan sc;
+        size_t size;
+        uint8_t *data;
+        char *d = state_new();
+
+        write_pairs(d, 4);
+        data = file_get(d, &size);
+        assert_int_equal(journal_scan_buffer(data, size, collect, &col, &sc), 0);
+        assert_int_equal(sc.damage, JOURNAL_DAMAGE_NONE);
+        assert_int_equal(sc.n_records, 4);
+        assert_int_equal(sc.next_seq, 5);
+        assert_int_equal(sc.end, size);
+        collected_done(&col);
+        assert_int_equal(journal_scan_buffer(data, size - 1, NULL, NULL, &sc), 0);
+        assert_int_equal(sc.damage, JOURNAL_DAMAGE_TAIL);
+        assert_int_equal(sc.n_records, 3);
+        free(data);
+        state_free(d);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_bad_appends),
+                cmocka_unit_test(test_reopen_continues),
+                cmocka_unit_test(test_torn_tail_every_byte),
+                cmocka_unit_test(test_zeroed_tail),
+                cmocka_unit_test(test_flip_in_middle),
+                cmocka_unit_test(test_valid_crc_wrong_content),
+                cmocka_unit_test(test_headers),
+                cmocka_unit_test(test_lock),
+                cmocka_unit_test(test_short_write_undone),
+                cmocka_unit_test(test_missing_dir),
+                cmocka_unit_test(test_compact),
+                cmocka_unit_test(test_compact_failure_keeps_file),
+                cmocka_unit_test(test_scan_buffer),
+        };
+
+        samples_init();
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
