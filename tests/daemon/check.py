@@ -5,6 +5,8 @@
   check.py decisions EXPECTED STATS       sandbox stats agree with evaluate's lines
   check.py calls STATS                    total approve and reject calls
   check.py retry-after LOG                no request sent while a 429 pause held
+  check.py call URL ID approve|reject     decide an order as a person would
+  check.py get URL ID                     one order, as JSON
 """
 import json
 import os
@@ -102,6 +104,23 @@ def retry_after(log_path):
     return 1 if bad else 0
 
 
+def call(url, oid, decision):
+    h = dict(HEADERS, Authorization="Bearer " + token(url))
+    h["Content-Type"] = "application/json"
+    body = json.dumps({"reason": "decided by a person"} if decision == "reject" else {})
+    req = urllib.request.Request(f"{url}/orders/{oid}/{decision}", body.encode(), headers=h)
+    with urllib.request.urlopen(req) as r:
+        print(r.read().decode())
+    return 0
+
+
+def get(url, oid):
+    h = dict(HEADERS, Authorization="Bearer " + token(url))
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/orders/{oid}", headers=h)) as r:
+        json.dump(json.load(r), sys.stdout)
+    return 0
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "fetch":
@@ -112,6 +131,10 @@ def main():
         return calls(sys.argv[2])
     if cmd == "retry-after":
         return retry_after(sys.argv[2])
+    if cmd == "call":
+        return call(sys.argv[2], sys.argv[3], sys.argv[4])
+    if cmd == "get":
+        return get(sys.argv[2], sys.argv[3])
     print(__doc__, file=sys.stderr)
     return 2
 
