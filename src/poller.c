@@ -23,6 +23,11 @@
 
 #define SEEN ((void *)1)
 
+static inline void cJSON_Deletep(cJSON **j)
+{
+        cJSON_Delete(*j);
+}
+
 static void fetch_page(struct daemon *d);
 
 static void listing_done(struct daemon *d)
@@ -209,65 +214,33 @@ static int decide_page(struct daemon *d, cJSON *items)
         return n_new;
 }
 
-static void on_page(struct api *a, const struct api_response *r, void *userdata)
+static void log_list_failed(struct daemon *d, const struct api_response *r)
 {
-        struct daemon *d = userdata;
-        const cJSON *items;
-        cJSON *j = NULL;
-        int n, n_new, k;
-        const char *first;
+        struct log_fields f = { .http_status = r->status };
+        char detail[256];
 
-        if (d->stopping || r->error == -ECANCELED)
-                goto done;
-        if (r->error < 0 || r->status != 200) {
-                struct log_fields f = { .http_status = r->status };
-                char detail[256];
-
+        if (r->error < 0)
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, r->error,
-                          "listing pending orders (page %lld) failed: %s%s",
-                          (long long)d->cycle.page, r->error < 0 ? "" : "HTTP ",
-                          r->error < 0
-                                  ? log_escape(r->detail, detail, sizeof(detail))
-                                  : (snprintf(detail, sizeof(detail), "%d", r->status), detail));
-                d->api_failed = true;
-                goto done;
-        }
-        j = cJSON_ParseWithLength(r->body, r->body_size);
-        items = j ? cJSON_GetObjectItem(j, "items") : NULL;
-        if (!cJSON_IsArray(items)) {
-                log_event(LOG_ERR, LOG_MID_API_ERROR, NULL, 0,
+                          "listing pending orders (page %lld) failed: %s", (long long)d->cycle.page,
+                          log_escape(r->detail, detail, sizeof(detail)));
+        else if (r->status == 200)
+                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
                           "listing pending orders (page %lld): the answer has no items array",
                           (long long)d->cycle.page);
-                d->api_failed = true;
-                goto done;
-        }
-        n = cJSON_GetArraySize(items);
-        first = n > 0 ? item_id(d, cJSON_GetArrayItem(items, 0)) : NULL;
-        if (d->cycle.page > 1 && !d->cycle.last_forward_all_seen &&
-            (n == 0 || !first || !idmap_get(d->seen, first))) {
-                /* the list moved under us (or we overshot): read the page before */
-                d->cycle.page--;
-                cJSON_Delete(j);
-                fetch_page(d);
+        else
+                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
+                          "listing pending orders (page %lld) failed: HTTP %d",
+                          (long long)d->cycle.page, r->status);
+        d->api_failed = true;
+}
+
+/* After a page is decided and its calls started: where to read next. */
+static void next_move(struct daemon *d, int n, int n_new)
+{
+        if (n < d->cycle.page_size) {
+                listing_done(d); /* the last page */
                 return;
         }
-        n_new = decide_page(d, (cJSON *)items);
-        cJSON_Delete(j);
-        j = NULL;
-        log_debug("page %lld: %d orders, %d new; %zu seen, %zu gone", (long long)d->cycle.page, n,
-                  n_new, d->cycle.n_seen, d->cycle.n_gone);
-        if (n_new < 0) {
-                log_error_errno(n_new, "cannot decide");
-                d->fatal = true;
-                goto done;
-        }
-        k = act_flush(d);
-        if (k < 0) {
-                d->fatal = true;
-                goto done;
-        }
-        if (n < d->cycle.page_size)
-                goto done; /* the last page */
         if (n_new == 0) {
                 d->cycle.page++;
                 d->cycle.last_forward_all_seen = true;
@@ -275,14 +248,52 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
                 return;
         }
         if (d->n_calls > poller_calls_threshold(d)) {
-                d->cycle.waiting_calls = true;
+                d->cycle.waiting_calls = true; /* daemon_check_idle() goes on */
                 return;
         }
         next_page_guess(d);
-        return;
-done:
-        cJSON_Delete(j);
-        listing_done(d);
+}
+
+static void on_page(struct api *a, const struct api_response *r, void *userdata)
+{
+        struct daemon *d = userdata;
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
+        cJSON *items;
+        const char *first;
+        int n, n_new;
+
+        if (d->stopping || r->error == -ECANCELED) {
+                listing_done(d);
+                return;
+        }
+        if (r->error >= 0 && r->status == 200)
+                j = cJSON_ParseWithLength(r->body, r->body_size);
+        items = j ? cJSON_GetObjectItem(j, "items") : NULL;
+        if (!cJSON_IsArray(items)) {
+                log_list_failed(d, r);
+                listing_done(d);
+                return;
+        }
+        n = cJSON_GetArraySize(items);
+        first = n > 0 ? item_id(d, cJSON_GetArrayItem(items, 0)) : NULL;
+        if (d->cycle.page > 1 && !d->cycle.last_forward_all_seen &&
+            (n == 0 || !first || !idmap_get(d->seen, first))) {
+                /* the list moved under us (or we overshot): read the page before */
+                d->cycle.page--;
+                fetch_page(d);
+                return;
+        }
+        n_new = decide_page(d, items);
+        log_debug("page %lld: %d orders, %d new; %zu seen, %zu gone", (long long)d->cycle.page, n,
+                  n_new, d->cycle.n_seen, d->cycle.n_gone);
+        if (n_new < 0)
+                log_error_errno(n_new, "cannot decide");
+        if (n_new < 0 || act_flush(d) < 0) {
+                d->fatal = true;
+                listing_done(d);
+                return;
+        }
+        next_move(d, n, n_new);
 }
 
 static void fetch_page(struct daemon *d)
