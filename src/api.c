@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -469,6 +470,13 @@ static int request_headers(struct api *a, struct request *q, struct curl_slist *
         return 0;
 }
 
+/* Every fd close-on-exec, libcurl's sockets too. */
+static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
+                                    struct curl_sockaddr *addr)
+{
+        return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
 static int easy_setup(struct api *a, struct request *q)
 {
         long timeout = (long)a->timeout_ms;
@@ -489,6 +497,7 @@ static int easy_setup(struct api *a, struct request *q)
         SET(CURLOPT_HTTPHEADER, q->headers);
         SET(CURLOPT_ERRORBUFFER, q->errbuf);
         SET(CURLOPT_NOSIGNAL, 1L);
+        SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
         SET(CURLOPT_FOLLOWLOCATION, 0L);
         SET(CURLOPT_PROTOCOLS_STR, "http,https");
         SET(CURLOPT_SSL_VERIFYPEER, 1L);
