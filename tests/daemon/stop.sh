@@ -9,16 +9,18 @@ start_sandbox --seed 12 --latency-ms 1000
 write_rules 100 4
 fetch_orders
 expected
-"$APPROVALD" run -c "$T/rules.yaml" --state-dir "$T/state" 2>>"$T/daemon.log" &
+APPROVALD_DEBUG=1 "$APPROVALD" run -c "$T/rules.yaml" --state-dir "$T/state" \
+    2>>"$T/daemon.log" &
 DAEMON_PID=$!
-# token (1 s), then the page (1 s), then the first 4 calls go out
+# token (1 s), then the page (1 s), then the first 4 calls go out: wait for
+# the list request and a call to be sent (debug lines), stop mid-call
 i=0
-until grep -q 'ORD-000001: ' "$T/daemon.log"; do
+until [ "$(grep -c 'http: send api' "$T/daemon.log")" -ge 2 ]; do
     i=$((i + 1))
-    [ $i -lt 200 ] || fail "no decision after 10 s"
+    [ $i -lt 300 ] || fail "no call sent after 15 s"
     sleep 0.05
 done
-sleep 0.3
+sleep 0.2
 start=$(date +%s%N)
 kill -TERM "$DAEMON_PID"
 set +e
