@@ -16,6 +16,9 @@ done
 [ "$RC" = 0 ] || fail "--once still exits $RC after 3 runs"
 CHECK_ALLOW_REPEAT=0 check_decisions
 python3 "$HERE/check.py" retry-after "$T/daemon.log" || fail "Retry-After not honoured"
+tokens=$(grep -c 'http: send token' "$T/daemon.log" || true)
+[ "$tokens" -ge 3 ] || fail "only $tokens token requests: the token never expired mid-run"
+echo "$tokens token requests (ttl 2 s)"
 stats
 python3 - "$T/stats.json" <<'PY' || fail "the faults did not happen"
 import json, sys
