@@ -5,7 +5,6 @@
  * built into curl_slists that are wiped before they are freed. */
 #include "api.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
