@@ -29,10 +29,11 @@ cp "$top/conf/blocked-customers.txt" "$tmp/"
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 for size in $sizes; do
+    rm -f "$tmp/sandbox.out" # else the wait below may read the last run's line
     "$build/appxite-sandbox" --listen 127.0.0.1:0 --seed "$orders" --latency-ms 20 \
         >"$tmp/sandbox.out" 2>&1 &
     pid=$!
-    until grep -q '^listening on ' "$tmp/sandbox.out" 2>/dev/null; do sleep 0.05; done
+    until grep -q '^listening on .*:[0-9][0-9]*$' "$tmp/sandbox.out" 2>/dev/null; do sleep 0.05; done
     url=$(sed -n 's/^listening on //p' "$tmp/sandbox.out" | head -n 1)
     sed -e "s#^\(  base_url:\).*#\1 $url#" \
         -e "s#^\(  token_url:\).*#\1 $url/oauth2/token#" \
@@ -44,7 +45,7 @@ for size in $sizes; do
     rm -rf "$tmp/state"
     mkdir "$tmp/state"
     /usr/bin/time -v "$build/approvald" run -c "$tmp/rules.yaml" --once --state-dir "$tmp/state" \
-        2>"$tmp/log" || { tail -n 5 "$tmp/log"; exit 1; }
+        2>"$tmp/log" || { grep '^approvald' "$tmp/log" | tail -n 5; exit 1; }
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/log")
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/log")
     cycle=$(grep 'cycle done' "$tmp/log" | sed 's/^approvald: info: //')

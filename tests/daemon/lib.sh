@@ -30,6 +30,7 @@ fail() {
 
 # start_sandbox [OPTIONS...]: sets URL (and FOREIGN with --foreign-links)
 start_sandbox() {
+    rm -f "$T/sandbox.out"
     "$SANDBOX" --listen 127.0.0.1:0 "$@" >"$T/sandbox.out" 2>"$T/sandbox.err" &
     SB_PID=$!
     i=0
