@@ -147,6 +147,16 @@ static void log_api_error(const char *order_id, const char *what, const struct a
 
 /* ---- calls ---- */
 
+/* No request is under way for the order any more; its intent stays open
+ * and the next cycle reconciles it. */
+static void entry_idle(struct daemon *d, const char *order_id)
+{
+        struct entry *e = idmap_get(d->entries, order_id);
+
+        if (e)
+                e->busy = false;
+}
+
 static void call_done(struct daemon *d, struct call *c)
 {
         d->n_calls--;
@@ -184,27 +194,23 @@ static void on_decision_done(struct api *a, const struct api_response *r, void *
 {
         struct call *c = userdata;
         struct daemon *d = c->d;
-        struct entry *e = idmap_get(d->entries, c->order_id);
         const char *what = c->decision == ACTION_APPROVE ? "approve call" : "reject call";
 
         if (r->error == -ECANCELED) {
-                if (e)
-                        e->busy = false; /* never sent: reconciled at the next start */
+                entry_idle(d, c->order_id); /* never sent: reconciled at the next start */
         } else if (r->error < 0 || r->status == 0 || r->status == 429 || r->status >= 500 ||
                    (r->status >= 400 && r->status != 404 && r->status != 409) ||
                    (r->status >= 300 && r->status < 400)) {
                 log_api_error(c->order_id, what, r);
                 d->calls_failed = true;
                 d->cycle.n_failed++;
-                if (e)
-                        e->busy = false;
+                entry_idle(d, c->order_id);
         } else if (r->status == 409) {
                 /* someone decided first: look it up, record it, never call again */
                 if (order_get(d, CALL_CONFLICT_GET, c->order_id, c->decision) < 0) {
                         log_error("%s: out of memory", what);
                         d->calls_failed = true;
-                        if (e)
-                                e->busy = false;
+                        entry_idle(d, c->order_id);
                 }
         } else if (r->status == 404) {
                 record_outcome(d, c->order_id, 404, "NotFound");
@@ -231,7 +237,7 @@ static void resend(struct daemon *d, struct call *c, const struct order *o)
                 log_event(LOG_ERR, LOG_MID_LINK_REFUSED, &f, 0,
                           "%s: %s link is not on api.base_url's origin: not followed, order held",
                           log_escape(c->order_id, id, sizeof(id)), action_to_string(c->decision));
-                e->busy = false;
+                entry_idle(d, c->order_id);
                 return;
         }
         if (c->decision == ACTION_REJECT) {
@@ -247,19 +253,18 @@ static void resend(struct daemon *d, struct call *c, const struct order *o)
 oom:
         log_error("%s: out of memory", log_escape(c->order_id, id, sizeof(id)));
         d->calls_failed = true;
-        e->busy = false;
+        entry_idle(d, c->order_id);
 }
 
 static void on_order_get(struct api *a, const struct api_response *r, void *userdata)
 {
         struct call *c = userdata;
         struct daemon *d = c->d;
-        struct entry *e = idmap_get(d->entries, c->order_id);
         struct order o = { 0 };
         int http = c->kind == CALL_CONFLICT_GET ? 409 : r->status;
 
         if (r->error == -ECANCELED) {
-                e->busy = false;
+                entry_idle(d, c->order_id);
         } else if (r->status == 404) {
                 record_outcome(d, c->order_id, 404, "NotFound");
                 log_conflict(c->order_id, c->decision, 404, "NotFound");
@@ -270,17 +275,19 @@ static void on_order_get(struct api *a, const struct api_response *r, void *user
                         d->api_failed = true;
                 else
                         d->calls_failed = true;
-                e->busy = false;
-        } else if (streq(o.status, "PendingApproval") && c->kind == CALL_RECONCILE_GET &&
-                   !d->stopping) {
-                resend(d, c, &o);
+                entry_idle(d, c->order_id);
+        } else if (streq(o.status, "PendingApproval") && c->kind == CALL_RECONCILE_GET) {
+                if (d->stopping)
+                        entry_idle(d, c->order_id); /* sent again at the next start */
+                else
+                        resend(d, c, &o);
         } else if (streq(o.status, "PendingApproval")) {
                 char id[LOG_ESCAPE_MAX];
 
                 log_error("%s: answered 409 yet still pending; will try again",
                           log_escape(c->order_id, id, sizeof(id)));
                 d->calls_failed = true;
-                e->busy = false;
+                entry_idle(d, c->order_id);
         } else if (streq(o.status, intended_status(c->decision))) {
                 record_outcome(d, c->order_id, http, o.status);
                 log_outcome(c->order_id, c->decision, http, o.status);
