@@ -85,9 +85,6 @@ void api_cancel_all(struct api *a);
 /* Requests not yet finished (queued, waiting or on the wire). */
 size_t api_n_outstanding(const struct api *a);
 
-/* Requests on the wire now (the token's not counted). */
-size_t api_n_active(const struct api *a);
-
 /* Counters since api_new(), for the cycle's summary and tests. */
 struct api_stats {
         uint64_t requests; /* sent on the wire, token requests included */

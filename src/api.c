@@ -1018,11 +1018,6 @@ size_t api_n_outstanding(const struct api *a)
         return a->n_outstanding;
 }
 
-size_t api_n_active(const struct api *a)
-{
-        return a->n_active;
-}
-
 void api_get_stats(const struct api *a, struct api_stats *ret)
 {
         *ret = a->stats;

@@ -151,21 +151,21 @@ static const char *item_id(const struct daemon *d, const cJSON *item)
 
 /* The list is read again from the offset of what is still pending, o,
  * less one: the page then starts with the last order already read, which
- * proves that nothing before it moved (on_page() checks; when it did, the
- * page before is read).  Calls on the wire now are assumed to land before
- * the server lists (calls not yet sent cannot): a guess, checked the same
- * way.  Pages are (page - 1) * size long, so with the configured size alone
- * the page that holds offset o - 1 starts up to size - 1 orders earlier, all
- * read already: a page size between half the configured one and the
- * configured one that divides o - 1 (or leaves the least over) avoids
- * re-reading them. */
+ * proves that nothing before it moved (on_page() checks).  Pages are
+ * (page - 1) * size long, so with the configured size alone the page that
+ * holds offset o - 1 starts up to size - 1 orders earlier, all read
+ * already: a page size between half the configured one and the configured
+ * one that divides o - 1 (or leaves the least over) avoids re-reading them. */
 static void next_page_guess(struct daemon *d)
 {
         size_t o = d->cycle.n_seen - d->cycle.n_gone, max = (size_t)d->config->poll.page_size;
-        size_t t, best = max, active = api_n_active(d->api);
+        size_t t, best = max;
 
-        o = o > active ? o - active : 0;
+        /* calls under way may or may not have landed when the server lists:
+         * assume they all have, so the page can only start too early */
+        o = o > d->n_calls ? o - d->n_calls : 0;
         t = o > 0 ? o - 1 : 0;
+
         for (size_t s = max; s >= (max + 1) / 2 && s > 0 && t % best != 0; s--)
                 if (t % s < t % best)
                         best = s;
@@ -178,9 +178,9 @@ static void next_page_guess(struct daemon *d)
 size_t poller_calls_threshold(const struct daemon *d)
 {
         /* The next page is asked for while this many calls are still under
-         * way: one round on the wire, one queued, so that the calls never
-         * wait for the listing. */
-        return 2 * (size_t)d->config->api.max_parallel;
+         * way: listing overlaps the last round of calls, at the price of
+         * re-reading up to this many orders. */
+        return (size_t)d->config->api.max_parallel;
 }
 
 void poller_calls_drained(struct daemon *d)
