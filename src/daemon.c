@@ -414,8 +414,17 @@ static int load_credentials(struct daemon *d, struct credentials **ret)
 static int daemon_start(struct daemon *d)
 {
         _cleanup_(credentials_freep) struct credentials *creds = NULL;
-        const char *state_dir = d->opt.state_dir ? d->opt.state_dir : getenv("STATE_DIRECTORY");
+        _cleanup_free_ char *env_dir = NULL;
+        const char *state_dir = d->opt.state_dir, *e = getenv("STATE_DIRECTORY");
         int r;
+
+        if (!state_dir && e) {
+                /* systemd lists several StateDirectory= paths with ':'; ours is the first */
+                env_dir = strndup(e, strcspn(e, ":"));
+                if (!env_dir)
+                        return log_error("out of memory"), EX_OSERR;
+                state_dir = env_dir;
+        }
 
         if (load_config(d->opt.config_path, &d->config, LOG_ERR) < 0)
                 return log_error("%s: not valid; not starting", d->opt.config_path), EX_CONFIG;
