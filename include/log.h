@@ -83,5 +83,7 @@ int log_event(int priority, const char *message_id, const struct log_fields *f, 
 char *log_escape(const char *s, char *buf, size_t size);
 
 /* Copies at most max_bytes of s into a new string, cut at a UTF-8
- * character boundary.  Returns NULL on allocation failure. */
+ * character boundary, with each byte that is not part of valid UTF-8
+ * replaced by '?' (the result is always valid UTF-8, for a reject reason).
+ * Returns NULL on allocation failure. */
 char *utf8_truncate(const char *s, size_t max_bytes);

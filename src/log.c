@@ -152,22 +152,29 @@ char *log_escape(const char *s, char *buf, size_t size)
 char *utf8_truncate(const char *s, size_t max_bytes)
 {
         const unsigned char *p = (const unsigned char *)s;
-        size_t o = 0;
+        size_t i = 0, o = 0;
         char *r;
 
-        while (p[o]) {
-                size_t n = utf8_char_len(p + o);
-
-                if (n == 0)
-                        n = 1; /* an invalid byte counts alone */
-                if (o + n > max_bytes)
-                        break;
-                o += n;
-        }
-        r = malloc(o + 1);
+        /* the result is never longer than the input, nor than max_bytes */
+        r = malloc(strlen(s) + 1);
         if (!r)
                 return NULL;
-        memcpy(r, s, o);
+        while (p[i]) {
+                size_t n = utf8_char_len(p + i);
+
+                if (n == 0) { /* not UTF-8: a '?' stands for the byte */
+                        if (o + 1 > max_bytes)
+                                break;
+                        r[o++] = '?';
+                        i++;
+                        continue;
+                }
+                if (o + n > max_bytes)
+                        break;
+                memcpy(r + o, p + i, n);
+                o += n;
+                i += n;
+        }
         r[o] = '\0';
         return r;
 }
