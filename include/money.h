@@ -8,9 +8,10 @@
 #define MONEY_MAX INT64_C(99999999999999) /* 999,999,999,999.99 */
 
 /* Parses a decimal string "1234", "1234.5", "1234.50" (an optional leading
- * '-', at most two decimals, no exponent, no spaces) into minor units.
- * Returns 0, -EINVAL for bad syntax or more than two decimals, -ERANGE for
- * |amount| > MONEY_MAX.  *ret written only on success. */
+ * '-', at most two significant decimals: "1.500" is 150, no exponent, no
+ * spaces) into minor units.  Returns 0, -EINVAL for bad syntax or a non-zero
+ * third decimal, -ERANGE for |amount| > MONEY_MAX.  *ret written only on
+ * success. */
 int money_parse(const char *s, int64_t *ret);
 
 /* Converts a JSON number (already a double) with at most two decimals into

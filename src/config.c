@@ -766,22 +766,27 @@ static void list_from_file(struct ctx *x, const yaml_node_t *n, struct list *l)
 {
         _cleanup_free_ char *text = NULL;
         const yaml_node_t *file = NULL;
+        struct strset seen;
         const char *path;
         size_t size;
         int r;
 
+        /* mapping_key() reports a second 'file' rather than let it win. */
+        strset_init(&seen, false);
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
              p++) {
                 const yaml_node_t *key = ynode(&x->y, p->key);
+                const char *k = mapping_key(x, key, &seen);
 
-                if (key->type == YAML_SCALAR_NODE && streq((char *)key->data.scalar.value, "file"))
+                if (!k)
+                        continue;
+                if (streq(k, "file"))
                         file = ynode(&x->y, p->value);
-                else if (key->type == YAML_SCALAR_NODE)
-                        yerror(&x->y, key, "unknown key '%s' in list '%s': only 'file' is known",
-                               (const char *)key->data.scalar.value, l->name);
                 else
-                        yerror(&x->y, key, "keys must be plain strings");
+                        yerror(&x->y, key, "unknown key '%s' in list '%s': only 'file' is known", k,
+                               l->name);
         }
+        strset_done(&seen);
         if (!file) {
                 yerror(&x->y, n, "list '%s' needs a 'file' key", l->name);
                 return;

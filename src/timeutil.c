@@ -90,6 +90,11 @@ static int parse_offset(const char *p, int *ret_offset_s)
         return 0;
 }
 
+static bool is_leap_year(int y)
+{
+        return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
 int timestamp_parse(const char *s, int64_t *ret)
 {
         static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -115,6 +120,9 @@ int timestamp_parse(const char *s, int64_t *ret)
         if (r < 0)
                 return r;
         if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+                return -EINVAL;
+        /* timegm() would quietly turn 29 February of a common year into 1 March. */
+        if (mo == 2 && d == 29 && !is_leap_year(y))
                 return -EINVAL;
         tm.tm_year = y - 1900;
         tm.tm_mon = mo - 1;

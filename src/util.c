@@ -1,6 +1,7 @@
 /* util.c: shared checked helpers (see util.h for the contracts). */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <time.h>
@@ -23,7 +24,8 @@ int safe_atoi64(const char *s, int64_t *ret)
         char *end = NULL;
         long long v;
 
-        if (!s || *s == '\0' || *s == ' ' || *s == '\t' || *s == '+')
+        /* strtoll() would skip any leading isspace() and a '+'; refuse them. */
+        if (!s || *s == '\0' || isspace((unsigned char)*s) || *s == '+')
                 return -EINVAL;
         errno = 0;
         v = strtoll(s, &end, 10);
@@ -52,7 +54,7 @@ int safe_atoi64_range(const char *s, int64_t min, int64_t max, int64_t *ret)
 int read_stream_capped(FILE *f, size_t max_size, char **ret, size_t *ret_size)
 {
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc = 0;
+        size_t size = 0, alloc = 0, k;
 
         for (;;) {
                 if (alloc - size < 4096) {
@@ -69,13 +71,15 @@ int read_stream_capped(FILE *f, size_t max_size, char **ret, size_t *ret_size)
                         buf = p;
                         alloc = n;
                 }
-                size_t k = fread(buf + size, 1, alloc - size, f);
+                errno = 0;
+                k = fread(buf + size, 1, alloc - size, f);
                 size += k;
                 if (size > max_size)
                         return -EFBIG;
                 if (k == 0) {
+                        /* read()'s errno (EISDIR for a folder) says more than EIO. */
                         if (ferror(f))
-                                return -EIO;
+                                return errno > 0 ? -errno : -EIO;
                         break;
                 }
         }

@@ -24,6 +24,10 @@ static void test_safe_atoi64(void **state)
                 { "9223372036854775808", -ERANGE, 0 },
                 { "", -EINVAL, 0 },
                 { " 1", -EINVAL, 0 },
+                { "\n1", -EINVAL, 0 },
+                { "\r1", -EINVAL, 0 },
+                { "\v1", -EINVAL, 0 },
+                { "\f1", -EINVAL, 0 },
                 { "+1", -EINVAL, 0 },
                 { "1x", -EINVAL, 0 },
                 { "x", -EINVAL, 0 },
@@ -71,6 +75,9 @@ static void test_read_capped(void **state)
         assert_null(buf);
         unlink(path);
         assert_int_equal(read_file_capped(path, 10, &buf, &n), -ENOENT);
+        /* fopen() takes a folder; the read's own error must come back. */
+        assert_int_equal(read_file_capped("/", 10, &buf, &n), -EISDIR);
+        assert_null(buf);
 }
 
 int main(void)

@@ -245,6 +245,21 @@ static bool page_items(struct sandbox *sb, const struct sb_list_query *q, cJSON 
         return true;
 }
 
+/* A query parameter's value, NULL when absent.  "?page" without '=' has
+ * no value in libmicrohttpd's eyes, and "?page=1%002" holds a NUL that
+ * would cut it to "1": both come back as "" so that they are refused like
+ * "?page=" instead of read as absent or as another value. */
+static const char *query_arg(const struct sb_request *req, const char *name)
+{
+        const char *value = NULL;
+        size_t size = 0;
+
+        if (MHD_lookup_connection_value_n(req->connection, MHD_GET_ARGUMENT_KIND, name,
+                                          strlen(name), &value, &size) != MHD_YES)
+                return NULL;
+        return value && strlen(value) == size ? value : "";
+}
+
 static void handle_list(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
 {
         struct sb_list_query q;
@@ -252,11 +267,8 @@ static void handle_list(struct sandbox *sb, const struct sb_request *req, struct
         int64_t total = 0;
         bool ok;
 
-        if (sb_list_query_parse(
-                    MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, "status"),
-                    MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, "page"),
-                    MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, "pageSize"),
-                    &q) < 0)
+        if (sb_list_query_parse(query_arg(req, "status"), query_arg(req, "page"),
+                                query_arg(req, "pageSize"), &q) < 0)
                 return set_error(reply, 400, "bad_request",
                                  "status must be PendingApproval, Approved or Rejected; page "
                                  "an integer >= 1; pageSize an integer from 1 to 500");
@@ -509,9 +521,9 @@ void sb_handle_foreign(struct sandbox *sb, const struct sb_request *req, struct 
         cJSON *rec = record(req);
 
         reply->delay = false;
+        /* A record that could not be built (NULL) is counted as dropped. */
         pthread_mutex_lock(&sb->lock);
-        if (rec)
-                sb_stats_record_foreign(&sb->stats, rec);
+        sb_stats_record_foreign(&sb->stats, rec);
         pthread_mutex_unlock(&sb->lock);
         if (req->too_big)
                 return set_error(reply, 413, "payload_too_large", "request body over 1 MiB");

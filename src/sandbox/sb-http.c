@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -199,32 +200,85 @@ static int tls_load(const struct sb_options *opt, struct tls_files *ret)
         return read_file_capped(opt->tls_key, TLS_FILE_MAX, &ret->key, NULL);
 }
 
-static int start_one(struct sandbox *sb, struct listener *l, const struct sockaddr_in *sa,
-                     const struct tls_files *tls, struct MHD_Daemon **ret_daemon,
+/* Binds and listens on sa (port 0 picks a free one) and writes the origin
+ * that links are built on.  Both listeners are bound, and both origins
+ * written, before either starts serving: a request racing the start would
+ * otherwise read an origin not filled in yet and get relative links.
+ * Returns the socket or -errno. */
+static int listen_on(const struct sandbox *sb, const struct sockaddr_in *sa,
                      char origin[static SB_ORIGIN_MAX])
+{
+        struct sockaddr_in bound;
+        socklen_t len = sizeof(bound);
+        int fd, one = 1, r;
+
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 || listen(fd, SOMAXCONN) < 0 ||
+            getsockname(fd, (struct sockaddr *)&bound, &len) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        r = format_origin(sb, sa, ntohs(bound.sin_port), origin);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Serves l on the listening socket fd, which libmicrohttpd owns from here
+ * on (it closes it when it fails to start and when it stops). */
+static int start_one(struct listener *l, int fd, const struct tls_files *tls,
+                     struct MHD_Daemon **ret_daemon)
 {
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                          MHD_USE_POLL | MHD_USE_ERROR_LOG;
         struct MHD_Daemon *d;
-        const union MHD_DaemonInfo *info;
 
         if (tls->cert)
                 flags |= MHD_USE_TLS;
-        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_SOCK_ADDR, sa,
+        d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, fd,
                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
                              tls->cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls->key,
                              MHD_OPTION_HTTPS_MEM_CERT, tls->cert, MHD_OPTION_END);
         if (!d)
-                return -EADDRINUSE;
-        info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-        if (!info || format_origin(sb, sa, info->port, origin) < 0) {
-                MHD_stop_daemon(d);
                 return -EIO;
-        }
         *ret_daemon = d;
         return 0;
+}
+
+/* Binds both sockets first, then starts serving on them. */
+static int start_listeners(struct sandbox *sb, const struct tls_files *tls)
+{
+        int main_fd, foreign_fd = -1, r;
+
+        main_fd = listen_on(sb, &sb->opt.listen, sb->origin);
+        if (main_fd < 0)
+                return main_fd;
+        if (sb->opt.foreign_rate > 0) {
+                foreign_fd = listen_on(sb, &sb->opt.foreign_listen, sb->foreign_origin);
+                if (foreign_fd < 0) {
+                        close(main_fd);
+                        return foreign_fd;
+                }
+        }
+        main_listener = (struct listener){ .sb = sb };
+        foreign_listener = (struct listener){ .sb = sb, .foreign = true };
+        r = start_one(&main_listener, main_fd, tls, &sb->daemon);
+        if (r < 0) {
+                if (foreign_fd >= 0)
+                        close(foreign_fd);
+                return r;
+        }
+        if (foreign_fd >= 0)
+                r = start_one(&foreign_listener, foreign_fd, tls, &sb->foreign_daemon);
+        return r;
 }
 
 int sb_http_start(struct sandbox *sb)
@@ -233,15 +287,8 @@ int sb_http_start(struct sandbox *sb)
         int r;
 
         r = tls_load(&sb->opt, &tls);
-        if (r >= 0) {
-                main_listener = (struct listener){ .sb = sb };
-                r = start_one(sb, &main_listener, &sb->opt.listen, &tls, &sb->daemon, sb->origin);
-        }
-        if (r >= 0 && sb->opt.foreign_rate > 0) {
-                foreign_listener = (struct listener){ .sb = sb, .foreign = true };
-                r = start_one(sb, &foreign_listener, &sb->opt.foreign_listen, &tls,
-                              &sb->foreign_daemon, sb->foreign_origin);
-        }
+        if (r >= 0)
+                r = start_listeners(sb, &tls);
         free(tls.cert);
         free(tls.key);
         if (r < 0)

@@ -162,7 +162,8 @@ static int apply(struct sb_options *o, int c, const char *arg, bool *foreign_lis
                 return safe_atoi64_range(arg, 0, SB_SEED_MAX, &o->seed);
         case OPT_RNG_SEED:
                 r = safe_atoi64_range(arg, 0, INT64_MAX, &v);
-                o->rng_seed = (uint64_t)v;
+                if (r >= 0)
+                        o->rng_seed = (uint64_t)v;
                 return r;
         case OPT_SEED_START:
                 return timestamp_parse(arg, &o->seed_start);

@@ -50,13 +50,72 @@ void sb_order_free(struct sb_order *o)
         free(o);
 }
 
+bool sb_json_has_nul(const char *text, size_t len)
+{
+        size_t backslashes = 0;
+
+        /* Outside strings JSON has no backslash, and an even run of them is
+         * escaped backslashes: only an odd run starts an escape. */
+        for (size_t i = 0; i < len; i++) {
+                if (text[i] == '\\') {
+                        backslashes++;
+                        continue;
+                }
+                if (backslashes % 2 == 1 && text[i] == 'u' && len - i > 4 &&
+                    memcmp(text + i + 1, "0000", 4) == 0)
+                        return true;
+                backslashes = 0;
+        }
+        return false;
+}
+
+/* Bytes in the well-formed UTF-8 sequence at s, or 0: no overlong forms,
+ * no surrogates (U+D800..DFFF), nothing past U+10FFFF (RFC 3629). */
+static size_t utf8_sequence(const unsigned char *s)
+{
+        unsigned char lo = 0x80, hi = 0xbf;
+        size_t n;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                n = 2;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef)
+                n = 3;
+        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+                n = 4;
+        else
+                return 0;
+        /* Only the second byte's range depends on the first. */
+        if (s[0] == 0xe0)
+                lo = 0xa0;
+        else if (s[0] == 0xed)
+                hi = 0x9f;
+        else if (s[0] == 0xf0)
+                lo = 0x90;
+        else if (s[0] == 0xf4)
+                hi = 0x8f;
+        if (s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if (s[i] < 0x80 || s[i] > 0xbf)
+                        return 0;
+        return n;
+}
+
 size_t sb_utf8_length(const char *s)
 {
+        const unsigned char *p = (const unsigned char *)s;
         size_t n = 0;
 
-        for (; *s; s++)
-                if (((unsigned char)*s & 0xC0) != 0x80)
-                        n++;
+        while (*p) {
+                size_t k = utf8_sequence(p);
+
+                if (k == 0)
+                        return SIZE_MAX;
+                p += k;
+                n++;
+        }
         return n;
 }
 
@@ -305,6 +364,11 @@ int sb_order_parse_create(const char *body, size_t len, struct sb_order **ret, c
 
         if (!j) {
                 *ret_why = "body is not valid JSON";
+                return -EINVAL;
+        }
+        if (sb_json_has_nul(body, len)) {
+                cJSON_Delete(j);
+                *ret_why = "strings must not contain \\u0000";
                 return -EINVAL;
         }
         r = sb_order_from_json(j, SB_ORDER_CREATE, ret, ret_why);

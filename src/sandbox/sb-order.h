@@ -76,5 +76,11 @@ cJSON *sb_order_to_json(const struct sb_order *o, const char *origin);
  * allocation failure. */
 bool sb_json_add_money(cJSON *obj, const char *name, int64_t cents);
 
-/* Counts UTF-8 characters (code points) in s. */
+/* Whether JSON text (already parsed fine) holds a \u0000 escape: cJSON
+ * decodes it into a NUL that silently ends the C string, so a body with one
+ * is refused rather than stored cut short. */
+bool sb_json_has_nul(const char *text, size_t len);
+
+/* Counts the code points in s, or returns SIZE_MAX when s is not
+ * well-formed UTF-8 (cJSON passes such bytes through unchecked). */
 size_t sb_utf8_length(const char *s);

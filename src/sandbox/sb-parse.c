@@ -115,11 +115,16 @@ int sb_reject_parse(const char *body, size_t len, char **ret, const char **ret_w
                 *ret_why = "body must be a JSON object {\"reason\":\"...\"}";
                 return -EINVAL;
         }
+        if (sb_json_has_nul(body, len)) {
+                cJSON_Delete(j);
+                *ret_why = "reason must not contain \\u0000";
+                return -EINVAL;
+        }
         reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "reason"));
         n = reason ? sb_utf8_length(reason) : 0;
         if (n < 1 || n > SB_REASON_MAX) {
                 cJSON_Delete(j);
-                *ret_why = "reason must be a string of 1 to 500 characters";
+                *ret_why = "reason must be a string of 1 to 500 characters of UTF-8";
                 return -EINVAL;
         }
         copy = strdup(reason);

@@ -198,6 +198,10 @@ int sb_seed_load_file(struct sb_store *s, const char *path, char *why, size_t wh
                 snprintf(why, why_size, "cannot read: %s", strerror(-r));
                 return r;
         }
+        if (sb_json_has_nul(text, size)) {
+                snprintf(why, why_size, "strings must not contain \\u0000");
+                return -EINVAL;
+        }
         j = cJSON_ParseWithLength(text, size);
         if (!cJSON_IsArray(j)) {
                 snprintf(why, why_size, "not a JSON array");

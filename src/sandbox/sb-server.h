@@ -69,8 +69,9 @@ const char *sb_request_header(const struct sb_request *req, const char *name);
 cJSON *sb_request_headers_json(const struct sb_request *req);
 
 /* Starts the listener(s) per sb->opt and fills sb->origin (and
- * sb->foreign_origin).  Returns 0, -EOPNOTSUPP when TLS was asked for and
- * is not compiled in, -EADDRINUSE or -EIO when a listener does not start,
- * or -errno from reading the TLS files. */
+ * sb->foreign_origin) before any request can be served.  Returns 0,
+ * -EOPNOTSUPP when TLS was asked for and is not compiled in, -errno from
+ * binding (-EADDRINUSE...) or from reading the TLS files, or -EIO when
+ * libmicrohttpd does not start. */
 int sb_http_start(struct sandbox *sb);
 void sb_http_stop(struct sandbox *sb);

@@ -22,8 +22,8 @@ void sb_stats_done(struct sb_stats *st);
 
 void sb_stats_count(struct sb_stats *st, unsigned status);
 
-/* Appends one recorded request (takes ownership of rec); beyond the cap it
- * is dropped and counted. */
+/* Appends one recorded request (takes ownership of rec); beyond the cap,
+ * or when rec is NULL (it could not be built), it is dropped and counted. */
 void sb_stats_record_foreign(struct sb_stats *st, cJSON *rec);
 
 /* Returns the stats document, or NULL on allocation failure; caller frees. */

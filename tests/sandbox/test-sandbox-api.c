@@ -322,6 +322,12 @@ static void test_list_bad_params(void **state)
                 "?status=",
                 "?status=approved",
                 "?page=99999999999999999999",
+                "?page",
+                "?pageSize",
+                "?status",
+                "?page=%0A2",
+                "?page=%202",
+                "?page=1%002",
         };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -206,6 +209,103 @@ static void test_sigint(void **state)
         assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* A port that was free a moment ago, for a test that must know the port
+ * before the sandbox prints it. */
+static unsigned free_port(void)
+{
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        socklen_t len = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+        close(fd);
+        return ntohs(sa.sin_port);
+}
+
+static size_t collect(char *p, size_t size, size_t nmemb, void *u)
+{
+        char *buf = u;
+        size_t have = strlen(buf), n = size * nmemb;
+
+        if (have + n < 4096) {
+                memcpy(buf + have, p, n);
+                buf[have + n] = '\0';
+        }
+        return n;
+}
+
+/* Creates an order as soon as the port accepts a connection; returns its
+ * approve link (caller frees). */
+static char *first_link_on(unsigned port)
+{
+        static const char body[] = "{\"customer\":{\"id\":\"C\"},\"items\":[{\"quantity\":1,"
+                                   "\"unitPrice\":1}]}";
+        char url[128], out[4096];
+        CURLcode rc = CURLE_COULDNT_CONNECT;
+        cJSON *j;
+        char *link;
+
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/_sandbox/orders", port);
+        for (int i = 0; i < 20000 && rc == CURLE_COULDNT_CONNECT; i++) {
+                CURL *c = curl_easy_init();
+
+                assert_non_null(c);
+                out[0] = '\0';
+                curl_easy_setopt(c, CURLOPT_URL, url);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+                curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+                curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+                rc = curl_easy_perform(c);
+                curl_easy_cleanup(c);
+        }
+        assert_int_equal(rc, CURLE_OK);
+        j = cJSON_Parse(out);
+        link = cJSON_GetStringValue(
+                cJSON_GetObjectItem(cJSON_GetObjectItem(j, "links"), "approve"));
+        assert_non_null(link);
+        link = strdup(link);
+        cJSON_Delete(j);
+        return link;
+}
+
+/* Links are absolute from the very first request: both listeners' origins
+ * are known before either accepts a connection (a request that raced the
+ * start once got "/orders/ORD-000001/approve"). */
+static void test_links_absolute_at_start(void **state)
+{
+        for (int round = 0; round < 20; round++) {
+                unsigned port = free_port();
+                char listen[32];
+                char *link;
+                pid_t pid;
+                int st;
+
+                snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+                fflush(NULL);
+                pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+                        dup2(null, STDOUT_FILENO);
+                        execl(SANDBOX_BIN, SANDBOX_BIN, "--listen", listen, "--foreign-links", "1",
+                              (char *)NULL);
+                        _exit(127);
+                }
+                link = first_link_on(port);
+                assert_int_equal(kill(pid, SIGTERM), 0);
+                assert_int_equal(waitpid(pid, &st, 0), pid);
+                assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+                if (strncmp(link, "http://127.0.0.1:", 17) != 0)
+                        fail_msg("round %d: approve link '%s' is not absolute", round, link);
+                free(link);
+        }
+}
+
 static size_t discard(char *p, size_t size, size_t nmemb, void *u)
 {
         return size * nmemb;
@@ -294,6 +394,7 @@ int main(void)
                 cmocka_unit_test(test_seed_deterministic),
                 cmocka_unit_test(test_orders_file),
                 cmocka_unit_test(test_sigint),
+                cmocka_unit_test(test_links_absolute_at_start),
                 cmocka_unit_test(test_tls),
         };
 

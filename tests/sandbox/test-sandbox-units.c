@@ -199,6 +199,67 @@ static void test_utf8_length(void **state)
         assert_int_equal(sb_utf8_length("\xf0\x9f\x98\x80"), 1);
 }
 
+/* cJSON turns \u0000 into a NUL that silently ends the C string: such a
+ * reason or order text would be stored cut short, so the body is refused;
+ * an escaped backslash before "u0000" is plain text and stays fine. */
+static void test_nul_escapes(void **state)
+{
+        static const char *const create_bad[] = {
+                "{\"customer\":{\"id\":\"C\\u0000X\"},\"items\":[{\"quantity\":1,\"unitPrice\":1}]"
+                "}",
+                "{\"customer\":{\"id\":\"C\",\"name\":\"a\\\\\\u0000\"},\"items\":[{\"quantity\":1,"
+                "\"unitPrice\":1}]}",
+        };
+        static const char create_ok[] = "{\"customer\":{\"id\":\"C\",\"name\":\"a\\\\u0000\"},"
+                                        "\"items\":[{\"quantity\":1,\"unitPrice\":1}]}";
+        struct sb_order *o = NULL;
+        const char *why = NULL;
+        char *reason = NULL;
+        const char *body;
+
+        body = "{\"reason\":\"a\\u0000b\"}";
+        assert_int_equal(sb_reject_parse(body, strlen(body), &reason, &why), -EINVAL);
+        assert_null(reason);
+        body = "{\"reason\":\"a\\\\u0000b\"}";
+        assert_int_equal(sb_reject_parse(body, strlen(body), &reason, &why), 0);
+        assert_string_equal(reason, "a\\u0000b");
+        free(reason);
+        for (size_t i = 0; i < sizeof(create_bad) / sizeof(create_bad[0]); i++) {
+                assert_int_equal(
+                        sb_order_parse_create(create_bad[i], strlen(create_bad[i]), &o, &why),
+                        -EINVAL);
+                assert_null(o);
+        }
+        assert_int_equal(sb_order_parse_create(create_ok, strlen(create_ok), &o, &why), 0);
+        assert_string_equal(o->customer_name, "a\\u0000");
+        sb_order_free(o);
+}
+
+/* The 500-character cap on a reject reason counts code points, so bytes
+ * that are not UTF-8 must not slip past it uncounted. */
+static void test_reject_reason_not_utf8(void **state)
+{
+        static char body[2048];
+        const char *why = NULL;
+        char *reason = NULL;
+        size_t n;
+
+        n = (size_t)snprintf(body, sizeof(body), "{\"reason\":\"a");
+        memset(body + n, 0x80, 1200);
+        n += 1200;
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "\"}");
+        assert_int_equal(sb_reject_parse(body, n, &reason, &why), -EINVAL);
+        assert_null(reason);
+        n = (size_t)snprintf(body, sizeof(body), "{\"reason\":\"caf\xe9\"}");
+        assert_int_equal(sb_reject_parse(body, n, &reason, &why), -EINVAL);
+        n = (size_t)snprintf(body, sizeof(body), "{\"reason\":\"\xed\xa0\x80\"}");
+        assert_int_equal(sb_reject_parse(body, n, &reason, &why), -EINVAL);
+        assert_null(reason);
+        assert_int_equal(sb_utf8_length("\xc0\xaf"), SIZE_MAX);
+        assert_int_equal(sb_utf8_length("\xf4\x90\x80\x80"), SIZE_MAX);
+        assert_int_equal(sb_utf8_length("\xe2\x82"), SIZE_MAX);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -210,6 +271,8 @@ int main(void)
                 cmocka_unit_test(test_order_money),
                 cmocka_unit_test(test_rate_window),
                 cmocka_unit_test(test_utf8_length),
+                cmocka_unit_test(test_nul_escapes),
+                cmocka_unit_test(test_reject_reason_not_utf8),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
