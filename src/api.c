@@ -560,6 +560,22 @@ static int token_parse(struct api *a, const char *body)
         return r;
 }
 
+static int curl_code_to_errno(CURLcode c);
+static bool curl_code_is_transient(CURLcode c);
+
+/* Drops the token request and fails every request waiting for a token,
+ * with libcurl's message (never a secret) when there is one. */
+static void token_give_up(struct api *a, struct request *q, int error, const char *what)
+{
+        char detail[CURL_ERROR_SIZE + 64];
+
+        snprintf(detail, sizeof(detail), "%s%s%s", what, q->errbuf[0] ? ": " : "", q->errbuf);
+        a->token_req = NULL;
+        a->token_attempts = 0;
+        request_free(q);
+        token_fail_waiters(a, error, detail);
+}
+
 static void token_finished(struct api *a, struct request *q, CURLcode cc, long status)
 {
         int r;
@@ -569,27 +585,26 @@ static void token_finished(struct api *a, struct request *q, CURLcode cc, long s
         if (cc == CURLE_OK && status == 200) {
                 r = token_parse(a, q->resp ? q->resp : "");
                 a->token_req = NULL;
+                a->token_attempts = 0;
                 request_free(q);
                 if (r < 0)
                         token_fail_waiters(a, -EBADMSG, "token endpoint sent no usable token");
-                a->token_attempts = 0;
                 return;
         }
         if (cc == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
-                a->token_req = NULL;
-                request_free(q);
-                token_fail_waiters(a, -EACCES,
-                                   status == 401 ? "token endpoint refused the client"
-                                                 : "token endpoint refused the request");
+                token_give_up(a, q, -EACCES,
+                              status == 401 ? "token endpoint refused the client"
+                                            : "token endpoint refused the request");
+                return;
+        }
+        if (cc != CURLE_OK && !curl_code_is_transient(cc)) {
+                token_give_up(a, q, curl_code_to_errno(cc), "token endpoint not usable");
                 return;
         }
         a->token_attempts++;
         if (a->opt.max_attempts > 0 && a->token_attempts >= a->opt.max_attempts) {
-                a->token_req = NULL;
-                request_free(q);
-                a->token_attempts = 0;
-                token_fail_waiters(a, cc == CURLE_OK ? -EIO : -EHOSTUNREACH,
-                                   "token endpoint unreachable");
+                token_give_up(a, q, cc == CURLE_OK ? -EIO : curl_code_to_errno(cc),
+                              "token endpoint unreachable");
                 return;
         }
         a->stats.retries++;
@@ -609,6 +624,9 @@ static int curl_code_to_errno(CURLcode c)
                 return -ECONNREFUSED;
         case CURLE_COULDNT_RESOLVE_HOST:
                 return -EHOSTUNREACH;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CONNECT_ERROR:
+                return -ECONNABORTED;
         case CURLE_OUT_OF_MEMORY:
                 return -ENOMEM;
         default:
