@@ -41,6 +41,19 @@ until grep -q 'reloaded ' "$T/daemon.log"; do
     sleep 0.05
 done
 
+# after a reload, held orders are decided (and logged) again
+before=$(grep -c ': hold by ' "$T/daemon.log" || true)
+cycles=$(grep -c 'cycle done' "$T/daemon.log")
+i=0
+until [ "$(grep -c 'cycle done' "$T/daemon.log")" -gt "$cycles" ]; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || fail "no cycle after the reload"
+    sleep 0.05
+done
+after=$(grep -c ': hold by ' "$T/daemon.log" || true)
+[ "$before" -gt 0 ] && [ "$after" = $((before * 2)) ] ||
+    fail "held orders: $before logged before the reload, $after after (want twice)"
+
 kill -TERM "$DAEMON_PID"
 set +e
 wait "$DAEMON_PID"
