@@ -45,9 +45,9 @@ done
 before=$(grep -c ': hold by ' "$T/daemon.log" || true)
 cycles=$(grep -c 'cycle done' "$T/daemon.log")
 i=0
-until [ "$(grep -c 'cycle done' "$T/daemon.log")" -gt "$cycles" ]; do
+until [ "$(grep -c 'cycle done' "$T/daemon.log")" -gt $((cycles + 1)) ]; do # a whole cycle after
     i=$((i + 1))
-    [ $i -lt 100 ] || fail "no cycle after the reload"
+    [ $i -lt 200 ] || fail "no whole cycle after the reload"
     sleep 0.05
 done
 after=$(grep -c ': hold by ' "$T/daemon.log" || true)
