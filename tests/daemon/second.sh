@@ -42,7 +42,6 @@ until grep -q 'reloaded ' "$T/daemon.log"; do
 done
 
 # after a reload, held orders are decided (and logged) again
-before=$(grep -c ': hold by ' "$T/daemon.log" || true)
 cycles=$(grep -c 'cycle done' "$T/daemon.log")
 i=0
 until [ "$(grep -c 'cycle done' "$T/daemon.log")" -gt $((cycles + 1)) ]; do # a whole cycle after
@@ -50,6 +49,7 @@ until [ "$(grep -c 'cycle done' "$T/daemon.log")" -gt $((cycles + 1)) ]; do # a 
     [ $i -lt 200 ] || fail "no whole cycle after the reload"
     sleep 0.05
 done
+before=$(awk '/reloaded /{exit} /: hold by /{n++} END{print n+0}' "$T/daemon.log")
 after=$(grep -c ': hold by ' "$T/daemon.log" || true)
 [ "$before" -gt 0 ] && [ "$after" = $((before * 2)) ] ||
     fail "held orders: $before logged before the reload, $after after (want twice)"
