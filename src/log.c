@@ -208,7 +208,7 @@ static void field_add(struct iovec *iov, size_t *n, char *store, size_t store_si
         (*n)++;
 }
 
-#define N_FIELDS 13
+#define N_FIELDS 11 /* structured fields besides MESSAGE */
 #define FIELD_SIZE (LOG_ESCAPE_MAX + 32)
 
 static void journal_send(int priority, const char *message_id, const struct log_fields *f,
@@ -223,20 +223,20 @@ static void journal_send(int priority, const char *message_id, const struct log_
         k = snprintf(msg, sizeof(msg), "MESSAGE=%s", message);
         iov[n].iov_base = msg;
         iov[n++].iov_len = k < 0 ? 0 : ((size_t)k >= sizeof(msg) ? sizeof(msg) - 1 : (size_t)k);
-        field_add(iov, &n, store[1], FIELD_SIZE, "PRIORITY", prio);
-        field_add(iov, &n, store[2], FIELD_SIZE, "SYSLOG_IDENTIFIER", "approvald");
-        field_add(iov, &n, store[3], FIELD_SIZE, "MESSAGE_ID", message_id);
+        field_add(iov, &n, store[0], FIELD_SIZE, "PRIORITY", prio);
+        field_add(iov, &n, store[1], FIELD_SIZE, "SYSLOG_IDENTIFIER", "approvald");
+        field_add(iov, &n, store[2], FIELD_SIZE, "MESSAGE_ID", message_id);
         if (f) {
-                field_add(iov, &n, store[4], FIELD_SIZE, "ORDER_ID", f->order_id);
-                field_add(iov, &n, store[5], FIELD_SIZE, "CUSTOMER_ID", f->customer_id);
-                field_add(iov, &n, store[6], FIELD_SIZE, "DECISION", f->decision);
-                field_add(iov, &n, store[7], FIELD_SIZE, "RULE", f->rule);
-                field_add(iov, &n, store[8], FIELD_SIZE, "REASON", f->reason);
-                field_add(iov, &n, store[9], FIELD_SIZE, "AMOUNT", f->amount);
-                field_add(iov, &n, store[10], FIELD_SIZE, "CURRENCY", f->currency);
+                field_add(iov, &n, store[3], FIELD_SIZE, "ORDER_ID", f->order_id);
+                field_add(iov, &n, store[4], FIELD_SIZE, "CUSTOMER_ID", f->customer_id);
+                field_add(iov, &n, store[5], FIELD_SIZE, "DECISION", f->decision);
+                field_add(iov, &n, store[6], FIELD_SIZE, "RULE", f->rule);
+                field_add(iov, &n, store[7], FIELD_SIZE, "REASON", f->reason);
+                field_add(iov, &n, store[8], FIELD_SIZE, "AMOUNT", f->amount);
+                field_add(iov, &n, store[9], FIELD_SIZE, "CURRENCY", f->currency);
                 if (f->http_status > 0) {
                         snprintf(status, sizeof(status), "%d", f->http_status);
-                        field_add(iov, &n, store[11], FIELD_SIZE, "HTTP_STATUS", status);
+                        field_add(iov, &n, store[10], FIELD_SIZE, "HTTP_STATUS", status);
                 }
         }
         (void)sd_journal_sendv(iov, (int)n);
