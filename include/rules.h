@@ -19,6 +19,21 @@ struct verdict {
 
 struct trace; /* optional per-condition record for `explain` (rules.c) */
 
+/* A new empty trace for rules_evaluate(), which refills it on each call.
+ * Returns 0 or -ENOMEM; free with rules_trace_free() (accepts NULL). */
+int rules_trace_new(struct trace **ret);
+void rules_trace_free(struct trace *t);
+
+/* Writes the trace as text, one line per rule and one per condition
+ * (indented), each with the values compared and the answer. */
+void rules_trace_print(const struct trace *t, FILE *f);
+
+/* The trace as a JSON array, one object per rule reached:
+ * {"rule":NAME,"held":BOOL,"missing":FIELD|null,"conditions":[{"depth":N,
+ * "held":BOOL,"text":"..."}]}.  Returns 0 and a tree the caller deletes,
+ * or -ENOMEM. */
+int rules_trace_to_json(const struct trace *t, cJSON **ret);
+
 /* Decides order o at time now (seconds).  Never approves an order that
  * lacks a field some condition of a reachable rule needs (customer id,
  * total, currency...): that gives hold, rule NULL, and a reason naming the

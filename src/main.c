@@ -34,8 +34,13 @@ static const struct command commands[] = {
           "approvald evaluate [-c FILE] [--now TIME] < orders\n"
           "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
           "      --now TIME      evaluate every order at TIME (RFC 3339)\n"
-          "Input: JSON orders one per line, a JSON array, or a List response.\n"
-          "Output: one JSON line per order: {\"id\",\"decision\",\"rule\",\"reason\"}.\n" },
+          "Input: JSON orders one per line (read line by line, at most 1 MiB a line),\n"
+          "or a JSON array or List response {\"items\":[...]} (parsed whole, at most\n"
+          "256 MiB).  Each order is decided at its createdAt (or --now); approvals\n"
+          "feed the history that later orders see.\n"
+          "Output: one JSON line per order: {\"id\",\"decision\",\"rule\",\"reason\"}.\n"
+          "A bad line is reported on stderr as stdin:LINE: and skipped; the exit\n"
+          "status is then 65.  A bad rules file gives 78.\n" },
         { "journal", cmd_journal, "dump or verify the on-disk journal",
           "approvald journal dump|verify [--state-dir DIR]\n"
           "  dump     print every record as a JSON line\n"

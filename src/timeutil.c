@@ -95,13 +95,28 @@ static bool is_leap_year(int y)
         return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (the
+ * well-known era arithmetic) for a valid date.  timegm() gave the same
+ * answers but went through glibc's time-zone code and its lock: in
+ * `approvald evaluate`, which reads one createdAt per order, it cost more
+ * than the rule engine. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+        int64_t era, yoe, doy, doe;
+
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = y - era * 400;
+        doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
 int timestamp_parse(const char *s, int64_t *ret)
 {
         static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-        struct tm tm = { 0 };
         const char *p = s;
         int y, mo, d, h, mi, sec, off, r;
-        time_t t;
 
         if (!s)
                 return -EINVAL;
@@ -121,19 +136,10 @@ int timestamp_parse(const char *s, int64_t *ret)
                 return r;
         if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
                 return -EINVAL;
-        /* timegm() would quietly turn 29 February of a common year into 1 March. */
+        /* Unchecked, 29 February of a common year would become 1 March. */
         if (mo == 2 && d == 29 && !is_leap_year(y))
                 return -EINVAL;
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_sec = sec;
-        t = timegm(&tm);
-        if (t == (time_t)-1)
-                return -EINVAL;
-        *ret = (int64_t)t - off;
+        *ret = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
         return 0;
 }
 

@@ -1,0 +1,234 @@
+/* history.c: the approvals the rule engine looks back on, per customer.
+ * A hash table (chained, FNV-1a) maps a customer id to its approvals kept
+ * in a small array; a customer stays known after pruning so new_customer
+ * keeps its meaning, and only the approvals' times and amounts are dropped.
+ * The first approvals live inside the customer's entry, so that a look-up
+ * touches one allocation, not two: in a backtest with tens of thousands of
+ * customers these look-ups miss the caches, and each miss shows.
+ * Memory thus grows with the number of customers and with the approvals
+ * inside the longest window, never with the number of orders seen. */
+#include "history.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+#define HISTORY_MIN_BUCKETS 64
+#define INLINE_APPROVALS 2
+
+struct approval {
+        int64_t t;
+        int64_t amount;
+        char currency[8];
+};
+
+struct customer {
+        struct customer *next;
+        uint64_t hash;
+        struct approval *approvals; /* inl, or a heap array when more */
+        uint32_t n_approvals, n_alloc;
+        struct approval inl[INLINE_APPROVALS];
+        char id[]; /* NUL-terminated */
+};
+
+struct history {
+        struct customer **buckets;
+        size_t n_buckets; /* a power of two */
+        size_t n_customers;
+};
+
+static uint64_t hash_string(const char *s)
+{
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= UINT64_C(1099511628211);
+        }
+        return h;
+}
+
+int history_new(struct history **ret)
+{
+        struct history *h = calloc(1, sizeof(*h));
+
+        if (!h)
+                return -ENOMEM;
+        h->buckets = calloc(HISTORY_MIN_BUCKETS, sizeof(*h->buckets));
+        if (!h->buckets) {
+                free(h);
+                return -ENOMEM;
+        }
+        h->n_buckets = HISTORY_MIN_BUCKETS;
+        *ret = h;
+        return 0;
+}
+
+void history_free(struct history *h)
+{
+        if (!h)
+                return;
+        for (size_t i = 0; i < h->n_buckets; i++)
+                for (struct customer *c = h->buckets[i], *next; c; c = next) {
+                        next = c->next;
+                        if (c->approvals != c->inl)
+                                free(c->approvals);
+                        free(c);
+                }
+        free(h->buckets);
+        free(h);
+}
+
+static struct customer *find(const struct history *h, const char *id)
+{
+        uint64_t hash;
+
+        if (!h || !id)
+                return NULL;
+        hash = hash_string(id);
+        for (struct customer *c = h->buckets[hash & (h->n_buckets - 1)]; c; c = c->next)
+                if (c->hash == hash && streq(c->id, id))
+                        return c;
+        return NULL;
+}
+
+/* Doubles the table when it holds more customers than buckets; a failed
+ * allocation only leaves the chains longer. */
+static void maybe_grow(struct history *h)
+{
+        size_t n = h->n_buckets * 2;
+        struct customer **b;
+
+        if (h->n_customers < h->n_buckets)
+                return;
+        b = calloc(n, sizeof(*b));
+        if (!b)
+                return;
+        for (size_t i = 0; i < h->n_buckets; i++)
+                for (struct customer *c = h->buckets[i], *next; c; c = next) {
+                        next = c->next;
+                        c->next = b[c->hash & (n - 1)];
+                        b[c->hash & (n - 1)] = c;
+                }
+        free(h->buckets);
+        h->buckets = b;
+        h->n_buckets = n;
+}
+
+static struct customer *find_or_add(struct history *h, const char *id)
+{
+        struct customer *c = find(h, id);
+        size_t len;
+
+        if (c)
+                return c;
+        len = strlen(id);
+        c = calloc(1, sizeof(*c) + len + 1);
+        if (!c)
+                return NULL;
+        memcpy(c->id, id, len + 1);
+        c->approvals = c->inl;
+        c->n_alloc = INLINE_APPROVALS;
+        c->hash = hash_string(id);
+        c->next = h->buckets[c->hash & (h->n_buckets - 1)];
+        h->buckets[c->hash & (h->n_buckets - 1)] = c;
+        h->n_customers++;
+        maybe_grow(h);
+        return c;
+}
+
+int history_add(struct history *h, const char *customer_id, int64_t t, int64_t amount,
+                const char *currency)
+{
+        struct customer *c;
+        struct approval *a;
+
+        if (!h || !customer_id || !currency || strlen(currency) >= sizeof(a->currency))
+                return -EINVAL;
+        c = find_or_add(h, customer_id);
+        if (!c)
+                return -ENOMEM;
+        if (c->n_approvals == c->n_alloc) {
+                size_t n = (size_t)c->n_alloc * 2;
+
+                if (n > UINT32_MAX)
+                        return -ENOMEM;
+                a = reallocarray(c->approvals == c->inl ? NULL : c->approvals, n, sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                if (c->approvals == c->inl)
+                        memcpy(a, c->inl, sizeof(c->inl));
+                c->approvals = a;
+                c->n_alloc = (uint32_t)n;
+        }
+        a = &c->approvals[c->n_approvals++];
+        a->t = t;
+        a->amount = amount;
+        memcpy(a->currency, currency, strlen(currency) + 1);
+        return 0;
+}
+
+bool history_known(const struct history *h, const char *customer_id)
+{
+        return find(h, customer_id) != NULL;
+}
+
+int64_t history_count(const struct history *h, const char *customer_id, int64_t from, int64_t to)
+{
+        const struct customer *c = find(h, customer_id);
+        int64_t n = 0;
+
+        if (!c)
+                return 0;
+        for (size_t i = 0; i < c->n_approvals; i++)
+                if (c->approvals[i].t > from && c->approvals[i].t <= to)
+                        n++;
+        return n;
+}
+
+int64_t history_exposure(const struct history *h, const char *customer_id, const char *currency,
+                         int64_t from, int64_t to)
+{
+        const struct customer *c = find(h, customer_id);
+        int64_t sum = 0;
+
+        if (!c || !currency)
+                return 0;
+        for (size_t i = 0; i < c->n_approvals; i++) {
+                const struct approval *a = &c->approvals[i];
+
+                if (a->t > from && a->t <= to && strcasecmp(a->currency, currency) == 0 &&
+                    __builtin_add_overflow(sum, a->amount, &sum))
+                        return INT64_MAX; /* saturate: surely over any limit */
+        }
+        return sum;
+}
+
+static void prune_customer(struct customer *c, int64_t t)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < c->n_approvals; i++)
+                if (c->approvals[i].t > t)
+                        c->approvals[k++] = c->approvals[i];
+        c->n_approvals = (uint32_t)k;
+        /* Back inside the entry once few enough remain. */
+        if (k <= INLINE_APPROVALS && c->approvals != c->inl) {
+                memcpy(c->inl, c->approvals, k * sizeof(*c->approvals));
+                free(c->approvals);
+                c->approvals = c->inl;
+                c->n_alloc = INLINE_APPROVALS;
+        }
+}
+
+void history_prune(struct history *h, int64_t t)
+{
+        if (!h)
+                return;
+        for (size_t i = 0; i < h->n_buckets; i++)
+                for (struct customer *c = h->buckets[i]; c; c = c->next)
+                        prune_customer(c, t);
+}

@@ -1,0 +1,132 @@
+#!/bin/sh
+# test-evaluate.sh: `approvald evaluate` end to end through the built
+# program: the three input shapes give the same decisions, approvals feed
+# the history of later orders (rejections and holds do not: ORD-5B is
+# still a new customer after ORD-5 was held, ORD-9 fits the limit after
+# ORD-8 was rejected), --now, the
+# missing-field hold, bad lines (located, skipped, exit 65), escaping, and
+# the exit codes for usage (64) and a bad rules file (78).
+#   usage: test-evaluate.sh APPROVALD DATA_DIR
+set -eu
+
+approvald=$1
+data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fail=0
+
+check() { # name expected actual
+        if cmp -s "$2" "$3"; then
+                echo "ok: $1"
+        else
+                echo "FAIL: $1"
+                diff -u "$2" "$3" || true
+                fail=1
+        fi
+}
+
+expect_rc() { # name want got
+        if [ "$2" -eq "$3" ]; then
+                echo "ok: $1 (exit $3)"
+        else
+                echo "FAIL: $1: exit $3, want $2"
+                fail=1
+        fi
+}
+
+ev() {
+        rc=0
+        "$approvald" evaluate -c "$data/rules.yaml" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+}
+
+# 1. One order per line.
+ev <"$data/orders.jsonl"
+expect_rc "lines" 0 "$rc"
+check "lines: decisions, history feeding, windows, missing fields" "$data/expected-lines.jsonl" "$tmp/out"
+
+# 2. A JSON array, pretty-printed over several lines.
+{
+        echo "["
+        sed '$!s/$/,/' "$data/orders.jsonl"
+        echo "]"
+} >"$tmp/array.json"
+ev <"$tmp/array.json"
+expect_rc "array" 0 "$rc"
+check "array gives the same decisions" "$data/expected-lines.jsonl" "$tmp/out"
+
+# 3. A List response, on one line and spread over lines.
+{
+        printf '{"items":['
+        sed '$!s/$/,/' "$data/orders.jsonl" | tr -d '\n'
+        printf '],"page":1,"pageSize":100,"totalCount":16}\n'
+} >"$tmp/list.json"
+ev <"$tmp/list.json"
+expect_rc "list response (one line)" 0 "$rc"
+check "list response (one line) gives the same decisions" "$data/expected-lines.jsonl" "$tmp/out"
+{
+        printf '{\n  "page": 1,\n  "items": [\n'
+        sed '$!s/$/,/' "$data/orders.jsonl"
+        printf '  ],\n  "totalCount": 16\n}\n'
+} >"$tmp/list2.json"
+ev <"$tmp/list2.json"
+expect_rc "list response (multi-line)" 0 "$rc"
+check "list response (multi-line) gives the same decisions" "$data/expected-lines.jsonl" "$tmp/out"
+
+# 4. --now: every order at the same time, so every approval stays inside
+# the credit window and ORD-15 and ORD-16 go over the limit.
+sed -e '/"ORD-1[56]"/s/"approve","rule":null,"reason":"no rule matched: default approve"/"reject","rule":"credit limit","reason":"Order exceeds the customer'"'"'s credit limit"/' \
+        "$data/expected-lines.jsonl" >"$tmp/expected-now"
+ev --now 2026-11-01T12:00:00Z <"$data/orders.jsonl"
+expect_rc "--now" 0 "$rc"
+check "--now fixes the evaluation time" "$tmp/expected-now" "$tmp/out"
+
+# 5. Bad lines: located on stderr, nothing on stdout for them, the rest
+# decided, exit 65.  Blank lines are skipped but counted.
+{
+        sed -n 1,2p "$data/orders.jsonl"
+        echo "this is not json"
+        echo ""
+        echo "[1,2]"
+        sed -n 3p "$data/orders.jsonl"
+        echo '{"id":"ORD-X"'
+} >"$tmp/bad.jsonl"
+ev <"$tmp/bad.jsonl"
+expect_rc "bad lines" 65 "$rc"
+sed -n 1,3p "$data/expected-lines.jsonl" >"$tmp/expected-bad"
+check "bad lines: the good ones decided" "$tmp/expected-bad" "$tmp/out"
+printf 'stdin:3: not a JSON object\nstdin:5: not a JSON object\nstdin:7: not a JSON object\n' >"$tmp/expected-err"
+check "bad lines: located errors" "$tmp/expected-err" "$tmp/err"
+
+# 6. No createdAt: held unless --now gives the time; ids escaped.
+printf '%s\n' '{"id":"A\"B\\\u0001\u00e9","customer":{"id":"CUS-1","countryCode":"SE"},"price":{"total":1,"currency":"EUR"}}' >"$tmp/nodate.jsonl"
+ev <"$tmp/nodate.jsonl"
+printf '%s\n' '{"id":"A\"B\\\u0001é","decision":"hold","rule":null,"reason":"order has no '"'"'created_at'"'"', the evaluation time (use --now)"}' >"$tmp/expected-nodate"
+check "no createdAt: hold; output escaped" "$tmp/expected-nodate" "$tmp/out"
+ev --now 2026-11-01T12:00:00Z <"$tmp/nodate.jsonl"
+printf '%s\n' '{"id":"A\"B\\\u0001é","decision":"approve","rule":"trusted customers","reason":"rule '"'"'trusted customers'"'"'"}' >"$tmp/expected-nodate"
+check "no createdAt with --now: decided" "$tmp/expected-nodate" "$tmp/out"
+
+# 7. Empty input: no output, success.
+ev </dev/null
+expect_rc "empty input" 0 "$rc"
+[ -s "$tmp/out" ] && { echo "FAIL: output for empty input"; fail=1; }
+
+# 8. Usage and configuration errors.
+rc=0
+"$approvald" evaluate --bogus </dev/null >/dev/null 2>&1 || rc=$?
+expect_rc "unknown option" 64 "$rc"
+rc=0
+"$approvald" evaluate --now yesterday -c "$data/rules.yaml" </dev/null >/dev/null 2>&1 || rc=$?
+expect_rc "bad --now" 64 "$rc"
+rc=0
+"$approvald" evaluate -c "$data/bad-rules.yaml" <"$data/orders.jsonl" >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_rc "bad rules file" 78 "$rc"
+if grep -q 'bad-rules.yaml:[0-9]*:[0-9]*:' "$tmp/err"; then
+        echo "ok: config errors printed"
+else
+        echo "FAIL: config errors not printed:"
+        cat "$tmp/err"
+        fail=1
+fi
+
+exit $fail
