@@ -7,12 +7,8 @@
 
 #define APPROVALD_DEFAULT_RULES "/etc/approvald/rules.yaml"
 
-/* Weak while the commands land one by one: main() reports a command that is
- * not linked in yet instead of failing to build.  Drop once all are in. */
-#define COMMAND_DECL __attribute__((weak))
-
-COMMAND_DECL int cmd_run(int argc, char **argv);
-COMMAND_DECL int cmd_check(int argc, char **argv);
-COMMAND_DECL int cmd_explain(int argc, char **argv);
-COMMAND_DECL int cmd_evaluate(int argc, char **argv);
-COMMAND_DECL int cmd_journal(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_journal(int argc, char **argv);

@@ -1,0 +1,188 @@
+/* idmap.c: open-addressing string hash map (see idmap.h). */
+#include "idmap.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define TOMBSTONE ((char *)&tombstone_marker)
+static const char tombstone_marker = 0;
+
+struct slot {
+        char *key; /* NULL: empty; TOMBSTONE: removed */
+        void *value;
+};
+
+struct idmap {
+        struct slot *slots;
+        size_t n_slots; /* power of two */
+        size_t n_used; /* live entries */
+        size_t n_filled; /* live entries and tombstones */
+        idmap_free_t free_value;
+};
+
+static uint64_t hash_string(const char *s)
+{
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= UINT64_C(1099511628211);
+        }
+        return h;
+}
+
+int idmap_new(struct idmap **ret, idmap_free_t free_value)
+{
+        struct idmap *m = calloc(1, sizeof(*m));
+
+        if (!m)
+                return -ENOMEM;
+        m->n_slots = 64;
+        m->slots = calloc(m->n_slots, sizeof(struct slot));
+        if (!m->slots) {
+                free(m);
+                return -ENOMEM;
+        }
+        m->free_value = free_value;
+        *ret = m;
+        return 0;
+}
+
+static void slot_clear(struct idmap *m, struct slot *s)
+{
+        if (m->free_value)
+                m->free_value(s->value);
+        free(s->key);
+}
+
+void idmap_clear(struct idmap *m)
+{
+        for (size_t i = 0; i < m->n_slots; i++)
+                if (m->slots[i].key && m->slots[i].key != TOMBSTONE)
+                        slot_clear(m, &m->slots[i]);
+        memset(m->slots, 0, m->n_slots * sizeof(struct slot));
+        m->n_used = m->n_filled = 0;
+}
+
+void idmap_free(struct idmap *m)
+{
+        if (!m)
+                return;
+        idmap_clear(m);
+        free(m->slots);
+        free(m);
+}
+
+/* The slot holding key, or NULL. */
+static struct slot *find(const struct idmap *m, const char *key)
+{
+        size_t mask = m->n_slots - 1, i = hash_string(key) & mask;
+
+        for (;; i = (i + 1) & mask) {
+                struct slot *s = &m->slots[i];
+
+                if (!s->key)
+                        return NULL;
+                if (s->key != TOMBSTONE && streq(s->key, key))
+                        return s;
+        }
+}
+
+void *idmap_get(const struct idmap *m, const char *key)
+{
+        struct slot *s = find(m, key);
+
+        return s ? s->value : NULL;
+}
+
+static void insert_slot(struct slot *slots, size_t n_slots, char *key, void *value)
+{
+        size_t mask = n_slots - 1, i = hash_string(key) & mask;
+
+        while (slots[i].key && slots[i].key != TOMBSTONE)
+                i = (i + 1) & mask;
+        slots[i].key = key;
+        slots[i].value = value;
+}
+
+static int grow(struct idmap *m)
+{
+        size_t n = m->n_used * 4 > m->n_slots ? m->n_slots * 2 : m->n_slots;
+        struct slot *slots = calloc(n, sizeof(struct slot));
+
+        if (!slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_slots; i++)
+                if (m->slots[i].key && m->slots[i].key != TOMBSTONE)
+                        insert_slot(slots, n, m->slots[i].key, m->slots[i].value);
+        free(m->slots);
+        m->slots = slots;
+        m->n_slots = n;
+        m->n_filled = m->n_used;
+        return 0;
+}
+
+int idmap_put(struct idmap *m, const char *key, void *value)
+{
+        char *k;
+        int r;
+
+        if (find(m, key))
+                return -EEXIST;
+        if ((m->n_filled + 1) * 4 > m->n_slots * 3) { /* keep the load under 3/4 */
+                r = grow(m);
+                if (r < 0)
+                        return r;
+        }
+        k = strdup(key);
+        if (!k)
+                return -ENOMEM;
+        size_t mask = m->n_slots - 1, i = hash_string(key) & mask;
+        while (m->slots[i].key && m->slots[i].key != TOMBSTONE)
+                i = (i + 1) & mask;
+        if (!m->slots[i].key)
+                m->n_filled++;
+        m->slots[i].key = k;
+        m->slots[i].value = value;
+        m->n_used++;
+        return 0;
+}
+
+bool idmap_remove(struct idmap *m, const char *key)
+{
+        struct slot *s = find(m, key);
+
+        if (!s)
+                return false;
+        slot_clear(m, s);
+        s->key = TOMBSTONE;
+        s->value = NULL;
+        m->n_used--;
+        return true;
+}
+
+size_t idmap_size(const struct idmap *m)
+{
+        return m->n_used;
+}
+
+bool idmap_next(const struct idmap *m, size_t *i, const char **ret_key, void **ret_value)
+{
+        for (; *i < m->n_slots; (*i)++) {
+                struct slot *s = &m->slots[*i];
+
+                if (s->key && s->key != TOMBSTONE) {
+                        if (ret_key)
+                                *ret_key = s->key;
+                        if (ret_value)
+                                *ret_value = s->value;
+                        (*i)++;
+                        return true;
+                }
+        }
+        return false;
+}

@@ -1,0 +1,89 @@
+# lib.sh: shared by the daemon's integration tests (sourced, not run).
+# Usage in a test: . lib.sh with $1 = approvald, $2 = appxite-sandbox.
+# Everything lives in a fresh mktemp -d folder; the sandbox listens on port 0.
+set -eu
+
+APPROVALD=$1
+SANDBOX=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/approvald-test.XXXXXX)
+SB_PID=""
+DAEMON_PID=""
+
+cleanup() {
+    [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+    [ -n "$SB_PID" ] && kill "$SB_PID" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+    echo "FAIL: $*" >&2
+    if [ -f "$T/daemon.log" ]; then
+        echo "--- last lines of the daemon's log:" >&2
+        tail -n 20 "$T/daemon.log" >&2
+    fi
+    exit 1
+}
+
+# start_sandbox [OPTIONS...]: sets URL (and FOREIGN with --foreign-links)
+start_sandbox() {
+    rm -f "$T/sandbox.out"
+    "$SANDBOX" --listen 127.0.0.1:0 "$@" >"$T/sandbox.out" 2>"$T/sandbox.err" &
+    SB_PID=$!
+    i=0
+    while ! grep -q '^listening on ' "$T/sandbox.out" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || fail "the sandbox did not start: $(cat "$T/sandbox.err")"
+        sleep 0.05
+    done
+    sleep 0.05
+    URL=$(sed -n 's/^listening on //p' "$T/sandbox.out" | head -n 1)
+    FOREIGN=$(sed -n 's/^foreign on //p' "$T/sandbox.out" | head -n 1)
+    mkdir -p "$T/creds" "$T/state"
+    printf 'demo-key\n' >"$T/creds/subscription-key"
+    printf 'demo-client\n' >"$T/creds/client-id"
+    printf 'demo-secret\n' >"$T/creds/client-secret"
+}
+
+# write_rules [PAGE_SIZE] [MAX_PARALLEL] [MODE]: $T/rules.yaml for the sandbox
+write_rules() {
+    sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@PAGE@#${1:-100}#g" \
+        -e "s#@PARALLEL@#${2:-8}#g" -e "s#@MODE@#${3:-enforce}#g" \
+        "$HERE/rules.yaml.in" >"$T/rules.yaml"
+}
+
+# run_once [OPTIONS...]: one cycle; the exit status is in RC
+run_once() {
+    set +e
+    "$APPROVALD" run -c "$T/rules.yaml" --once --state-dir "$T/state" "$@" 2>>"$T/daemon.log"
+    RC=$?
+    set -e
+}
+
+stats() {
+    curl -sf "$URL/_sandbox/stats" >"$T/stats.json" || fail "cannot read the sandbox's stats"
+}
+
+# fetch_orders: every order (any status) into $T/orders.json, as a JSON array
+fetch_orders() {
+    python3 "$HERE/check.py" fetch "$URL" >"$T/orders.json" || fail "cannot list the orders"
+}
+
+# expected: what `approvald evaluate` decides for $T/orders.json, now
+expected() {
+    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    "$APPROVALD" evaluate -c "$T/rules.yaml" --now "$now" <"$T/orders.json" >"$T/expected.jsonl" ||
+        fail "approvald evaluate failed"
+}
+
+# check_decisions: the sandbox's stats show exactly evaluate's decisions,
+# each order called at most once (CHECK_ALLOW_REPEAT=1: same decision again
+# allowed, as after a kill -9)
+check_decisions() {
+    stats
+    python3 "$HERE/check.py" decisions "$T/expected.jsonl" "$T/stats.json" ||
+        fail "the decisions differ from approvald evaluate's"
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# A token the server no longer knows (here: the sandbox restarted on the same
+# port, forgetting its tokens) is answered 401 invalid_token: the daemon
+# fetches a new token once and sends the request again; the cycle succeeds.
+. "$(dirname "$0")/lib.sh"
+
+start_sandbox --seed 30
+write_rules 100 8
+"$APPROVALD" run -c "$T/rules.yaml" --state-dir "$T/state" 2>>"$T/daemon.log" &
+DAEMON_PID=$!
+wait_cycles() {
+    i=0
+    until [ "$(grep -c 'cycle done' "$T/daemon.log")" -ge "$1" ]; do
+        i=$((i + 1))
+        [ $i -lt 300 ] || fail "fewer than $1 cycles after 15 s"
+        sleep 0.05
+    done
+}
+wait_cycles 1
+port=${URL##*:}
+kill "$SB_PID"
+wait "$SB_PID" 2>/dev/null || true
+"$SANDBOX" --listen "127.0.0.1:$port" --seed 30 >"$T/sandbox.out" 2>"$T/sandbox.err" &
+SB_PID=$!
+wait_cycles 3
+stats
+python3 - "$T/stats.json" <<'PY' || fail "no single 401 then success"
+import json, sys
+r = json.load(open(sys.argv[1]))["requests"]
+print("restarted sandbox answered:", r)
+assert r.get("401") == 1 and r.get("200", 0) >= 2
+PY
+if grep -q ': error: ' "$T/daemon.log"; then fail "an error was logged"; fi
+# three cycles, held orders among them: each order's decision logged once
+held=$(grep -c ': hold by ' "$T/daemon.log" || true)
+[ "$held" -gt 0 ] || fail "no held order to check"
+dups=$(sed -n 's/^approvald: info: \(ORD-[0-9]*\): [a-z]* by .*/\1/p' "$T/daemon.log" | sort | uniq -d)
+[ -z "$dups" ] || fail "decisions logged more than once: $dups"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" || fail "SIGTERM: non-zero exit"
+DAEMON_PID=""
+echo ok
