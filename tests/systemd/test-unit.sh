@@ -63,8 +63,6 @@ catalog)
         cp "$src/systemd/approvald.catalog" "$tmp/usr/lib/systemd/catalog/"
         journalctl --root="$tmp" --update-catalog || fail "catalog does not compile"
         journalctl --root="$tmp" --list-catalog >"$tmp/list"
-        [ -f "$src/include/log.h" ] ||
-                { echo "SKIP: include/log.h (the daemon's MESSAGE_IDs) is not in this tree yet"; exit 77; }
         ids=$(sed -n 's/^#define LOG_MID_[A-Z_]* *"\([0-9a-f]\{32\}\)".*/\1/p' "$src/include/log.h")
         [ -n "$ids" ] || fail "no MESSAGE_IDs found in include/log.h"
         for id in $ids; do
@@ -76,8 +74,6 @@ catalog)
         echo "catalog: $n entries, one per MESSAGE_ID"
         ;;
 install)
-        [ -f "$src/conf/rules.yaml" ] ||
-                { echo "SKIP: conf/rules.yaml is not in this tree yet"; exit 77; }
         install_build
         for f in "$APPROVALD_BINDIR/approvald" "$APPROVALD_UNITDIR/approvald.service" \
                 "$APPROVALD_CATALOGDIR/approvald.catalog" "$APPROVALD_CONFDIR/rules.yaml" \
