@@ -7,16 +7,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A probe slot: 8 bytes, so that a lookup that misses (the common case
+ * for a blocked list) reads one small slot and never the key itself. */
 struct strset_slot {
+        uint32_t tag; /* high half of the key's hash */
+        uint32_t entry; /* index in entries + 1; 0 when the slot is free */
+};
+
+struct strset_entry {
         const char *key;
         void *value;
-        uint64_t hash; /* kept: compared before the key, reused when growing */
+        uint64_t hash; /* kept for growing */
 };
 
 struct strset {
         struct strset_slot *slots;
         size_t n_slots; /* a power of two, or 0 */
-        size_t n_keys;
+        struct strset_entry *entries; /* in insertion order */
+        size_t n_keys, n_alloc;
         bool fold_case;
 };
 

@@ -99,7 +99,18 @@ static void arena_uninstall(void)
 struct out {
         char buf[OUT_BUF_SIZE];
         size_t n;
+        size_t n_flushes; /* while unchanged, what was written since is still in buf */
         bool failed;
+};
+
+/* The end of an output line, from "decision" on.  For every order a rule
+ * (or the default) decides it is the same text: it is escaped once, kept,
+ * and copied after that.  A reason formatted for one order is not kept. */
+struct tail {
+        const char *reason; /* the verdict's reason it was made from */
+        enum action decision;
+        char *text; /* NULL until made */
+        size_t len;
 };
 
 struct evaluator {
@@ -113,10 +124,12 @@ struct evaluator {
         int64_t pruned_at; /* the last cutoff given to history_prune() */
         unsigned n_bad;
         struct out out;
+        struct tail *tails; /* [0] the default, [1 + i] rule i; NULL: none kept */
 };
 
 static void out_flush(struct out *o)
 {
+        o->n_flushes++;
         if (o->n > 0 && fwrite(o->buf, 1, o->n, stdout) != o->n)
                 o->failed = true;
         o->n = 0;
@@ -210,10 +223,8 @@ static void out_string(struct out *o, const char *s)
         out_raw(o, "\"", 1);
 }
 
-static void out_verdict(struct out *o, const char *id, const struct verdict *v)
+static void out_tail(struct out *o, const struct verdict *v)
 {
-        out_raw(o, "{\"id\":", 6);
-        out_string(o, id);
         out_raw(o, ",\"decision\":", 12);
         out_string(o, action_to_string(v->decision));
         out_raw(o, ",\"rule\":", 8);
@@ -221,6 +232,57 @@ static void out_verdict(struct out *o, const char *id, const struct verdict *v)
         out_raw(o, ",\"reason\":", 10);
         out_string(o, v->reason);
         out_raw(o, "}\n", 2);
+}
+
+/* The verdict's kept tail, or NULL when it cannot have one. */
+static struct tail *tail_for(const struct evaluator *e, const struct verdict *v)
+{
+        size_t i = v->rule ? (size_t)(v->rule - e->config->rules) + 1 : 0;
+
+        if (!e->tails || v->reason == v->buf || i > e->config->n_rules)
+                return NULL;
+        return &e->tails[i];
+}
+
+/* Keeps s as t's text; without memory the tail is only made again. */
+static void tail_keep(struct tail *t, const struct verdict *v, const char *s, size_t len)
+{
+        char *text = malloc(len);
+
+        if (!text)
+                return;
+        memcpy(text, s, len);
+        free(t->text);
+        *t = (struct tail){
+                .reason = v->reason, .decision = v->decision, .text = text, .len = len
+        };
+}
+
+static void out_verdict(struct evaluator *e, const char *id, const struct verdict *v)
+{
+        struct out *o = &e->out;
+        struct tail *t = tail_for(e, v);
+        size_t start, flushes;
+
+        out_raw(o, "{\"id\":", 6);
+        out_string(o, id);
+        if (t && t->text && t->reason == v->reason && t->decision == v->decision) {
+                out_raw(o, t->text, t->len);
+                return;
+        }
+        start = o->n;
+        flushes = o->n_flushes;
+        out_tail(o, v);
+        if (t && o->n_flushes == flushes)
+                tail_keep(t, v, o->buf + start, o->n - start);
+}
+
+static void tails_free(struct evaluator *e)
+{
+        for (size_t i = 0; e->tails && i <= e->config->n_rules; i++)
+                free(e->tails[i].text);
+        free(e->tails);
+        e->tails = NULL;
 }
 
 /* A bad input line: located on stderr, nothing on stdout, exit 65 later. */
@@ -276,14 +338,14 @@ static int decide(struct evaluator *e, const struct order *o)
                          o->bad_field && streq(o->bad_field, "created_at") ? "has a malformed"
                                                                            : "has no");
                 v.reason = v.buf;
-                out_verdict(&e->out, o->id, &v);
+                out_verdict(e, o->id, &v);
                 return 0;
         }
         now = e->has_now ? e->now : o->created_at;
         r = rules_evaluate(e->config, e->history, o, now, &v, NULL);
         if (r < 0)
                 return r;
-        out_verdict(&e->out, o->id, &v);
+        out_verdict(e, o->id, &v);
         if (v.decision == ACTION_APPROVE) {
                 r = remember(e, o, now);
                 if (r < 0 && r != -EINVAL)
@@ -647,6 +709,7 @@ int cmd_evaluate(int argc, char **argv)
         if (r < 0)
                 return EX_CONFIG;
         e->longest_window = rules_longest_window(e->config);
+        e->tails = calloc(e->config->n_rules + 1, sizeof(struct tail)); /* NULL: none kept */
         r = history_new(&e->history);
         if (r >= 0)
                 r = order_reader_new(&e->config->api, &e->reader);
@@ -657,6 +720,7 @@ int cmd_evaluate(int argc, char **argv)
                 e->out.failed = true;
         history_free(e->history);
         order_reader_free(e->reader);
+        tails_free(e);
         config_free(e->config);
         if (r < 0) {
                 fprintf(stderr, "approvald evaluate: %s\n", strerror(-r));

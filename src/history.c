@@ -38,6 +38,7 @@ struct history {
         struct customer **buckets;
         size_t n_buckets; /* a power of two */
         size_t n_customers;
+        int64_t oldest; /* no kept approval is older (INT64_MAX when none) */
 };
 
 static uint64_t hash_string(const char *s)
@@ -63,6 +64,7 @@ int history_new(struct history **ret)
                 return -ENOMEM;
         }
         h->n_buckets = HISTORY_MIN_BUCKETS;
+        h->oldest = INT64_MAX;
         *ret = h;
         return 0;
 }
@@ -165,6 +167,8 @@ int history_add(struct history *h, const char *customer_id, int64_t t, int64_t a
                 c->n_alloc = (uint32_t)n;
         }
         a = &c->approvals[c->n_approvals++];
+        if (t < h->oldest)
+                h->oldest = t;
         a->t = t;
         a->amount = amount;
         memcpy(a->currency, currency, strlen(currency) + 1);
@@ -207,13 +211,17 @@ int64_t history_exposure(const struct history *h, const char *customer_id, const
         return sum;
 }
 
-static void prune_customer(struct customer *c, int64_t t)
+/* Returns the oldest approval the customer keeps (INT64_MAX when none). */
+static int64_t prune_customer(struct customer *c, int64_t t)
 {
+        int64_t oldest = INT64_MAX;
         size_t k = 0;
 
         for (size_t i = 0; i < c->n_approvals; i++)
-                if (c->approvals[i].t > t)
+                if (c->approvals[i].t > t) {
+                        oldest = c->approvals[i].t < oldest ? c->approvals[i].t : oldest;
                         c->approvals[k++] = c->approvals[i];
+                }
         c->n_approvals = (uint32_t)k;
         /* Back inside the entry once few enough remain. */
         if (k <= INLINE_APPROVALS && c->approvals != c->inl) {
@@ -222,13 +230,22 @@ static void prune_customer(struct customer *c, int64_t t)
                 c->approvals = c->inl;
                 c->n_alloc = INLINE_APPROVALS;
         }
+        return oldest;
 }
 
+/* A prune walks every customer, each a likely cache miss: it is skipped
+ * while no approval is old enough to go. */
 void history_prune(struct history *h, int64_t t)
 {
-        if (!h)
+        int64_t oldest = INT64_MAX;
+
+        if (!h || h->oldest > t)
                 return;
         for (size_t i = 0; i < h->n_buckets; i++)
-                for (struct customer *c = h->buckets[i]; c; c = c->next)
-                        prune_customer(c, t);
+                for (struct customer *c = h->buckets[i]; c; c = c->next) {
+                        int64_t o = prune_customer(c, t);
+
+                        oldest = o < oldest ? o : oldest;
+                }
+        h->oldest = oldest;
 }

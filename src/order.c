@@ -17,6 +17,13 @@
 #define ORDER_MAX_ITEMS 1000
 #define QUANTITY_MAX 1000000000.0
 
+/* The type of a node, read in place: cJSON_IsString() and its kin are
+ * calls through the shared library's PLT, a few dozen per order. */
+static inline bool is_type(const cJSON *v, int type)
+{
+        return v && (v->type & 0xff) == type;
+}
+
 static inline unsigned char lower(unsigned char c)
 {
         return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
@@ -90,9 +97,9 @@ const cJSON *json_pointer_get(const cJSON *json, const char *pointer)
                 size_t len = (size_t)(end - tok);
                 int idx;
 
-                if (cJSON_IsObject(json))
+                if (is_type(json, cJSON_Object))
                         json = object_child(json, tok, len);
-                else if (cJSON_IsArray(json) && parse_index(tok, len, &idx))
+                else if (is_type(json, cJSON_Array) && parse_index(tok, len, &idx))
                         json = cJSON_GetArrayItem(json, idx);
                 else
                         return NULL;
@@ -271,9 +278,9 @@ static const cJSON *walk(const struct cptr *c, const cJSON **nodes, unsigned fro
 
                 if (!j)
                         ;
-                else if (cJSON_IsObject(j))
+                else if (is_type(j, cJSON_Object))
                         j = object_child_tok(j, t);
-                else if (cJSON_IsArray(j) && t->index >= 0)
+                else if (is_type(j, cJSON_Array) && t->index >= 0)
                         j = cJSON_GetArrayItem(j, t->index);
                 else
                         j = NULL;
@@ -314,9 +321,9 @@ static void mark_bad(struct order *o, enum order_field f)
 /* A string field: absent or null gives NULL; another type is malformed. */
 static const char *get_string(struct order *o, const cJSON *v, enum order_field f)
 {
-        if (!v || cJSON_IsNull(v))
+        if (!v || is_type(v, cJSON_NULL))
                 return NULL;
-        if (!cJSON_IsString(v) || !v->valuestring) {
+        if (!is_type(v, cJSON_String) || !v->valuestring) {
                 mark_bad(o, f);
                 return NULL;
         }
@@ -328,11 +335,11 @@ static void read_total(struct order *o, const cJSON *v)
 {
         int r = -EINVAL;
 
-        if (!v || cJSON_IsNull(v))
+        if (!v || is_type(v, cJSON_NULL))
                 return;
-        if (cJSON_IsNumber(v))
+        if (is_type(v, cJSON_Number))
                 r = money_from_double(v->valuedouble, &o->total);
-        else if (cJSON_IsString(v))
+        else if (is_type(v, cJSON_String))
                 r = money_parse(v->valuestring, &o->total);
         if (r < 0) {
                 mark_bad(o, FIELD_TOTAL);
@@ -376,9 +383,9 @@ static int64_t read_quantity(struct order *o, const cJSON *v)
 {
         double d;
 
-        if (!v || cJSON_IsNull(v))
+        if (!v || is_type(v, cJSON_NULL))
                 return -1;
-        d = cJSON_IsNumber(v) ? v->valuedouble : -1.0;
+        d = is_type(v, cJSON_Number) ? v->valuedouble : -1.0;
         if (d < 0 || d > QUANTITY_MAX || d != floor(d)) {
                 mark_bad(o, FIELD_ITEM_QUANTITY);
                 return -1;
@@ -391,9 +398,9 @@ static int read_items(struct order *o, const cJSON *arr, const struct order_read
         const cJSON *it, *f[_FIELD_MAX];
         size_t n = 0, i = 0;
 
-        if (!arr || cJSON_IsNull(arr))
+        if (!arr || is_type(arr, cJSON_NULL))
                 return 0;
-        if (!cJSON_IsArray(arr)) {
+        if (!is_type(arr, cJSON_Array)) {
                 mark_bad(o, FIELD_ITEMS);
                 return 0;
         }
@@ -475,7 +482,7 @@ int order_reader_parse(const struct order_reader *rd, const char *text, size_t l
                         cJSON_Delete(json);
                         return -EBADMSG;
                 }
-        if (!cJSON_IsObject(json)) {
+        if (!is_type(json, cJSON_Object)) {
                 cJSON_Delete(json);
                 return -EBADMSG;
         }
