@@ -52,6 +52,24 @@ static inline bool streq_ptr(const char *a, const char *b)
         return strcmp(a, b) == 0;
 }
 
+/* FNV-1a over a NUL-terminated string, with ASCII letters folded to lower
+ * case when fold_case: the one string hash of the project's hash tables.
+ * Their keys are ids and codes from the seller or from AppXite, not input
+ * an adversary can shape against a keyed hash. */
+static inline uint64_t string_hash(const char *s, bool fold_case)
+{
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                unsigned char c = *p;
+
+                if (fold_case && c >= 'A' && c <= 'Z')
+                        c += 'a' - 'A';
+                h = (h ^ c) * UINT64_C(1099511628211);
+        }
+        return h;
+}
+
 /* Parses a whole base-10 signed integer: no leading space, no trailing
  * characters, no overflow.  Returns 0, or -EINVAL / -ERANGE; *ret is
  * written only on success. */

@@ -41,17 +41,6 @@ struct history {
         int64_t oldest; /* no kept approval is older (INT64_MAX when none) */
 };
 
-static uint64_t hash_string(const char *s)
-{
-        uint64_t h = UINT64_C(14695981039346656037);
-
-        for (; *s; s++) {
-                h ^= (unsigned char)*s;
-                h *= UINT64_C(1099511628211);
-        }
-        return h;
-}
-
 int history_new(struct history **ret)
 {
         struct history *h = calloc(1, sizeof(*h));
@@ -90,7 +79,7 @@ static struct customer *find(const struct history *h, const char *id)
 
         if (!h || !id)
                 return NULL;
-        hash = hash_string(id);
+        hash = string_hash(id, false);
         for (struct customer *c = h->buckets[hash & (h->n_buckets - 1)]; c; c = c->next)
                 if (c->hash == hash && streq(c->id, id))
                         return c;
@@ -134,7 +123,7 @@ static struct customer *find_or_add(struct history *h, const char *id)
         memcpy(c->id, id, len + 1);
         c->approvals = c->inl;
         c->n_alloc = INLINE_APPROVALS;
-        c->hash = hash_string(id);
+        c->hash = string_hash(id, false);
         c->next = h->buckets[c->hash & (h->n_buckets - 1)];
         h->buckets[c->hash & (h->n_buckets - 1)] = c;
         h->n_customers++;

@@ -9,25 +9,13 @@
 #include <string.h>
 
 #include "strset.h"
+#include "util.h"
 
 static unsigned char fold(unsigned char c, bool fold_case)
 {
         if (fold_case && c >= 'A' && c <= 'Z')
                 return (unsigned char)(c - 'A' + 'a');
         return c;
-}
-
-/* FNV-1a over the (folded) bytes: short keys, no adversary to fear since
- * the keys come from the seller's own file. */
-static uint64_t hash(const char *key, bool fold_case)
-{
-        uint64_t h = UINT64_C(14695981039346656037);
-
-        for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-                h ^= fold(*p, fold_case);
-                h *= UINT64_C(1099511628211);
-        }
-        return h;
 }
 
 /* ASCII folding only (not the locale's): codes and ids are ASCII, and a
@@ -117,7 +105,7 @@ int strset_put(struct strset *s, const char *key, void *value)
                 if (r < 0)
                         return r;
         }
-        h = hash(key, s->fold_case);
+        h = string_hash(key, s->fold_case);
         slot = find_slot(s, key, h);
         if (slot->entry != 0)
                 return 0;
@@ -137,7 +125,7 @@ bool strset_get(const struct strset *s, const char *key, void **ret_value)
 
         if (!key || s->n_keys == 0)
                 return false;
-        slot = find_slot(s, key, hash(key, s->fold_case));
+        slot = find_slot(s, key, string_hash(key, s->fold_case));
         if (slot->entry == 0)
                 return false;
         if (ret_value)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sb-store.h"
+#include "util.h"
 
 struct sb_store {
         struct sb_order **slots; /* hash table, n_slots a power of two */
@@ -44,19 +45,10 @@ void sb_store_free(struct sb_store *s)
         free(s);
 }
 
-static uint64_t hash_id(const char *id)
-{
-        uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
-
-        for (; *id; id++)
-                h = (h ^ (unsigned char)*id) * UINT64_C(1099511628211);
-        return h;
-}
-
 /* The slot holding id, or the empty slot where it would go. */
 static size_t find_slot(struct sb_order **slots, size_t n_slots, const char *id)
 {
-        size_t i = hash_id(id) & (n_slots - 1);
+        size_t i = string_hash(id, false) & (n_slots - 1);
 
         while (slots[i] && !streq(slots[i]->id, id))
                 i = (i + 1) & (n_slots - 1);
