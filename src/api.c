@@ -82,6 +82,7 @@ struct api {
         size_t n_active; /* API requests on the wire (the token's not counted) */
         size_t n_outstanding;
         uint64_t not_before_usec; /* 429: nothing is sent before this */
+        bool draining; /* api_drain(): nothing is sent again */
         uint64_t rng;
         struct api_stats stats;
 };
@@ -601,6 +602,10 @@ static void token_finished(struct api *a, struct request *q, CURLcode cc, long s
                 token_give_up(a, q, curl_code_to_errno(cc), "token endpoint not usable");
                 return;
         }
+        if (a->draining) {
+                token_give_up(a, q, -ECANCELED, "stopping: token not requested again");
+                return;
+        }
         a->token_attempts++;
         if (a->opt.max_attempts > 0 && a->token_attempts >= a->opt.max_attempts) {
                 token_give_up(a, q, cc == CURLE_OK ? -EIO : curl_code_to_errno(cc),
@@ -649,9 +654,23 @@ static bool curl_code_is_transient(CURLcode c)
         }
 }
 
+/* After api_drain(), a request that wants to go out again ends instead:
+ * finishes q (off the wire, on no list) with -ECANCELED and returns true. */
+static bool drained(struct api *a, struct request *q)
+{
+        if (!a->draining)
+                return false;
+        q->state = REQUEST_WAITING; /* request_finish() takes it off this list */
+        list_append(&a->waiting, q);
+        request_finish(q, 0, -ECANCELED, "stopping: not sent again");
+        return true;
+}
+
 static void retry_or_fail(struct api *a, struct request *q, int status, int error,
                           const char *detail)
 {
+        if (drained(a, q))
+                return;
         q->attempts++;
         if (a->opt.max_attempts > 0 && q->attempts >= a->opt.max_attempts) {
                 q->state = REQUEST_WAITING; /* request_finish() takes it off this list */
@@ -671,6 +690,8 @@ static void rate_limited(struct api *a, struct request *q)
         uint64_t until;
 
         a->stats.rate_limited++;
+        if (drained(a, q))
+                return;
         if (q->retry_after[0])
                 (void)api_parse_retry_after(q->retry_after, now_realtime_s(), &wait_s);
         until = now_monotonic_us() + (uint64_t)wait_s * 1000000u;
@@ -717,6 +738,8 @@ static void request_completed(struct api *a, struct request *q, CURLcode cc)
                    (q->invalid_token || (q->resp && strstr(q->resp, "invalid_token")))) {
                 if (q->token_gen == a->token_gen)
                         token_drop(a);
+                if (drained(a, q))
+                        return;
                 q->token_retried = true;
                 q->state = REQUEST_QUEUED;
                 list_prepend(&a->queue, q);
@@ -957,6 +980,12 @@ void api_cancel_pending(struct api *a)
                 } else
                         request_finish(q, 0, -ECANCELED, "cancelled");
         }
+}
+
+void api_drain(struct api *a)
+{
+        a->draining = true;
+        api_cancel_pending(a);
 }
 
 void api_cancel_all(struct api *a)

@@ -289,7 +289,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                   si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         if (d->poll_timer)
                 (void)sd_event_source_set_enabled(d->poll_timer, SD_EVENT_OFF);
-        api_cancel_pending(d->api); /* queued calls stay open intents: reconciled on start */
+        api_drain(d->api); /* queued and failed calls stay open intents: reconciled on start */
         if (api_n_outstanding(d->api) == 0) {
                 sd_event_exit(d->event, exit_status(d));
                 return 0;
