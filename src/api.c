@@ -564,6 +564,17 @@ static int token_parse(struct api *a, const char *body)
 static int curl_code_to_errno(CURLcode c);
 static bool curl_code_is_transient(CURLcode c);
 
+/* The wait a 429 answer to q asks for: its Retry-After (clamped to an
+ * hour), or 1 s when it has none or one that does not parse. */
+static uint64_t retry_after_usec(const struct request *q)
+{
+        int64_t wait_s = 1;
+
+        if (q->retry_after[0])
+                (void)api_parse_retry_after(q->retry_after, now_realtime_s(), &wait_s);
+        return (uint64_t)wait_s * 1000000u;
+}
+
 /* Drops the token request and fails every request waiting for a token,
  * with libcurl's message (never a secret) when there is one. */
 static void token_give_up(struct api *a, struct request *q, int error, const char *what)
@@ -604,6 +615,11 @@ static void token_finished(struct api *a, struct request *q, CURLcode cc, long s
         }
         if (a->draining) {
                 token_give_up(a, q, -ECANCELED, "stopping: token not requested again");
+                return;
+        }
+        if (cc == CURLE_OK && status == 429 && ++q->rate_limited <= RATE_LIMIT_MAX_WAITS) {
+                a->stats.rate_limited++;
+                request_wait(a, q, retry_after_usec(q)); /* no attempt lost to a 429 */
                 return;
         }
         a->token_attempts++;
@@ -686,15 +702,12 @@ static void retry_or_fail(struct api *a, struct request *q, int status, int erro
 
 static void rate_limited(struct api *a, struct request *q)
 {
-        int64_t wait_s = 1;
         uint64_t until;
 
         a->stats.rate_limited++;
         if (drained(a, q))
                 return;
-        if (q->retry_after[0])
-                (void)api_parse_retry_after(q->retry_after, now_realtime_s(), &wait_s);
-        until = now_monotonic_us() + (uint64_t)wait_s * 1000000u;
+        until = now_monotonic_us() + retry_after_usec(q);
         if (until > a->not_before_usec)
                 a->not_before_usec = until;
         log_debug("http: 429 t=%llu until=%llu", (unsigned long long)now_monotonic_us(),
