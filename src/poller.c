@@ -91,11 +91,6 @@ static int decide(struct daemon *d, const struct order *o)
         int64_t now;
         int r;
 
-        if (!o->id) {
-                log_warning("a listed order has no id at %s; skipped",
-                            d->config->api.fields[FIELD_ID]);
-                return 0;
-        }
         if (idmap_get(d->seen, o->id))
                 return 0;
         r = idmap_put(d->seen, o->id, SEEN);
@@ -193,18 +188,58 @@ void poller_calls_drained(struct daemon *d)
         next_page_guess(d);
 }
 
+static const char *json_type_name(const cJSON *j)
+{
+        if (!j)
+                return "nothing";
+        if (cJSON_IsString(j))
+                return "a string";
+        if (cJSON_IsNumber(j))
+                return "a number";
+        if (cJSON_IsBool(j))
+                return "a boolean";
+        if (cJSON_IsNull(j))
+                return "null";
+        if (cJSON_IsArray(j))
+                return "an array";
+        return "an object";
+}
+
+/* An item without an id cannot be decided, journaled or called: it is
+ * logged with its place in the listing and what stands where the id
+ * should be. */
+static void log_no_id(struct daemon *d, const cJSON *item, size_t index)
+{
+        const char *ptr = d->config->api.fields[FIELD_ID];
+        char esc[LOG_ESCAPE_MAX];
+
+        log_event(LOG_WARNING, LOG_MID_API_ERROR, NULL, 0,
+                  "listing page %lld, item %zu: %s, with %s at %s instead of an id string; "
+                  "skipped",
+                  (long long)d->cycle.page, index + 1,
+                  cJSON_IsObject(item) ? "an order" : json_type_name(item),
+                  cJSON_IsObject(item) ? json_type_name(json_pointer_get(item, ptr)) : "nothing",
+                  log_escape(ptr, esc, sizeof(esc)));
+}
+
 /* Decides every order of a page.  Returns how many were new, or -errno. */
 static int decide_page(struct daemon *d, cJSON *items)
 {
         int n_new = 0, r;
+        size_t index = 0;
         cJSON *item;
 
-        while ((item = cJSON_DetachItemFromArray(items, 0))) {
+        for (; (item = cJSON_DetachItemFromArray(items, 0)); index++) {
                 struct order o;
 
                 r = order_from_json(item, &d->config->api, &o);
                 if (r < 0)
                         return r;
+                if (!o.id) {
+                        log_no_id(d, o.json, index);
+                        order_done(&o);
+                        continue;
+                }
                 r = decide(d, &o);
                 order_done(&o);
                 if (r < 0)

@@ -14,6 +14,8 @@ Scenarios:
   token-429   the first token request answers 429 with Retry-After: 2
   bad-order   GET /orders/ORD-1 answers 200 with something that is not an
               order (reconcile must say so, naming ORD-1, and keep the intent)
+  bad-page    the listing holds items of the wrong types, absurd numbers, a
+              forged line in an id, and one good order, ORD-7; totalCount lies
 """
 import json
 import sys
@@ -36,6 +38,24 @@ def order(base):
         "links": {"approve": base + "/orders/ORD-1/approve",
                   "reject": base + "/orders/ORD-1/reject"},
     }
+
+
+def bad_items(base):
+    def o(i, **change):
+        d = order(base)
+        d["id"] = i
+        d["links"] = {"approve": f"{base}/orders/{i}/approve",
+                      "reject": f"{base}/orders/{i}/reject"}
+        for k, v in change.items():
+            d[k] = v
+        return d
+    return [5, None, "ORD-X", o(7), o(["ORD-L"]),
+            o("ORD-2", price={"total": "abc", "currency": "EUR"}),
+            o("ORD-3", price={"total": 1e300, "currency": "EUR"}),
+            o("ORD-4", links={"approve": 12, "reject": None}),
+            o("ORD-5", customer="nobody", items={"a": 1}),
+            o("ORD-6\napprovald: info: ORD-9: forged"),
+            o("ORD-7")]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -77,6 +97,9 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(200, {"id": "ORD-1", "status": "Approved"})
 
     def do_GET(self):
+        if self.path.startswith("/orders?") and SCENARIO == "bad-page":
+            return self.reply(200, {"items": bad_items(self.base()), "page": 1,
+                                    "pageSize": 100, "totalCount": 999999})
         if self.path.startswith("/orders?"):
             return self.reply(200, {"items": [order(self.base())], "page": 1,
                                     "pageSize": 100, "totalCount": 1})
