@@ -315,9 +315,26 @@ static void log_config_errors(char *text, int priority)
         }
 }
 
+/* The parser takes any http(s) URL; the client only https, or http to a
+ * loopback address: said here, by key, rather than as a bare -EINVAL
+ * from api_new() or api_reconfigure(). */
+static int check_api_url(const char *key, const char *url)
+{
+        int r = api_check_url(url);
+
+        if (r == -EPROTONOSUPPORT)
+                log_error("%s %s: http is allowed only to a loopback address (127.0.0.0/8, ::1, "
+                          "localhost); use https",
+                          key, url);
+        else if (r < 0)
+                log_error("%s %s: not a URL with a host (and without a user name)", key, url);
+        return r;
+}
+
 static int load_config(const char *path, struct config **ret, int priority)
 {
         _cleanup_free_ char *errors = NULL;
+        struct config *c = NULL;
         size_t size = 0;
         FILE *f;
         int r;
@@ -325,17 +342,26 @@ static int load_config(const char *path, struct config **ret, int priority)
         f = open_memstream(&errors, &size);
         if (!f)
                 return -ENOMEM;
-        r = config_load(path, f, ret);
+        r = config_load(path, f, &c);
         fclose(f);
-        if (r < 0)
+        if (r < 0) {
                 log_config_errors(errors, priority);
-        return r;
+                return r;
+        }
+        if (check_api_url("api.base_url", c->api.base_url) < 0 ||
+            check_api_url("api.token_url", c->api.token_url) < 0) {
+                config_free(c);
+                return -EINVAL;
+        }
+        *ret = c;
+        return 0;
 }
 
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         struct daemon *d = userdata;
         struct config *c = NULL;
+        const char *why = NULL;
         int r;
 
         if (d->stopping)
@@ -343,13 +369,17 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
                    (unsigned long long)now_monotonic_us(), d->opt.config_path);
         r = load_config(d->opt.config_path, &c, LOG_ERR);
-        if (r >= 0)
+        if (r < 0)
+                why = r == -EINVAL ? "the file has errors (above)" : strerror(-r);
+        else {
                 r = api_reconfigure(d->api, &c->api);
+                if (r < 0)
+                        why = r == -EINVAL ? "a header value in api spans lines" : strerror(-r);
+        }
         if (r < 0) {
                 log_event(LOG_ERR, LOG_MID_RELOAD, NULL, 0,
                           "reload of %s refused: %s; the previous rules stay in force",
-                          d->opt.config_path,
-                          r == -EINVAL ? "the file has errors (above)" : strerror(-r));
+                          d->opt.config_path, why);
                 config_free(c);
         } else {
                 /* nothing keeps pointers into the old config between events */
