@@ -14,6 +14,8 @@ Scenarios:
   token-429   the first token request answers 429 with Retry-After: 2
   bad-order   GET /orders/ORD-1 answers 200 with something that is not an
               order (reconcile must say so, naming ORD-1, and keep the intent)
+  endless-page  the listing's body never ends (stops at 64 MiB; the
+              client must hang up at its 8 MiB cap long before)
   bad-page    the listing holds items of the wrong types, absurd numbers, a
               forged line in an id, and one good order, ORD-7; totalCount lies
 """
@@ -76,6 +78,24 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK, open(LOG, "a") as f:
             f.write(f"{self.command} {self.path} {status} {time.monotonic():.3f}\n")
 
+    def endless(self):
+        # no length, no end: the body runs until the client hangs up
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        chunk = b'{"items":[' + b" " * 65536
+        sent = 0
+        try:
+            while sent < 64 << 20:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        self.close_connection = True
+        with LOCK, open(LOG, "a") as f:
+            f.write(f"{self.command} {self.path} 200 {time.monotonic():.3f} {sent}\n")
+
     def base(self):
         return "http://127.0.0.1:%d" % self.server.server_address[1]
 
@@ -97,6 +117,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(200, {"id": "ORD-1", "status": "Approved"})
 
     def do_GET(self):
+        if self.path.startswith("/orders?") and SCENARIO == "endless-page":
+            return self.endless()
         if self.path.startswith("/orders?") and SCENARIO == "bad-page":
             return self.reply(200, {"items": bad_items(self.base()), "page": 1,
                                     "pageSize": 100, "totalCount": 999999})
