@@ -16,6 +16,7 @@ Scenarios:
               order (reconcile must say so, naming ORD-1, and keep the intent)
   endless-page  the listing's body never ends (stops at 64 MiB; the
               client must hang up at its 8 MiB cap long before)
+  redirect    approve/reject calls answer 307 to /steal (never to be followed)
   bad-page    the listing holds items of the wrong types, absurd numbers, a
               forged line in an id, and one good order, ORD-7; totalCount lies
 """
@@ -111,6 +112,8 @@ class Handler(BaseHTTPRequestHandler):
                                   [("Retry-After", "2")])
             return self.reply(200, {"access_token": "stub-token", "token_type": "Bearer",
                                     "expires_in": 3600})
+        if SCENARIO == "redirect" and self.path != "/steal":
+            return self.reply(307, {}, [("Location", self.base() + "/steal")])
         if SCENARIO == "slow-503":
             time.sleep(1.5)
             return self.reply(503, {"error": "service_unavailable"})
