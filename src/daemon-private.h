@@ -43,6 +43,8 @@ struct cycle {
         bool listing_done;
         bool waiting_calls; /* the next page waits for this page's calls */
         bool last_forward_all_seen; /* last move: page++ past a page of seen ids */
+        bool drain_all; /* the next page waits for every call, not just most */
+        size_t guess_calls; /* calls under way when the page was last guessed */
         int64_t page;
         int64_t page_size; /* of this request: see next_page_guess() */
         size_t fetches;

@@ -159,6 +159,7 @@ static void next_page_guess(struct daemon *d)
         /* calls under way may or may not have landed when the server lists:
          * assume they all have, so the page can only start too early */
         o = o > d->n_calls ? o - d->n_calls : 0;
+        d->cycle.guess_calls = d->n_calls;
         t = o > 0 ? o - 1 : 0;
 
         for (size_t s = max; s >= (max + 1) / 2 && s > 0 && t % best != 0; s--)
@@ -175,12 +176,13 @@ size_t poller_calls_threshold(const struct daemon *d)
         /* The next page is asked for while this many calls are still under
          * way: listing overlaps the last round of calls, at the price of
          * re-reading up to this many orders. */
-        return (size_t)d->config->api.max_parallel;
+        return d->cycle.drain_all ? 0 : (size_t)d->config->api.max_parallel;
 }
 
 void poller_calls_drained(struct daemon *d)
 {
         d->cycle.waiting_calls = false;
+        d->cycle.drain_all = false;
         if (d->stopping) {
                 listing_done(d);
                 return;
@@ -276,7 +278,17 @@ static void next_move(struct daemon *d, int n, int n_new)
                 listing_done(d); /* the last page */
                 return;
         }
-        if (n_new == 0) {
+        if (n_new == 0 && (d->n_calls > 0 || d->cycle.guess_calls > 0)) {
+                /* Only orders seen: the page was guessed assuming calls had
+                 * landed that had not.  Stepping to the next page would
+                 * skip the orders their landing moves back; once every
+                 * call has answered the guess is exact. */
+                d->cycle.drain_all = true;
+                d->cycle.waiting_calls = true; /* daemon_check_idle() goes on */
+                daemon_check_idle(d);
+                return;
+        }
+        if (n_new == 0) { /* nothing of ours in flight: nothing shifts the list */
                 d->cycle.page++;
                 d->cycle.last_forward_all_seen = true;
                 fetch_page(d);
