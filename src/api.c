@@ -188,6 +188,8 @@ static void request_free(struct request *q)
         q->timer = sd_event_source_disable_unref(q->timer);
         free(q->url);
         wipe_free(q->body);
+        if (q->resp && q->is_token)
+                explicit_bzero(q->resp, q->resp_alloc); /* it held access_token */
         free(q->resp);
         free(q);
 }
@@ -390,6 +392,8 @@ static int request_start(struct api *a, struct request *q)
         int r;
 
         q->resp_size = 0;
+        if (q->resp)
+                q->resp[0] = '\0'; /* nothing of the last attempt's body is read again */
         q->too_big = q->invalid_token = false;
         q->retry_after[0] = q->errbuf[0] = '\0';
         q->token_gen = a->token_gen;
