@@ -98,6 +98,5 @@ void act_reconcile(struct daemon *d);
 void entry_free(void *p);
 
 /* daemon.c */
-void daemon_ready(struct daemon *d);
 void daemon_cycle_finished(struct daemon *d);
 void daemon_check_idle(struct daemon *d);

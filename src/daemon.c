@@ -156,7 +156,7 @@ static void notify_status(struct daemon *d)
                   d->api_failed ? "; the API could not be reached" : "");
 }
 
-void daemon_ready(struct daemon *d)
+static void daemon_ready(struct daemon *d)
 {
         if (d->ready)
                 return;
@@ -165,7 +165,7 @@ void daemon_ready(struct daemon *d)
                   "ready: %zu decisions in the journal, mode %s, polling every %llds",
                   idmap_size(d->entries), daemon_dry_run(d) ? "dry-run" : "enforce",
                   (long long)(d->config->poll.interval_ms / 1000));
-        sd_notify(false, "READY=1\nSTATUS=Ready; first poll under way");
+        sd_notify(false, "READY=1\nSTATUS=Ready; first cycle under way");
 }
 
 /* ---- cycles ---- */
@@ -515,6 +515,10 @@ int daemon_run(const struct daemon_options *opt)
                 return log_error("cannot initialise libcurl"), EX_OSERR;
         r = daemon_start(&d);
         if (r == 0) {
+                /* Ready once the config is valid and the journal recovered:
+                 * reconciling open intents needs the API, which may take
+                 * longer than systemd waits for a start. */
+                daemon_ready(&d);
                 poller_start_cycle(&d);
                 r = sd_event_loop(d.event);
                 if (r < 0) {

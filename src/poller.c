@@ -369,7 +369,6 @@ void poller_reconciled(struct daemon *d)
 {
         if (!d->cycle.running || d->stopping)
                 return;
-        daemon_ready(d); /* the first time: config valid, journal recovered, reconciled */
         fetch_page(d);
 }
 

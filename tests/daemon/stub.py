@@ -17,6 +17,7 @@ Scenarios:
   endless-page  the listing's body never ends (stops at 64 MiB; the
               client must hang up at its 8 MiB cap long before)
   redirect    approve/reject calls answer 307 to /steal (never to be followed)
+  hang-lookup GET /orders/ORD-1 answers only after 30 s
   bad-page    the listing holds items of the wrong types, absurd numbers, a
               forged line in an id, and one good order, ORD-7; totalCount lies
 """
@@ -129,6 +130,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"items": [order(self.base())], "page": 1,
                                     "pageSize": 100, "totalCount": 1})
         if self.path == "/orders/ORD-1":
+            if SCENARIO == "hang-lookup":
+                time.sleep(30)
             if SCENARIO == "bad-order":
                 return self.reply(200, ["not", "an", "order"])
             return self.reply(200, order(self.base()))
