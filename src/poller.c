@@ -251,7 +251,8 @@ static int decide_page(struct daemon *d, cJSON *items)
         return n_new;
 }
 
-static void log_list_failed(struct daemon *d, const struct api_response *r)
+/* j: the answer parsed, or NULL when it was not JSON. */
+static void log_list_failed(struct daemon *d, const struct api_response *r, const cJSON *j)
 {
         struct log_fields f = { .http_status = r->status };
         char detail[256];
@@ -262,8 +263,11 @@ static void log_list_failed(struct daemon *d, const struct api_response *r)
                           log_escape(r->detail, detail, sizeof(detail)));
         else if (r->status == 200)
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
-                          "listing pending orders (page %lld): the answer has no items array",
-                          (long long)d->cycle.page);
+                          "listing pending orders (page %lld) failed: the answer is %s",
+                          (long long)d->cycle.page,
+                          !j                  ? "not JSON"
+                          : cJSON_IsObject(j) ? "an object without an items array"
+                                              : "not a JSON object");
         else
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
                           "listing pending orders (page %lld) failed: HTTP %d",
@@ -317,7 +321,7 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
                 j = cJSON_ParseWithLength(r->body, r->body_size);
         items = j ? cJSON_GetObjectItem(j, "items") : NULL;
         if (!cJSON_IsArray(items)) {
-                log_list_failed(d, r);
+                log_list_failed(d, r, j);
                 listing_done(d);
                 return;
         }

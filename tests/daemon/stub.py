@@ -18,6 +18,7 @@ Scenarios:
               client must hang up at its 8 MiB cap long before)
   redirect    approve/reject calls answer 307 to /steal (never to be followed)
   hang-lookup GET /orders/ORD-1 answers only after 30 s
+  garbage-page  the listing answers 200 with HTML
   bad-page    the listing holds items of the wrong types, absurd numbers, a
               forged line in an id, and one good order, ORD-7; totalCount lies
 """
@@ -123,6 +124,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/orders?") and SCENARIO == "endless-page":
             return self.endless()
+        if self.path.startswith("/orders?") and SCENARIO == "garbage-page":
+            return self.reply(200, "<html>maintenance</html>")
         if self.path.startswith("/orders?") and SCENARIO == "bad-page":
             return self.reply(200, {"items": bad_items(self.base()), "page": 1,
                                     "pageSize": 100, "totalCount": 999999})
