@@ -41,6 +41,7 @@ struct pending_call {
 struct cycle {
         bool running;
         bool listing_done;
+        bool listing_cut; /* given up before the end: not every order was read */
         bool waiting_calls; /* the next page waits for this page's calls */
         bool last_forward_all_seen; /* last move: page++ past a page of seen ids */
         bool drain_all; /* the next page waits for every call, not just most */

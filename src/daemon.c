@@ -201,7 +201,8 @@ static int exit_status(struct daemon *d)
 {
         if (d->fatal)
                 return EX_TEMPFAIL;
-        if (d->opt.once && (d->api_failed || d->calls_failed || d->cycle.running))
+        if (d->opt.once &&
+            (d->api_failed || d->calls_failed || d->cycle.running || d->cycle.listing_cut))
                 return EX_TEMPFAIL;
         return 0;
 }
@@ -213,7 +214,7 @@ static void forget_gone_holds(struct daemon *d)
         const char *id;
         size_t i = 0;
 
-        if (d->api_failed || d->stopping)
+        if (d->api_failed || d->stopping || d->cycle.listing_cut)
                 return;
         while (idmap_next(d->held, &i, &id, NULL))
                 if (!idmap_get(d->seen, id))

@@ -356,6 +356,7 @@ static void fetch_page(struct daemon *d)
                 log_warning("listing stopped after %zu pages: the list keeps moving; the next "
                             "cycle goes on",
                             d->cycle.fetches);
+                d->cycle.listing_cut = true;
                 listing_done(d);
                 return;
         }

@@ -18,6 +18,8 @@ Scenarios:
               client must hang up at its 8 MiB cap long before)
   redirect    approve/reject calls answer 307 to /steal (never to be followed)
   hang-lookup GET /orders/ORD-1 answers only after 30 s
+  same-page   every page of the listing is the same two orders (the page
+              number ignored), and totalCount claims 1000
   garbage-page  the listing answers 200 with HTML
   bad-page    the listing holds items of the wrong types, absurd numbers, a
               forged line in an id, and one good order, ORD-7; totalCount lies
@@ -124,6 +126,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/orders?") and SCENARIO == "endless-page":
             return self.endless()
+        if self.path.startswith("/orders?") and SCENARIO == "same-page":
+            items = [order(self.base())]
+            items.append(dict(order(self.base()), id="ORD-2",
+                              links={"approve": self.base() + "/orders/ORD-2/approve",
+                                     "reject": self.base() + "/orders/ORD-2/reject"}))
+            return self.reply(200, {"items": items, "page": 1, "pageSize": 2,
+                                    "totalCount": 1000})
         if self.path.startswith("/orders?") and SCENARIO == "garbage-page":
             return self.reply(200, "<html>maintenance</html>")
         if self.path.startswith("/orders?") and SCENARIO == "bad-page":
