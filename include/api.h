@@ -79,6 +79,13 @@ int api_request_path(struct api *a, enum api_method method, const char *path, co
  * are left to finish. */
 void api_cancel_pending(struct api *a);
 
+/* For a stop: cancels what api_cancel_pending() cancels, and from now on a
+ * request that comes back wanting to be sent again (5xx, network error,
+ * 429, 401 invalid_token) ends with -ECANCELED instead, so nothing goes out
+ * twice and the stop is not held up by backoffs.  Requests on the wire are
+ * left to finish; new requests are still sent once. */
+void api_drain(struct api *a);
+
 /* Cancels every request, those on the wire too. */
 void api_cancel_all(struct api *a);
 

@@ -76,10 +76,11 @@ int log_event(int priority, const char *message_id, const struct log_fields *f, 
 #define LOG_ESCAPE_MAX 512
 
 /* Copies s into buf (size bytes, at least 8) with every byte below 0x20,
- * 0x7f, '\\' and '"' written as a C escape (\n, \x1b...), and invalid
- * UTF-8 bytes as \xNN; a result longer than the buffer is cut at a
- * character boundary and ends in "...".  NULL becomes "(null)".
- * Returns buf. */
+ * 0x7f, '\\' and '"' written as a C escape (\n, \x1b...), and as \xNN
+ * bytes: invalid UTF-8, the C1 controls (U+0080..U+009F), the line and
+ * paragraph separators and the bidi marks, overrides and isolates; a
+ * result longer than the buffer is cut at a character boundary and ends
+ * in "...".  NULL becomes "(null)".  Returns buf. */
 char *log_escape(const char *s, char *buf, size_t size);
 
 /* Copies at most max_bytes of s into a new string, cut at a UTF-8

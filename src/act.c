@@ -256,6 +256,38 @@ oom:
         entry_idle(d, c->order_id);
 }
 
+/* A lookup that told nothing: the intent stays open for the next cycle. */
+static void lookup_failed(struct daemon *d, struct call *c)
+{
+        if (c->kind == CALL_RECONCILE_GET)
+                d->api_failed = true;
+        else
+                d->calls_failed = true;
+        entry_idle(d, c->order_id);
+}
+
+/* Parses a 200 answer to GET /orders/{id}; logs what is wrong with it. */
+static int parse_lookup(struct daemon *d, struct call *c, const struct api_response *r,
+                        struct order *ret)
+{
+        struct log_fields f = { .order_id = c->order_id, .http_status = r->status };
+        char id[LOG_ESCAPE_MAX], ptr[LOG_ESCAPE_MAX];
+        int k;
+
+        k = order_parse(r->body, r->body_size, &d->config->api, ret);
+        if (k >= 0 && ret->status)
+                return 0;
+        log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
+                  "%s: order lookup failed: the answer is not an order (%s%s)",
+                  log_escape(c->order_id, id, sizeof(id)),
+                  k == -EFBIG    ? "over 1 MiB"
+                  : k == -ENOMEM ? "out of memory"
+                  : k < 0        ? "not a JSON object"
+                                 : "no status string at ",
+                  k < 0 ? "" : log_escape(d->config->api.fields[FIELD_STATUS], ptr, sizeof(ptr)));
+        return k < 0 ? k : -EBADMSG;
+}
+
 static void on_order_get(struct api *a, const struct api_response *r, void *userdata)
 {
         struct call *c = userdata;
@@ -268,14 +300,11 @@ static void on_order_get(struct api *a, const struct api_response *r, void *user
         } else if (r->status == 404) {
                 record_outcome(d, c->order_id, 404, "NotFound");
                 log_conflict(c->order_id, c->decision, 404, "NotFound");
-        } else if (r->error < 0 || r->status != 200 ||
-                   order_parse(r->body, r->body_size, &d->config->api, &o) < 0 || !o.status) {
+        } else if (r->error < 0 || r->status != 200) {
                 log_api_error(c->order_id, "order lookup", r);
-                if (c->kind == CALL_RECONCILE_GET)
-                        d->api_failed = true;
-                else
-                        d->calls_failed = true;
-                entry_idle(d, c->order_id);
+                lookup_failed(d, c);
+        } else if (parse_lookup(d, c, r, &o) < 0) {
+                lookup_failed(d, c);
         } else if (streq(o.status, "PendingApproval") && c->kind == CALL_RECONCILE_GET) {
                 if (d->stopping)
                         entry_idle(d, c->order_id); /* sent again at the next start */

@@ -58,8 +58,10 @@ int api_parse_retry_after(const char *value, int64_t now_s, int64_t *ret_seconds
         return 0;
 }
 
+/* libcurl keeps an IPv6 zone ("%25eth0") apart from the host: compared
+ * too, as fe80::1 on another interface is another machine. */
 struct url_parts {
-        char *scheme, *host, *port;
+        char *scheme, *host, *port, *zone;
 };
 
 static void url_parts_done(struct url_parts *p)
@@ -67,6 +69,7 @@ static void url_parts_done(struct url_parts *p)
         curl_free(p->scheme);
         curl_free(p->host);
         curl_free(p->port);
+        curl_free(p->zone);
 }
 
 static int url_split(const char *url, struct url_parts *ret)
@@ -90,6 +93,8 @@ static int url_split(const char *url, struct url_parts *ret)
                 url_parts_done(&p);
                 goto out;
         }
+        if (curl_url_get(h, CURLUPART_ZONEID, &p.zone, 0) != CURLUE_OK)
+                p.zone = NULL; /* none */
         *ret = p;
         r = 0;
 out:
@@ -140,7 +145,7 @@ int api_same_origin(const char *base, const char *url)
                 return r == -EINVAL ? 0 : r; /* an unparsable link is simply not ours */
         }
         r = strcasecmp(b.scheme, u.scheme) == 0 && strcasecmp(b.host, u.host) == 0 &&
-            streq(b.port, u.port);
+            streq(b.port, u.port) && streq_ptr(b.zone, u.zone);
         url_parts_done(&b);
         url_parts_done(&u);
         return r;

@@ -82,6 +82,7 @@ struct api {
         size_t n_active; /* API requests on the wire (the token's not counted) */
         size_t n_outstanding;
         uint64_t not_before_usec; /* 429: nothing is sent before this */
+        bool draining; /* api_drain(): nothing is sent again */
         uint64_t rng;
         struct api_stats stats;
 };
@@ -187,6 +188,8 @@ static void request_free(struct request *q)
         q->timer = sd_event_source_disable_unref(q->timer);
         free(q->url);
         wipe_free(q->body);
+        if (q->resp && q->is_token)
+                explicit_bzero(q->resp, q->resp_alloc); /* it held access_token */
         free(q->resp);
         free(q);
 }
@@ -389,6 +392,8 @@ static int request_start(struct api *a, struct request *q)
         int r;
 
         q->resp_size = 0;
+        if (q->resp)
+                q->resp[0] = '\0'; /* nothing of the last attempt's body is read again */
         q->too_big = q->invalid_token = false;
         q->retry_after[0] = q->errbuf[0] = '\0';
         q->token_gen = a->token_gen;
@@ -563,6 +568,17 @@ static int token_parse(struct api *a, const char *body)
 static int curl_code_to_errno(CURLcode c);
 static bool curl_code_is_transient(CURLcode c);
 
+/* The wait a 429 answer to q asks for: its Retry-After (clamped to an
+ * hour), or 1 s when it has none or one that does not parse. */
+static uint64_t retry_after_usec(const struct request *q)
+{
+        int64_t wait_s = 1;
+
+        if (q->retry_after[0])
+                (void)api_parse_retry_after(q->retry_after, now_realtime_s(), &wait_s);
+        return (uint64_t)wait_s * 1000000u;
+}
+
 /* Drops the token request and fails every request waiting for a token,
  * with libcurl's message (never a secret) when there is one. */
 static void token_give_up(struct api *a, struct request *q, int error, const char *what)
@@ -599,6 +615,15 @@ static void token_finished(struct api *a, struct request *q, CURLcode cc, long s
         }
         if (cc != CURLE_OK && !curl_code_is_transient(cc)) {
                 token_give_up(a, q, curl_code_to_errno(cc), "token endpoint not usable");
+                return;
+        }
+        if (a->draining) {
+                token_give_up(a, q, -ECANCELED, "stopping: token not requested again");
+                return;
+        }
+        if (cc == CURLE_OK && status == 429 && ++q->rate_limited <= RATE_LIMIT_MAX_WAITS) {
+                a->stats.rate_limited++;
+                request_wait(a, q, retry_after_usec(q)); /* no attempt lost to a 429 */
                 return;
         }
         a->token_attempts++;
@@ -649,9 +674,23 @@ static bool curl_code_is_transient(CURLcode c)
         }
 }
 
+/* After api_drain(), a request that wants to go out again ends instead:
+ * finishes q (off the wire, on no list) with -ECANCELED and returns true. */
+static bool drained(struct api *a, struct request *q)
+{
+        if (!a->draining)
+                return false;
+        q->state = REQUEST_WAITING; /* request_finish() takes it off this list */
+        list_append(&a->waiting, q);
+        request_finish(q, 0, -ECANCELED, "stopping: not sent again");
+        return true;
+}
+
 static void retry_or_fail(struct api *a, struct request *q, int status, int error,
                           const char *detail)
 {
+        if (drained(a, q))
+                return;
         q->attempts++;
         if (a->opt.max_attempts > 0 && q->attempts >= a->opt.max_attempts) {
                 q->state = REQUEST_WAITING; /* request_finish() takes it off this list */
@@ -667,13 +706,12 @@ static void retry_or_fail(struct api *a, struct request *q, int status, int erro
 
 static void rate_limited(struct api *a, struct request *q)
 {
-        int64_t wait_s = 1;
         uint64_t until;
 
         a->stats.rate_limited++;
-        if (q->retry_after[0])
-                (void)api_parse_retry_after(q->retry_after, now_realtime_s(), &wait_s);
-        until = now_monotonic_us() + (uint64_t)wait_s * 1000000u;
+        if (drained(a, q))
+                return;
+        until = now_monotonic_us() + retry_after_usec(q);
         if (until > a->not_before_usec)
                 a->not_before_usec = until;
         log_debug("http: 429 t=%llu until=%llu", (unsigned long long)now_monotonic_us(),
@@ -717,6 +755,8 @@ static void request_completed(struct api *a, struct request *q, CURLcode cc)
                    (q->invalid_token || (q->resp && strstr(q->resp, "invalid_token")))) {
                 if (q->token_gen == a->token_gen)
                         token_drop(a);
+                if (drained(a, q))
+                        return;
                 q->token_retried = true;
                 q->state = REQUEST_QUEUED;
                 list_prepend(&a->queue, q);
@@ -957,6 +997,12 @@ void api_cancel_pending(struct api *a)
                 } else
                         request_finish(q, 0, -ECANCELED, "cancelled");
         }
+}
+
+void api_drain(struct api *a)
+{
+        a->draining = true;
+        api_cancel_pending(a);
 }
 
 void api_cancel_all(struct api *a)

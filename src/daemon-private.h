@@ -41,8 +41,11 @@ struct pending_call {
 struct cycle {
         bool running;
         bool listing_done;
+        bool listing_cut; /* given up before the end: not every order was read */
         bool waiting_calls; /* the next page waits for this page's calls */
         bool last_forward_all_seen; /* last move: page++ past a page of seen ids */
+        bool drain_all; /* the next page waits for every call, not just most */
+        size_t guess_calls; /* calls under way when the page was last guessed */
         int64_t page;
         int64_t page_size; /* of this request: see next_page_guess() */
         size_t fetches;
@@ -96,6 +99,5 @@ void act_reconcile(struct daemon *d);
 void entry_free(void *p);
 
 /* daemon.c */
-void daemon_ready(struct daemon *d);
 void daemon_cycle_finished(struct daemon *d);
 void daemon_check_idle(struct daemon *d);

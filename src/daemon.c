@@ -156,7 +156,7 @@ static void notify_status(struct daemon *d)
                   d->api_failed ? "; the API could not be reached" : "");
 }
 
-void daemon_ready(struct daemon *d)
+static void daemon_ready(struct daemon *d)
 {
         if (d->ready)
                 return;
@@ -165,7 +165,7 @@ void daemon_ready(struct daemon *d)
                   "ready: %zu decisions in the journal, mode %s, polling every %llds",
                   idmap_size(d->entries), daemon_dry_run(d) ? "dry-run" : "enforce",
                   (long long)(d->config->poll.interval_ms / 1000));
-        sd_notify(false, "READY=1\nSTATUS=Ready; first poll under way");
+        sd_notify(false, "READY=1\nSTATUS=Ready; first cycle under way");
 }
 
 /* ---- cycles ---- */
@@ -201,7 +201,8 @@ static int exit_status(struct daemon *d)
 {
         if (d->fatal)
                 return EX_TEMPFAIL;
-        if (d->opt.once && (d->api_failed || d->calls_failed || d->cycle.running))
+        if (d->opt.once &&
+            (d->api_failed || d->calls_failed || d->cycle.running || d->cycle.listing_cut))
                 return EX_TEMPFAIL;
         return 0;
 }
@@ -213,7 +214,7 @@ static void forget_gone_holds(struct daemon *d)
         const char *id;
         size_t i = 0;
 
-        if (d->api_failed || d->stopping)
+        if (d->api_failed || d->stopping || d->cycle.listing_cut)
                 return;
         while (idmap_next(d->held, &i, &id, NULL))
                 if (!idmap_get(d->seen, id))
@@ -289,7 +290,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                   si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
         if (d->poll_timer)
                 (void)sd_event_source_set_enabled(d->poll_timer, SD_EVENT_OFF);
-        api_cancel_pending(d->api); /* queued calls stay open intents: reconciled on start */
+        api_drain(d->api); /* queued and failed calls stay open intents: reconciled on start */
         if (api_n_outstanding(d->api) == 0) {
                 sd_event_exit(d->event, exit_status(d));
                 return 0;
@@ -315,9 +316,26 @@ static void log_config_errors(char *text, int priority)
         }
 }
 
+/* The parser takes any http(s) URL; the client only https, or http to a
+ * loopback address: said here, by key, rather than as a bare -EINVAL
+ * from api_new() or api_reconfigure(). */
+static int check_api_url(const char *key, const char *url)
+{
+        int r = api_check_url(url);
+
+        if (r == -EPROTONOSUPPORT)
+                log_error("%s %s: http is allowed only to a loopback address (127.0.0.0/8, ::1, "
+                          "localhost); use https",
+                          key, url);
+        else if (r < 0)
+                log_error("%s %s: not a URL with a host (and without a user name)", key, url);
+        return r;
+}
+
 static int load_config(const char *path, struct config **ret, int priority)
 {
         _cleanup_free_ char *errors = NULL;
+        struct config *c = NULL;
         size_t size = 0;
         FILE *f;
         int r;
@@ -325,17 +343,26 @@ static int load_config(const char *path, struct config **ret, int priority)
         f = open_memstream(&errors, &size);
         if (!f)
                 return -ENOMEM;
-        r = config_load(path, f, ret);
+        r = config_load(path, f, &c);
         fclose(f);
-        if (r < 0)
+        if (r < 0) {
                 log_config_errors(errors, priority);
-        return r;
+                return r;
+        }
+        if (check_api_url("api.base_url", c->api.base_url) < 0 ||
+            check_api_url("api.token_url", c->api.token_url) < 0) {
+                config_free(c);
+                return -EINVAL;
+        }
+        *ret = c;
+        return 0;
 }
 
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         struct daemon *d = userdata;
         struct config *c = NULL;
+        const char *why = NULL;
         int r;
 
         if (d->stopping)
@@ -343,13 +370,17 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
                    (unsigned long long)now_monotonic_us(), d->opt.config_path);
         r = load_config(d->opt.config_path, &c, LOG_ERR);
-        if (r >= 0)
+        if (r < 0)
+                why = r == -EINVAL ? "the file has errors (above)" : strerror(-r);
+        else {
                 r = api_reconfigure(d->api, &c->api);
+                if (r < 0)
+                        why = r == -EINVAL ? "a header value in api spans lines" : strerror(-r);
+        }
         if (r < 0) {
                 log_event(LOG_ERR, LOG_MID_RELOAD, NULL, 0,
                           "reload of %s refused: %s; the previous rules stay in force",
-                          d->opt.config_path,
-                          r == -EINVAL ? "the file has errors (above)" : strerror(-r));
+                          d->opt.config_path, why);
                 config_free(c);
         } else {
                 /* nothing keeps pointers into the old config between events */
@@ -485,6 +516,10 @@ int daemon_run(const struct daemon_options *opt)
                 return log_error("cannot initialise libcurl"), EX_OSERR;
         r = daemon_start(&d);
         if (r == 0) {
+                /* Ready once the config is valid and the journal recovered:
+                 * reconciling open intents needs the API, which may take
+                 * longer than systemd waits for a start. */
+                daemon_ready(&d);
                 poller_start_cycle(&d);
                 r = sd_event_loop(d.event);
                 if (r < 0) {

@@ -63,14 +63,16 @@ void log_set_max_priority(int priority)
 }
 
 /* Length of the UTF-8 sequence starting at s (1..4), or 0 when it is not a
- * valid, shortest-form sequence. */
-static size_t utf8_char_len(const unsigned char *s)
+ * valid, shortest-form sequence; its code point in *ret_c. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *ret_c)
 {
         size_t n;
         uint32_t c;
 
-        if (s[0] < 0x80)
+        if (s[0] < 0x80) {
+                *ret_c = s[0];
                 return 1;
+        }
         if (s[0] >= 0xc2 && s[0] <= 0xdf)
                 n = 2, c = s[0] & 0x1f;
         else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -87,15 +89,36 @@ static size_t utf8_char_len(const unsigned char *s)
         if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
             (c >= 0xd800 && c <= 0xdfff))
                 return 0;
+        *ret_c = c;
         return n;
 }
 
-/* Writes the escaped form of one character into out (at least 5 bytes);
- * *len is set to the bytes consumed from s.  Returns the bytes written. */
+static size_t utf8_char_len(const unsigned char *s)
+{
+        uint32_t c;
+
+        return utf8_decode(s, &c);
+}
+
+/* Valid characters that still must not reach a log line as they are: C0
+ * and C1 controls (NEL ends a line for some viewers, CSI starts a terminal
+ * escape), the line and paragraph separators, and the bidirectional
+ * overrides and isolates that make a line read differently from its bytes. */
+static bool char_is_unsafe(uint32_t c)
+{
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x200e || c == 0x200f ||
+               (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* Writes the escaped form of one character into out (at least
+ * ESCAPE_ONE_MAX bytes); *len is set to the bytes consumed from s.
+ * Returns the bytes written. */
+#define ESCAPE_ONE_MAX 16
 static size_t escape_one(const unsigned char *s, size_t *len, char *out)
 {
         static const char hex[] = "0123456789abcdef";
-        size_t n = utf8_char_len(s);
+        uint32_t c = 0;
+        size_t n = utf8_decode(s, &c);
 
         *len = n ? n : 1;
         switch (s[0]) {
@@ -116,15 +139,17 @@ static size_t escape_one(const unsigned char *s, size_t *len, char *out)
         default:
                 break;
         }
-        if (n == 0 || s[0] < 0x20 || s[0] == 0x7f) {
-                out[0] = '\\';
-                out[1] = 'x';
-                out[2] = hex[s[0] >> 4];
-                out[3] = hex[s[0] & 0xf];
-                return 4;
+        if (n != 0 && !char_is_unsafe(c)) {
+                memcpy(out, s, n);
+                return n;
         }
-        memcpy(out, s, n);
-        return n;
+        for (size_t i = 0; i < *len; i++) { /* every byte of it as \xNN */
+                out[4 * i] = '\\';
+                out[4 * i + 1] = 'x';
+                out[4 * i + 2] = hex[s[i] >> 4];
+                out[4 * i + 3] = hex[s[i] & 0xf];
+        }
+        return 4 * *len;
 }
 
 char *log_escape(const char *s, char *buf, size_t size)
@@ -133,7 +158,7 @@ char *log_escape(const char *s, char *buf, size_t size)
         size_t o = 0;
 
         while (*p) {
-                char tmp[8];
+                char tmp[ESCAPE_ONE_MAX];
                 size_t used, w = escape_one(p, &used, tmp);
 
                 if (o + w + 4 > size) { /* room for "..." and the NUL */

@@ -91,11 +91,6 @@ static int decide(struct daemon *d, const struct order *o)
         int64_t now;
         int r;
 
-        if (!o->id) {
-                log_warning("a listed order has no id at %s; skipped",
-                            d->config->api.fields[FIELD_ID]);
-                return 0;
-        }
         if (idmap_get(d->seen, o->id))
                 return 0;
         r = idmap_put(d->seen, o->id, SEEN);
@@ -164,6 +159,7 @@ static void next_page_guess(struct daemon *d)
         /* calls under way may or may not have landed when the server lists:
          * assume they all have, so the page can only start too early */
         o = o > d->n_calls ? o - d->n_calls : 0;
+        d->cycle.guess_calls = d->n_calls;
         t = o > 0 ? o - 1 : 0;
 
         for (size_t s = max; s >= (max + 1) / 2 && s > 0 && t % best != 0; s--)
@@ -180,12 +176,13 @@ size_t poller_calls_threshold(const struct daemon *d)
         /* The next page is asked for while this many calls are still under
          * way: listing overlaps the last round of calls, at the price of
          * re-reading up to this many orders. */
-        return (size_t)d->config->api.max_parallel;
+        return d->cycle.drain_all ? 0 : (size_t)d->config->api.max_parallel;
 }
 
 void poller_calls_drained(struct daemon *d)
 {
         d->cycle.waiting_calls = false;
+        d->cycle.drain_all = false;
         if (d->stopping) {
                 listing_done(d);
                 return;
@@ -193,18 +190,58 @@ void poller_calls_drained(struct daemon *d)
         next_page_guess(d);
 }
 
+static const char *json_type_name(const cJSON *j)
+{
+        if (!j)
+                return "nothing";
+        if (cJSON_IsString(j))
+                return "a string";
+        if (cJSON_IsNumber(j))
+                return "a number";
+        if (cJSON_IsBool(j))
+                return "a boolean";
+        if (cJSON_IsNull(j))
+                return "null";
+        if (cJSON_IsArray(j))
+                return "an array";
+        return "an object";
+}
+
+/* An item without an id cannot be decided, journaled or called: it is
+ * logged with its place in the listing and what stands where the id
+ * should be. */
+static void log_no_id(struct daemon *d, const cJSON *item, size_t index)
+{
+        const char *ptr = d->config->api.fields[FIELD_ID];
+        char esc[LOG_ESCAPE_MAX];
+
+        log_event(LOG_WARNING, LOG_MID_API_ERROR, NULL, 0,
+                  "listing page %lld, item %zu: %s, with %s at %s instead of an id string; "
+                  "skipped",
+                  (long long)d->cycle.page, index + 1,
+                  cJSON_IsObject(item) ? "an order" : json_type_name(item),
+                  cJSON_IsObject(item) ? json_type_name(json_pointer_get(item, ptr)) : "nothing",
+                  log_escape(ptr, esc, sizeof(esc)));
+}
+
 /* Decides every order of a page.  Returns how many were new, or -errno. */
 static int decide_page(struct daemon *d, cJSON *items)
 {
         int n_new = 0, r;
+        size_t index = 0;
         cJSON *item;
 
-        while ((item = cJSON_DetachItemFromArray(items, 0))) {
+        for (; (item = cJSON_DetachItemFromArray(items, 0)); index++) {
                 struct order o;
 
                 r = order_from_json(item, &d->config->api, &o);
                 if (r < 0)
                         return r;
+                if (!o.id) {
+                        log_no_id(d, o.json, index);
+                        order_done(&o);
+                        continue;
+                }
                 r = decide(d, &o);
                 order_done(&o);
                 if (r < 0)
@@ -214,7 +251,8 @@ static int decide_page(struct daemon *d, cJSON *items)
         return n_new;
 }
 
-static void log_list_failed(struct daemon *d, const struct api_response *r)
+/* j: the answer parsed, or NULL when it was not JSON. */
+static void log_list_failed(struct daemon *d, const struct api_response *r, const cJSON *j)
 {
         struct log_fields f = { .http_status = r->status };
         char detail[256];
@@ -225,8 +263,11 @@ static void log_list_failed(struct daemon *d, const struct api_response *r)
                           log_escape(r->detail, detail, sizeof(detail)));
         else if (r->status == 200)
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
-                          "listing pending orders (page %lld): the answer has no items array",
-                          (long long)d->cycle.page);
+                          "listing pending orders (page %lld) failed: the answer is %s",
+                          (long long)d->cycle.page,
+                          !j                  ? "not JSON"
+                          : cJSON_IsObject(j) ? "an object without an items array"
+                                              : "not a JSON object");
         else
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
                           "listing pending orders (page %lld) failed: HTTP %d",
@@ -241,7 +282,17 @@ static void next_move(struct daemon *d, int n, int n_new)
                 listing_done(d); /* the last page */
                 return;
         }
-        if (n_new == 0) {
+        if (n_new == 0 && (d->n_calls > 0 || d->cycle.guess_calls > 0)) {
+                /* Only orders seen: the page was guessed assuming calls had
+                 * landed that had not.  Stepping to the next page would
+                 * skip the orders their landing moves back; once every
+                 * call has answered the guess is exact. */
+                d->cycle.drain_all = true;
+                d->cycle.waiting_calls = true; /* daemon_check_idle() goes on */
+                daemon_check_idle(d);
+                return;
+        }
+        if (n_new == 0) { /* nothing of ours in flight: nothing shifts the list */
                 d->cycle.page++;
                 d->cycle.last_forward_all_seen = true;
                 fetch_page(d);
@@ -270,7 +321,7 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
                 j = cJSON_ParseWithLength(r->body, r->body_size);
         items = j ? cJSON_GetObjectItem(j, "items") : NULL;
         if (!cJSON_IsArray(items)) {
-                log_list_failed(d, r);
+                log_list_failed(d, r, j);
                 listing_done(d);
                 return;
         }
@@ -305,6 +356,7 @@ static void fetch_page(struct daemon *d)
                 log_warning("listing stopped after %zu pages: the list keeps moving; the next "
                             "cycle goes on",
                             d->cycle.fetches);
+                d->cycle.listing_cut = true;
                 listing_done(d);
                 return;
         }
@@ -322,7 +374,6 @@ void poller_reconciled(struct daemon *d)
 {
         if (!d->cycle.running || d->stopping)
                 return;
-        daemon_ready(d); /* the first time: config valid, journal recovered, reconciled */
         fetch_page(d);
 }
 

@@ -65,6 +65,20 @@ static void test_same_origin(void **state)
                 { "http://127.0.0.1:8080", "http://localhost:8080/orders/ORD-1/reject", 0 },
                 { "http://127.0.0.1:8080", "/orders/ORD-1/reject", 0 },
                 { "http://127.0.0.1:8080", "garbage", 0 },
+                /* what libcurl would connect to decides, not the spelling */
+                { "http://127.0.0.1:8080", "http://127.0.0.%31:8080/o", 1 },
+                { "https://api.appxite.com", "https://api.appxite.com%2eevil.example/o", 0 },
+                { "https://api.appxite.com", "https://api.appxite.com\\@evil.example/o", 0 },
+                { "https://api.appxite.com", "https://:pw@api.appxite.com/o", 0 },
+                { "https://api.appxite.com", "https://api.appxite.com./o", 0 },
+                { "https://api.appxite.com", "https://api.appxite.com:0443/o", 1 },
+                { "http://[::1]:8080", "http://[0:0::1]:8080/o", 1 },
+                { "http://[::1]:8080", "http://[::ffff:127.0.0.1]:8080/o", 0 },
+                /* the same link-local address on another interface is
+                 * another host */
+                { "https://[fe80::1%25eth0]", "https://[fe80::1%25eth1]/o", 0 },
+                { "https://[fe80::1%25eth0]", "https://[fe80::1]/o", 0 },
+                { "https://[fe80::1%25eth0]", "https://[fe80::1%25eth0]:443/o", 1 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

@@ -31,6 +31,18 @@ static void test_escape(void **state)
                 { "bad\xff", "bad\\xff" }, /* invalid byte escaped */
                 { "overlong\xc0\xaf", "overlong\\xc0\\xaf" },
                 { "surrogate\xed\xa0\x80", "surrogate\\xed\\xa0\\x80" },
+                /* C1 controls (NEL, CSI), line/paragraph separators and
+                 * bidi overrides are valid UTF-8 yet can break or disguise
+                 * a line in a terminal or a log viewer: escaped too */
+                { "nel\xc2\x85x", "nel\\xc2\\x85x" },
+                { "csi\xc2\x9b"
+                  "31m",
+                  "csi\\xc2\\x9b"
+                  "31m" },
+                { "ls\xe2\x80\xa8ps\xe2\x80\xa9", "ls\\xe2\\x80\\xa8ps\\xe2\\x80\\xa9" },
+                { "rlo\xe2\x80\xaegpj.exe", "rlo\\xe2\\x80\\xaegpj.exe" },
+                { "lri\xe2\x81\xa6", "lri\\xe2\\x81\\xa6" },
+                { "nbsp\xc2\xa0ok\xe2\x82\xac", "nbsp\xc2\xa0ok\xe2\x82\xac" },
                 { NULL, "(null)" },
         };
         char buf[64];

@@ -29,6 +29,11 @@ mv "$T/secret" "$T/creds/client-secret"
 printf 'wrong-secret\n' >"$T/creds/client-secret"
 expect 75 "token endpoint refused the client" -- -c "$T/rules.yaml" --once --state-dir "$T/state"
 printf 'demo-secret\n' >"$T/creds/client-secret"
+# plain http to a host that is not loopback (0.0.0.0 is this machine, so
+# nothing leaves it even if the check were missing): refused, and said why
+sed "s#^  base_url: .*#  base_url: http://0.0.0.0:1#" "$T/rules.yaml" >"$T/remote.yaml"
+expect 78 "api.base_url http://0.0.0.0:1: http is allowed only to a loopback address" -- \
+    -c "$T/remote.yaml" --once --state-dir "$T/state"
 kill "$SB_PID"
 wait "$SB_PID" 2>/dev/null || true
 SB_PID=""

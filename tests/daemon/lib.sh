@@ -87,3 +87,22 @@ check_decisions() {
     python3 "$HERE/check.py" decisions "$T/expected.jsonl" "$T/stats.json" ||
         fail "the decisions differ from approvald evaluate's"
 }
+
+# start_stub SCENARIO: stub.py instead of the sandbox (see its scenarios);
+# sets URL, and $T/stub.log gets one line per request answered
+start_stub() {
+    python3 "$HERE/stub.py" "$1" "$T/stub.log" >"$T/sandbox.out" 2>"$T/sandbox.err" &
+    SB_PID=$!
+    i=0
+    while ! grep -q '^listening on ' "$T/sandbox.out" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || fail "the stub did not start: $(cat "$T/sandbox.err")"
+        sleep 0.05
+    done
+    URL=$(sed -n 's/^listening on //p' "$T/sandbox.out" | head -n 1)
+    : >"$T/stub.log"
+    mkdir -p "$T/creds" "$T/state"
+    printf 'demo-key\n' >"$T/creds/subscription-key"
+    printf 'demo-client\n' >"$T/creds/client-id"
+    printf 'demo-secret\n' >"$T/creds/client-secret"
+}
