@@ -233,8 +233,13 @@ void daemon_cycle_finished(struct daemon *d)
                 d->fatal = true;
         }
         if (!daemon_dry_run(d)) {
-                r = journal_compact(d->journal, now, JOURNAL_RETENTION_DEFAULT_S,
-                                    JOURNAL_COMPACT_DEFAULT_SIZE);
+                /* Keep every final decision for the retention period, and
+                 * longer if a window of the rules looks further back. */
+                int64_t keep = rules_longest_window(d->config);
+
+                if (keep < JOURNAL_RETENTION_DEFAULT_S)
+                        keep = JOURNAL_RETENTION_DEFAULT_S;
+                r = journal_compact(d->journal, now, keep, JOURNAL_COMPACT_DEFAULT_SIZE);
                 if (r < 0)
                         log_warning("journal compaction failed, the file is unchanged: %s",
                                     strerror(-r));

@@ -24,17 +24,6 @@ struct idmap {
         idmap_free_t free_value;
 };
 
-static uint64_t hash_string(const char *s)
-{
-        uint64_t h = UINT64_C(14695981039346656037);
-
-        for (; *s; s++) {
-                h ^= (unsigned char)*s;
-                h *= UINT64_C(1099511628211);
-        }
-        return h;
-}
-
 int idmap_new(struct idmap **ret, idmap_free_t free_value)
 {
         struct idmap *m = calloc(1, sizeof(*m));
@@ -80,7 +69,7 @@ void idmap_free(struct idmap *m)
 /* The slot holding key, or NULL. */
 static struct slot *find(const struct idmap *m, const char *key)
 {
-        size_t mask = m->n_slots - 1, i = hash_string(key) & mask;
+        size_t mask = m->n_slots - 1, i = string_hash(key, false) & mask;
 
         for (;; i = (i + 1) & mask) {
                 struct slot *s = &m->slots[i];
@@ -101,7 +90,7 @@ void *idmap_get(const struct idmap *m, const char *key)
 
 static void insert_slot(struct slot *slots, size_t n_slots, char *key, void *value)
 {
-        size_t mask = n_slots - 1, i = hash_string(key) & mask;
+        size_t mask = n_slots - 1, i = string_hash(key, false) & mask;
 
         while (slots[i].key && slots[i].key != TOMBSTONE)
                 i = (i + 1) & mask;
@@ -141,7 +130,7 @@ int idmap_put(struct idmap *m, const char *key, void *value)
         k = strdup(key);
         if (!k)
                 return -ENOMEM;
-        size_t mask = m->n_slots - 1, i = hash_string(key) & mask;
+        size_t mask = m->n_slots - 1, i = string_hash(key, false) & mask;
         while (m->slots[i].key && m->slots[i].key != TOMBSTONE)
                 i = (i + 1) & mask;
         if (!m->slots[i].key)
