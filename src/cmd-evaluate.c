@@ -18,6 +18,7 @@
 #include "order.h"
 #include "rules.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "util.h"
 
 #define LINE_MAX_SIZE (1024 * 1024) /* one order per line: the order cap */
@@ -150,29 +151,6 @@ static inline __attribute__((always_inline)) void out_raw(struct out *o, const c
         o->n += len;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-        size_t len;
-        uint32_t cp;
-
-        if (s[0] < 0xc2 || s[0] > 0xf4)
-                return 0;
-        len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-        if (len > n)
-                return 0;
-        cp = s[0] & (0x7f >> len);
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-                return 0;
-        return len;
-}
-
 /* Bytes that a JSON string cannot carry as they are: control characters,
  * '"', '\\', and every non-ASCII byte (checked as UTF-8 one sequence at a
  * time); everything else is copied in runs. */
@@ -202,7 +180,7 @@ static void out_string(struct out *o, const char *s)
                         p++;
                         continue;
                 }
-                if (*p >= 0x80 && (l = utf8_len(p, strnlen((const char *)p, 4))) > 0) {
+                if (*p >= 0x80 && (l = utf8_decode((const char *)p, NULL)) > 0) {
                         p += l;
                         continue;
                 }

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "journal.h"
+#include "utf8.h"
 #include "util.h"
 
 /* Kept here rather than calling action_to_string() so that the journal
@@ -33,39 +34,6 @@ static bool add_int(cJSON *o, const char *name, int64_t v)
         return cJSON_AddRawToObject(o, name, buf) != NULL;
 }
 
-/* Length of the well-formed UTF-8 sequence at s, or 0 (overlong forms,
- * surrogates and code points past U+10FFFF are not well-formed). */
-static size_t utf8_len(const unsigned char *s)
-{
-        unsigned char c = s[0];
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xbf;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                n = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-                n = 3;
-        else if (c >= 0xf0 && c <= 0xf4)
-                n = 4;
-        else
-                return 0;
-        if (c == 0xe0)
-                lo = 0xa0;
-        else if (c == 0xed)
-                hi = 0x9f;
-        else if (c == 0xf0)
-                lo = 0x90;
-        else if (c == 0xf4)
-                hi = 0x8f;
-        for (size_t i = 1; i < n; i++) {
-                if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
-                        return 0;
-        }
-        return n;
-}
-
 /* Journal strings are stored as given; JSON wants UTF-8, so each byte that
  * does not start a well-formed sequence becomes U+FFFD. */
 static char *utf8_sanitize(const char *s)
@@ -76,7 +44,7 @@ static char *utf8_sanitize(const char *s)
         if (!out)
                 return NULL;
         for (size_t i = 0; i < len;) {
-                size_t n = utf8_len((const unsigned char *)s + i);
+                size_t n = utf8_decode(s + i, NULL);
 
                 if (n == 0) {
                         memcpy(out + k, "\xef\xbf\xbd", 3);

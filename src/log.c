@@ -12,6 +12,7 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
+#include "utf8.h"
 #include "util.h"
 
 #define LOG_LINE_MAX 2048
@@ -62,44 +63,6 @@ void log_set_max_priority(int priority)
         log_max_priority = priority;
 }
 
-/* Length of the UTF-8 sequence starting at s (1..4), or 0 when it is not a
- * valid, shortest-form sequence; its code point in *ret_c. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *ret_c)
-{
-        size_t n;
-        uint32_t c;
-
-        if (s[0] < 0x80) {
-                *ret_c = s[0];
-                return 1;
-        }
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2, c = s[0] & 0x1f;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                n = 3, c = s[0] & 0x0f;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                n = 4, c = s[0] & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                c = (c << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-            (c >= 0xd800 && c <= 0xdfff))
-                return 0;
-        *ret_c = c;
-        return n;
-}
-
-static size_t utf8_char_len(const unsigned char *s)
-{
-        uint32_t c;
-
-        return utf8_decode(s, &c);
-}
-
 /* Valid characters that still must not reach a log line as they are: C0
  * and C1 controls (NEL ends a line for some viewers, CSI starts a terminal
  * escape), the line and paragraph separators, and the bidirectional
@@ -118,7 +81,7 @@ static size_t escape_one(const unsigned char *s, size_t *len, char *out)
 {
         static const char hex[] = "0123456789abcdef";
         uint32_t c = 0;
-        size_t n = utf8_decode(s, &c);
+        size_t n = utf8_decode((const char *)s, &c);
 
         *len = n ? n : 1;
         switch (s[0]) {
@@ -185,7 +148,7 @@ char *utf8_truncate(const char *s, size_t max_bytes)
         if (!r)
                 return NULL;
         while (p[i]) {
-                size_t n = utf8_char_len(p + i);
+                size_t n = utf8_decode((const char *)p + i, NULL);
 
                 if (n == 0) { /* not UTF-8: a '?' stands for the byte */
                         if (o + 1 > max_bytes)

@@ -6,6 +6,7 @@
 #include "money.h"
 #include "sb-order.h"
 #include "timeutil.h"
+#include "utf8.h"
 
 static const char *const status_names[_SB_STATUS_MAX] = {
         [SB_STATUS_PENDING] = "PendingApproval",
@@ -69,47 +70,13 @@ bool sb_json_has_nul(const char *text, size_t len)
         return false;
 }
 
-/* Bytes in the well-formed UTF-8 sequence at s, or 0: no overlong forms,
- * no surrogates (U+D800..DFFF), nothing past U+10FFFF (RFC 3629). */
-static size_t utf8_sequence(const unsigned char *s)
-{
-        unsigned char lo = 0x80, hi = 0xbf;
-        size_t n;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                n = 2;
-        else if (s[0] >= 0xe0 && s[0] <= 0xef)
-                n = 3;
-        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-                n = 4;
-        else
-                return 0;
-        /* Only the second byte's range depends on the first. */
-        if (s[0] == 0xe0)
-                lo = 0xa0;
-        else if (s[0] == 0xed)
-                hi = 0x9f;
-        else if (s[0] == 0xf0)
-                lo = 0x90;
-        else if (s[0] == 0xf4)
-                hi = 0x8f;
-        if (s[1] < lo || s[1] > hi)
-                return 0;
-        for (size_t i = 2; i < n; i++)
-                if (s[i] < 0x80 || s[i] > 0xbf)
-                        return 0;
-        return n;
-}
-
 size_t sb_utf8_length(const char *s)
 {
-        const unsigned char *p = (const unsigned char *)s;
+        const char *p = s;
         size_t n = 0;
 
         while (*p) {
-                size_t k = utf8_sequence(p);
+                size_t k = utf8_decode(p, NULL);
 
                 if (k == 0)
                         return SIZE_MAX;
