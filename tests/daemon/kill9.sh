@@ -10,8 +10,7 @@ fetch_orders
 expected
 kills=0
 while [ $kills -lt 20 ]; do
-    "$APPROVALD" run -c "$T/rules.yaml" --once --state-dir "$T/state" 2>>"$T/daemon.log" &
-    DAEMON_PID=$!
+    start_daemon --once
     # 20..400 ms: from before the first call to the middle of a batch
     sleep "0.$(printf '%03d' $(( $(od -An -N2 -tu2 /dev/urandom) % 380 + 20 )))"
     kill -9 "$DAEMON_PID" 2>/dev/null || true

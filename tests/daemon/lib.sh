@@ -28,24 +28,67 @@ fail() {
     exit 1
 }
 
+# wait_until TRIES MESSAGE COMMAND...: runs COMMAND every 50 ms until it
+# succeeds; after TRIES tries, fails with MESSAGE (and the server's stderr).
+wait_until() {
+    tries=$1 msg=$2
+    shift 2
+    i=0
+    until "$@" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -lt "$tries" ] || fail "$msg$( [ -s "$T/sandbox.err" ] && echo ": $(cat "$T/sandbox.err")")"
+        sleep 0.05
+    done
+}
+
+# log_count PATTERN: how many lines of the daemon's log match
+log_count() {
+    grep -c "$1" "$T/daemon.log" || true
+}
+
+# at_least N PATTERN: the daemon's log has N or more lines matching
+at_least() {
+    [ "$(log_count "$2")" -ge "$1" ]
+}
+
+# write_creds: the sandbox's demo credentials, and the state folder
+write_creds() {
+    mkdir -p "$T/creds" "$T/state"
+    printf 'demo-key\n' >"$T/creds/subscription-key"
+    printf 'demo-client\n' >"$T/creds/client-id"
+    printf 'demo-secret\n' >"$T/creds/client-secret"
+}
+
+# start_daemon [OPTIONS...]: approvald run in the background, logging to
+# $T/daemon.log; its pid in DAEMON_PID
+start_daemon() {
+    "$APPROVALD" run -c "$T/rules.yaml" --state-dir "$T/state" "$@" 2>>"$T/daemon.log" &
+    DAEMON_PID=$!
+}
+
+# stop_daemon: SIGTERM and wait; the exit status in RC, the time it took in
+# TOOK_MS
+stop_daemon() {
+    start=$(date +%s%N)
+    kill -TERM "$DAEMON_PID"
+    set +e
+    wait "$DAEMON_PID"
+    RC=$?
+    set -e
+    DAEMON_PID=""
+    TOOK_MS=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+
 # start_sandbox [OPTIONS...]: sets URL (and FOREIGN with --foreign-links)
 start_sandbox() {
     rm -f "$T/sandbox.out"
     "$SANDBOX" --listen 127.0.0.1:0 "$@" >"$T/sandbox.out" 2>"$T/sandbox.err" &
     SB_PID=$!
-    i=0
-    while ! grep -q '^listening on ' "$T/sandbox.out" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -lt 200 ] || fail "the sandbox did not start: $(cat "$T/sandbox.err")"
-        sleep 0.05
-    done
+    wait_until 200 "the sandbox did not start" grep -q '^listening on ' "$T/sandbox.out"
     sleep 0.05
     URL=$(sed -n 's/^listening on //p' "$T/sandbox.out" | head -n 1)
     FOREIGN=$(sed -n 's/^foreign on //p' "$T/sandbox.out" | head -n 1)
-    mkdir -p "$T/creds" "$T/state"
-    printf 'demo-key\n' >"$T/creds/subscription-key"
-    printf 'demo-client\n' >"$T/creds/client-id"
-    printf 'demo-secret\n' >"$T/creds/client-secret"
+    write_creds
 }
 
 # write_rules [PAGE_SIZE] [MAX_PARALLEL] [MODE]: $T/rules.yaml for the sandbox
@@ -93,16 +136,8 @@ check_decisions() {
 start_stub() {
     python3 "$HERE/stub.py" "$1" "$T/stub.log" >"$T/sandbox.out" 2>"$T/sandbox.err" &
     SB_PID=$!
-    i=0
-    while ! grep -q '^listening on ' "$T/sandbox.out" 2>/dev/null; do
-        i=$((i + 1))
-        [ $i -lt 200 ] || fail "the stub did not start: $(cat "$T/sandbox.err")"
-        sleep 0.05
-    done
+    wait_until 200 "the stub did not start" grep -q '^listening on ' "$T/sandbox.out"
     URL=$(sed -n 's/^listening on //p' "$T/sandbox.out" | head -n 1)
     : >"$T/stub.log"
-    mkdir -p "$T/creds" "$T/state"
-    printf 'demo-key\n' >"$T/creds/subscription-key"
-    printf 'demo-client\n' >"$T/creds/client-id"
-    printf 'demo-secret\n' >"$T/creds/client-secret"
+    write_creds
 }

@@ -9,33 +9,19 @@ start_sandbox --seed 12 --latency-ms 1000
 write_rules 100 4
 fetch_orders
 expected
-APPROVALD_DEBUG=1 "$APPROVALD" run -c "$T/rules.yaml" --state-dir "$T/state" \
-    2>>"$T/daemon.log" &
-DAEMON_PID=$!
+APPROVALD_DEBUG=1 start_daemon
 # token (1 s), then the page (1 s), then the first 4 calls go out: wait for
 # the list request and a call to be sent (debug lines), stop mid-call
-i=0
-until [ "$(grep -c 'http: send api' "$T/daemon.log")" -ge 2 ]; do
-    i=$((i + 1))
-    [ $i -lt 300 ] || fail "no call sent after 15 s"
-    sleep 0.05
-done
+wait_until 300 "no call sent after 15 s" at_least 2 'http: send api'
 sleep 0.2
-start=$(date +%s%N)
-kill -TERM "$DAEMON_PID"
-set +e
-wait "$DAEMON_PID"
-rc=$?
-set -e
-DAEMON_PID=""
-took=$(( ($(date +%s%N) - start) / 1000000 ))
-[ "$rc" = 0 ] || fail "SIGTERM: exit $rc"
-[ "$took" -lt 10000 ] || fail "stopping took $took ms"
+stop_daemon
+[ "$RC" = 0 ] || fail "SIGTERM: exit $RC"
+[ "$TOOK_MS" -lt 10000 ] || fail "stopping took $TOOK_MS ms"
 stats
 called=$(python3 "$HERE/check.py" calls "$T/stats.json")
 outcomes=$("$APPROVALD" journal dump --state-dir "$T/state" | grep -c '"outcome"' || true)
 intents=$("$APPROVALD" journal dump --state-dir "$T/state" | grep -c '"intent"' || true)
-echo "stopped in $took ms: $intents intents, $called calls made, $outcomes outcomes"
+echo "stopped in $TOOK_MS ms: $intents intents, $called calls made, $outcomes outcomes"
 [ "$called" -ge 1 ] && [ "$called" -le 4 ] || fail "$called calls: not just those under way"
 [ "$outcomes" = "$called" ] || fail "$called calls made but $outcomes outcomes journaled"
 [ "$intents" -gt "$called" ] || fail "no intent was left open to test"

@@ -6,15 +6,9 @@
 
 start_sandbox --seed 30
 write_rules 100 8
-"$APPROVALD" run -c "$T/rules.yaml" --state-dir "$T/state" 2>>"$T/daemon.log" &
-DAEMON_PID=$!
+start_daemon
 wait_cycles() {
-    i=0
-    until [ "$(grep -c 'cycle done' "$T/daemon.log")" -ge "$1" ]; do
-        i=$((i + 1))
-        [ $i -lt 300 ] || fail "fewer than $1 cycles after 15 s"
-        sleep 0.05
-    done
+    wait_until 300 "fewer than $1 cycles after 15 s" at_least "$1" 'cycle done'
 }
 wait_cycles 1
 port=${URL##*:}
@@ -36,7 +30,6 @@ held=$(grep -c ': hold by ' "$T/daemon.log" || true)
 [ "$held" -gt 0 ] || fail "no held order to check"
 dups=$(sed -n 's/^approvald: info: \(ORD-[0-9]*\): [a-z]* by .*/\1/p' "$T/daemon.log" | sort | uniq -d)
 [ -z "$dups" ] || fail "decisions logged more than once: $dups"
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID" || fail "SIGTERM: non-zero exit"
-DAEMON_PID=""
+stop_daemon
+[ "$RC" = 0 ] || fail "SIGTERM: exit $RC"
 echo ok
