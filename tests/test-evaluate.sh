@@ -13,26 +13,7 @@ approvald=$1
 data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-fail=0
-
-check() { # name expected actual
-        if cmp -s "$2" "$3"; then
-                echo "ok: $1"
-        else
-                echo "FAIL: $1"
-                diff -u "$2" "$3" || true
-                fail=1
-        fi
-}
-
-expect_rc() { # name want got
-        if [ "$2" -eq "$3" ]; then
-                echo "ok: $1 (exit $3)"
-        else
-                echo "FAIL: $1: exit $3, want $2"
-                fail=1
-        fi
-}
+. "$(dirname "$0")/cli-lib.sh"
 
 ev() {
         rc=0
