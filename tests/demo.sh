@@ -7,6 +7,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-"$top/build"}
 orders=${DEMO_ORDERS:-300}
+. "$top/tests/sandbox-env.sh"
 
 sh "$top/tests/install-deps.sh"
 cmake -S "$top" -B "$build" >/dev/null
@@ -21,30 +22,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-"$build/appxite-sandbox" --listen 127.0.0.1:0 --seed "$orders" >"$tmp/sandbox.out" 2>&1 &
-sandbox_pid=$!
-i=0
-until grep -q '^listening on ' "$tmp/sandbox.out" 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -lt 100 ] || { cat "$tmp/sandbox.out"; echo "demo: the sandbox did not start"; exit 1; }
-    sleep 0.05
-done
-url=$(sed -n 's/^listening on //p' "$tmp/sandbox.out" | head -n 1)
-
-# the sandbox's documented demo credentials, as systemd would pass them
-mkdir -m 0700 "$tmp/credentials" "$tmp/state"
-printf 'demo-key\n' >"$tmp/credentials/subscription-key"
-printf 'demo-client\n' >"$tmp/credentials/client-id"
-printf 'demo-secret\n' >"$tmp/credentials/client-secret"
-
-# conf/rules.yaml, the production example, pointed at the sandbox; its list
-# file goes alongside, since rules.yaml names it relative to itself
-sed -e "s#^\(  base_url:\).*#\1 $url#" \
-    -e "s#^\(  token_url:\).*#\1 $url/oauth2/token#" \
-    -e "s#^\(  credentials_dir:\).*#\1 $tmp/credentials#" \
-    -e '/^  ca_file:/d' \
-    "$top/conf/rules.yaml" >"$tmp/rules.yaml"
-cp "$top/conf/blocked-customers.txt" "$tmp/"
+sandbox_start "$build/appxite-sandbox" "$tmp/sandbox.out" --seed "$orders" || exit 1
+sandbox_pid=$SANDBOX_PID
+url=$SANDBOX_URL
+mkdir -m 0700 "$tmp/state"
+sandbox_credentials "$tmp/credentials"
+sandbox_rules "$top" "$url" "$tmp/credentials" "$tmp/rules.yaml"
 
 echo "demo: $orders pending orders at $url; running approvald once with conf/rules.yaml"
 rc=0

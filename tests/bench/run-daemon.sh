@@ -6,6 +6,7 @@
 # Goal (docs/performance.md): under 10 s and 32 MiB.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/sandbox-env.sh"
 build=${1:-"$top/build"}
 [ $# -gt 0 ] && shift
 sizes=${*:-"500 100"}
@@ -21,27 +22,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-mkdir "$tmp/credentials"
-printf 'demo-key\n' >"$tmp/credentials/subscription-key"
-printf 'demo-client\n' >"$tmp/credentials/client-id"
-printf 'demo-secret\n' >"$tmp/credentials/client-secret"
-cp "$top/conf/blocked-customers.txt" "$tmp/"
+sandbox_credentials "$tmp/credentials"
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 for size in $sizes; do
-    rm -f "$tmp/sandbox.out" # else the wait below may read the last run's line
-    "$build/appxite-sandbox" --listen 127.0.0.1:0 --seed "$orders" --latency-ms 20 \
-        >"$tmp/sandbox.out" 2>&1 &
-    pid=$!
-    until grep -q '^listening on .*:[0-9][0-9]*$' "$tmp/sandbox.out" 2>/dev/null; do sleep 0.05; done
-    url=$(sed -n 's/^listening on //p' "$tmp/sandbox.out" | head -n 1)
-    sed -e "s#^\(  base_url:\).*#\1 $url#" \
-        -e "s#^\(  token_url:\).*#\1 $url/oauth2/token#" \
-        -e "s#^\(  credentials_dir:\).*#\1 $tmp/credentials#" \
-        -e "s#^\(  max_parallel:\).*#\1 32#" \
-        -e "s#^\(  page_size:\).*#\1 $size#" \
-        -e '/^  ca_file:/d' \
-        "$top/conf/rules.yaml" >"$tmp/rules.yaml"
+    sandbox_start "$build/appxite-sandbox" "$tmp/sandbox.out" --seed "$orders" \
+        --latency-ms 20 || exit 1
+    pid=$SANDBOX_PID url=$SANDBOX_URL
+    sandbox_rules "$top" "$url" "$tmp/credentials" "$tmp/rules.yaml" \
+        -e "s#^\(  max_parallel:\).*#\1 32#" -e "s#^\(  page_size:\).*#\1 $size#"
     rm -rf "$tmp/state"
     mkdir "$tmp/state"
     /usr/bin/time -v "$build/approvald" run -c "$tmp/rules.yaml" --once --state-dir "$tmp/state" \

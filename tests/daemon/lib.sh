@@ -6,6 +6,7 @@ set -eu
 APPROVALD=$1
 SANDBOX=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../sandbox-env.sh"
 T=$(mktemp -d /tmp/approvald-test.XXXXXX)
 SB_PID=""
 DAEMON_PID=""
@@ -53,10 +54,8 @@ at_least() {
 
 # write_creds: the sandbox's demo credentials, and the state folder
 write_creds() {
-    mkdir -p "$T/creds" "$T/state"
-    printf 'demo-key\n' >"$T/creds/subscription-key"
-    printf 'demo-client\n' >"$T/creds/client-id"
-    printf 'demo-secret\n' >"$T/creds/client-secret"
+    sandbox_credentials "$T/creds"
+    mkdir -p "$T/state"
 }
 
 # start_daemon [OPTIONS...]: approvald run in the background, logging to
