@@ -12,17 +12,10 @@
 #include <cjson/cJSON.h>
 
 #include "commands.h"
+#include "config.h"
 #include "journal.h"
 #include "utf8.h"
 #include "util.h"
-
-/* Kept here rather than calling action_to_string() so that the journal
- * command does not depend on the rules parser. */
-static const char *const decision_names[_ACTION_MAX] = {
-        [ACTION_APPROVE] = "approve",
-        [ACTION_REJECT] = "reject",
-        [ACTION_HOLD] = "hold",
-};
 
 /* Adds an integer as a raw JSON number: cJSON's doubles would round values
  * past 2^53. */
@@ -81,7 +74,7 @@ static bool add_fields(cJSON *o, const struct journal_record *r)
                        add_str(o, "final_status", out->final_status) &&
                        add_int(o, "time", out->time);
         return add_str(o, "type", "intent") && add_str(o, "order_id", in->order_id) &&
-               add_str(o, "decision", decision_names[in->decision]) &&
+               add_str(o, "decision", action_to_string(in->decision)) &&
                add_str(o, "rule", in->rule) && add_str(o, "reason", in->reason) &&
                add_str(o, "customer_id", in->customer_id) && add_int(o, "total", in->total) &&
                add_str(o, "currency", in->currency) && add_int(o, "time", in->time);
