@@ -24,6 +24,7 @@
 #define LOG_MID_STOP "0e57475ecc7e4b22a8a834cd45728d33" /* daemon stopping */
 #define LOG_MID_JOURNAL "e6ccf72257004deab4ee11975817a99b" /* journal recovered/damaged */
 #define LOG_MID_CYCLE "8d5d5663ca1e412b85f7ed01d34c6c0b" /* one poll cycle finished */
+#define LOG_MID_ORDER_PROBLEM "3f1c9a5e7b2d4c08a6e1d9b4f0c2e713" /* an order held for its data */
 
 /* The structured fields of one event; NULL strings and negative numbers
  * are left out. */
@@ -35,6 +36,8 @@ struct log_fields {
         const char *reason;
         const char *amount; /* formatted "1234.50" */
         const char *currency;
+        const char *outcome; /* final status after a call ("Approved") */
+        const char *mode; /* "dry-run", or NULL when enforcing */
         int http_status; /* 0: none */
 };
 
