@@ -20,6 +20,7 @@
 #define LOG_MID_LINK_REFUSED "8708db7ed9434e74b061093f66f4c47c" /* link off base_url's origin */
 #define LOG_MID_API_ERROR "500af41375ee49d1920dc549e1f5326e" /* a request failed */
 #define LOG_MID_RELOAD "fd58764f68224149a7850a628c116ee0" /* rules reloaded (or refused) */
+#define LOG_MID_CONFIG "b4d0e6a2c91f4e7d8a3b5c6d7e8f9a01" /* rules refused at start */
 #define LOG_MID_START "e70db3f9ab804aa0af812f9c2ed26a24" /* daemon ready */
 #define LOG_MID_STOP "0e57475ecc7e4b22a8a834cd45728d33" /* daemon stopping */
 #define LOG_MID_JOURNAL "e6ccf72257004deab4ee11975817a99b" /* journal recovered/damaged */

@@ -126,6 +126,7 @@ struct daemon {
         size_t n_batch, alloc_batch;
         uint64_t problem_tokens; /* order-problem lines the log may take now */
         uint64_t problem_refill_usec;
+        int64_t loaded_at; /* realtime seconds: when the rules in force were loaded */
         bool ready;
 };
 

@@ -177,19 +177,24 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return 0;
 }
 
-/* Logs each line config_load() wrote ("FILE:LINE:COLUMN: message"). */
-static void log_config_errors(char *text, int priority)
+/* Logs each line config_load() wrote ("FILE:LINE:COLUMN: message") under
+ * message_id; returns how many. */
+static size_t log_config_errors(char *text, const char *message_id)
 {
         char *line = text, *nl;
+        size_t n = 0;
 
         while (line && *line) {
                 nl = strchr(line, '\n');
                 if (nl)
                         *nl = '\0';
-                if (*line)
-                        log_event(priority, LOG_MID_RELOAD, NULL, 0, "%s", line);
+                if (*line) {
+                        log_event(LOG_ERR, message_id, NULL, 0, "%s", line);
+                        n++;
+                }
                 line = nl ? nl + 1 : NULL;
         }
+        return n;
 }
 
 /* The parser takes any http(s) URL; the client only https, or http to a
@@ -208,7 +213,10 @@ static int check_api_url(const char *key, const char *url)
         return r;
 }
 
-static int load_config(const char *path, struct config **ret, int priority)
+/* Loads and checks the rules file; each problem is logged under
+ * message_id (start or reload), and counted in *ret_errors. */
+static int load_config(const char *path, const char *message_id, struct config **ret,
+                       size_t *ret_errors)
 {
         _cleanup_free_ char *errors = NULL;
         struct config *c = NULL;
@@ -216,13 +224,14 @@ static int load_config(const char *path, struct config **ret, int priority)
         FILE *f;
         int r;
 
+        *ret_errors = 1;
         f = open_memstream(&errors, &size);
         if (!f)
                 return -ENOMEM;
         r = config_load(path, f, &c);
         fclose(f);
         if (r < 0) {
-                log_config_errors(errors, priority);
+                *ret_errors = log_config_errors(errors, message_id) ?: 1;
                 return r;
         }
         if (check_api_url("api.base_url", c->api.base_url) < 0 ||
@@ -230,8 +239,34 @@ static int load_config(const char *path, struct config **ret, int priority)
                 config_free(c);
                 return -EINVAL;
         }
+        *ret_errors = 0;
         *ret = c;
         return 0;
+}
+
+/* Dry-run approvals live only in memory: when the mode was or becomes
+ * dry-run, a reload rebuilds the history from the journal alone, so every
+ * pending order is decided again as at a fresh start and none is counted
+ * twice (its own earlier dry-run approval included). */
+static int rebuild_history(struct daemon *d)
+{
+        struct history *h = NULL;
+        const char *id;
+        void *v;
+        size_t i = 0;
+        int r;
+
+        r = history_new(&h);
+        if (r < 0)
+                return r;
+        while (idmap_next(d->entries, &i, &id, &v))
+                ((struct entry *)v)->in_history = false;
+        history_free(d->history);
+        d->history = h;
+        idmap_clear(d->dry_counted);
+        r = journal_read(d->state_dir, history_record, d, NULL);
+        history_prune(d->history, now_realtime_s() - rules_longest_window(d->config));
+        return r;
 }
 
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -239,35 +274,51 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         struct daemon *d = userdata;
         struct config *c = NULL;
         const char *why = NULL;
+        bool was_dry = daemon_dry_run(d);
+        size_t n_errors = 0;
+        char when[16] = "?";
+        struct tm tm;
         int r;
 
         if (d->cycle.state == CYCLE_STOPPING)
                 return 0;
         sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
                    (unsigned long long)now_monotonic_us(), d->opt.config_path);
-        r = load_config(d->opt.config_path, &c, LOG_ERR);
+        r = load_config(d->opt.config_path, LOG_MID_RELOAD, &c, &n_errors);
         if (r < 0)
                 why = r == -EINVAL ? "the file has errors (above)" : strerror(-r);
         else {
                 r = api_reconfigure(d->api, &c->api);
-                if (r < 0)
+                if (r < 0) {
                         why = r == -EINVAL ? "a header value in api spans lines" : strerror(-r);
+                        n_errors = 1;
+                }
         }
         if (r < 0) {
+                time_t t = (time_t)d->loaded_at;
+
                 log_event(LOG_ERR, LOG_MID_RELOAD, NULL, 0,
                           "reload of %s refused: %s; the previous rules stay in force",
                           d->opt.config_path, why);
                 config_free(c);
-        } else {
-                /* nothing keeps pointers into the old config between events */
-                config_free(d->config);
-                d->config = c;
-                idmap_clear(d->held); /* holds are decided again under the new rules */
-                log_event(LOG_NOTICE, LOG_MID_RELOAD, NULL, 0,
-                          "reloaded %s: %zu rules, mode %s; held orders will be decided again",
-                          d->opt.config_path, c->n_rules,
-                          daemon_dry_run(d) ? "dry-run" : "enforce");
+                if (localtime_r(&t, &tm))
+                        strftime(when, sizeof(when), "%H:%M", &tm);
+                sd_notifyf(false,
+                           "READY=1\nSTATUS=Reload refused (%zu error%s); rules from %s in force",
+                           n_errors, n_errors == 1 ? "" : "s", when);
+                return 0;
         }
+        /* nothing keeps pointers into the old config between events */
+        config_free(d->config);
+        d->config = c;
+        d->loaded_at = now_realtime_s();
+        idmap_clear(d->held); /* holds are decided again under the new rules */
+        if ((was_dry || daemon_dry_run(d)) && rebuild_history(d) < 0)
+                log_warning("cannot rebuild the history after the reload: dry-run decisions may "
+                            "over-count exposure until a restart");
+        log_event(LOG_NOTICE, LOG_MID_RELOAD, NULL, 0,
+                  "reloaded %s: %zu rules, mode %s; held orders will be decided again",
+                  d->opt.config_path, c->n_rules, daemon_dry_run(d) ? "dry-run" : "enforce");
         sd_notify(false, "READY=1\nSTATUS=Reloaded; waiting for the next poll");
         return 0;
 }
@@ -322,6 +373,7 @@ static int daemon_start(struct daemon *d)
         _cleanup_(credentials_freep) struct credentials *creds = NULL;
         _cleanup_free_ char *env_dir = NULL;
         const char *state_dir = d->opt.state_dir, *e = getenv("STATE_DIRECTORY");
+        size_t n_errors;
         int r;
 
         if (!state_dir && e) {
@@ -332,8 +384,11 @@ static int daemon_start(struct daemon *d)
                 state_dir = env_dir;
         }
 
-        if (load_config(d->opt.config_path, &d->config, LOG_ERR) < 0)
-                return log_error("%s: not valid; not starting", d->opt.config_path), EX_CONFIG;
+        if (load_config(d->opt.config_path, LOG_MID_CONFIG, &d->config, &n_errors) < 0)
+                return log_event(LOG_ERR, LOG_MID_CONFIG, NULL, 0, "%s: not valid; not starting",
+                                 d->opt.config_path),
+                       EX_CONFIG;
+        d->loaded_at = now_realtime_s();
         if (!state_dir || !*state_dir) {
                 log_error("no state directory: pass --state-dir DIR, or run under systemd with "
                           "StateDirectory= (STATE_DIRECTORY)");
