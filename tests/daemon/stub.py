@@ -23,6 +23,7 @@ Scenarios:
   garbage-page  the listing answers 200 with HTML
   bad-page    the listing holds items of the wrong types, absurd numbers, a
               forged line in an id, and one good order, ORD-7; totalCount lies
+  hang-list   the listing answers only after 30 s
   odd-orders  one page of orders with odd data (over-long ids and customer
               ids, no customer id or currency on orders a rule rejects, a
               negative total, dot-segment ids), then 20 good ones GOOD-1..20
@@ -161,6 +162,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/orders?") and SCENARIO == "bad-page":
             return self.reply(200, {"items": bad_items(self.base()), "page": 1,
                                     "pageSize": 100, "totalCount": 999999})
+        if self.path.startswith("/orders?") and SCENARIO == "hang-list":
+            time.sleep(30)
         if self.path.startswith("/orders?") and SCENARIO == "odd-orders":
             return self.reply(200, {"items": odd_items(self.base()), "page": 1,
                                     "pageSize": 100, "totalCount": 28})
