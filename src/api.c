@@ -454,6 +454,7 @@ static CURLcode easy_setup(struct api *a, struct request *q)
                         c = curl_easy_setopt(e, opt, val);                                         \
         } while (0)
         SET(CURLOPT_URL, q->url);
+        SET(CURLOPT_PATH_AS_IS, 1L); /* an order id ".." stays a path segment, not "up" */
         SET(CURLOPT_PRIVATE, q);
         SET(CURLOPT_WRITEFUNCTION, on_write);
         SET(CURLOPT_WRITEDATA, q);

@@ -583,6 +583,26 @@ static void test_bad_url(void **state)
         fx_stop();
 }
 
+/* ---- what goes on the wire ---- */
+
+static void test_path_as_is(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx_api();
+        assert_int_equal(api_request_path(fx.a, API_GET, "/orders/..", NULL, on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(srv.n_requests, 2);
+        assert_string_equal(srv.paths[0], "POST /token");
+        assert_string_equal(srv.paths[1], "GET /orders/..");
+        assert_int_equal(api_request_path(fx.a, API_GET, "/orders/./x/../y", NULL, on_done, &res),
+                         0);
+        run_until(&res.calls, 2);
+        assert_string_equal(srv.paths[2], "GET /orders/./x/../y");
+        fx_stop();
+}
+
 static void test_check_url(void **state)
 {
         static const struct {
@@ -804,6 +824,7 @@ int main(void)
                 cmocka_unit_test(test_start_fails),
                 cmocka_unit_test(test_token_start_fails),
                 cmocka_unit_test(test_bad_url),
+                cmocka_unit_test(test_path_as_is),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
