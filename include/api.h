@@ -28,8 +28,11 @@ enum api_method {
  * response came); error is 0, or negative errno when the request could not
  * be completed: -ECANCELED (stopped), -EFBIG (body over the cap), -EACCES
  * (the token endpoint refused the client), -ETIMEDOUT/-ECONNREFUSED/-EIO
- * (network, after the last attempt).  The body is valid only during the
- * callback. */
+ * (network, after the last attempt), -EINVAL/-EPROTONOSUPPORT (a URL that
+ * does not parse or has a scheme that is not allowed), -EPERM (a URL off
+ * base_url's origin), -ENOMEM (the request could not start).  detail says
+ * what failed whenever error is set.  body and detail are valid only during
+ * the callback. */
 struct api_response {
         int status;
         int error;
@@ -40,6 +43,9 @@ struct api_response {
 
 struct api;
 
+/* A request's callback.  It runs from the event loop (a defer source of
+ * the client's), never inside a call into this module other than
+ * api_free(): it may start requests and cancel others. */
 typedef void (*api_done_t)(struct api *a, const struct api_response *r, void *userdata);
 
 struct api_options {
@@ -54,8 +60,11 @@ struct api_options {
 int api_new(struct api **ret, sd_event *e, const struct api_config *cfg,
             const struct credentials *creds, const struct api_options *opt);
 
-/* Cancels everything (callbacks run with -ECANCELED), wipes the token and
- * secrets, frees.  Accepts NULL. */
+/* Cancels everything, wipes the token and secrets, frees.  The callbacks
+ * of the requests not yet reported run inside this call, with -ECANCELED
+ * for those cancelled (the loop cannot run them later); a request they
+ * start ends at once with -ECANCELED too.  May be called from a callback;
+ * not from one that api_free() runs.  Accepts NULL. */
 void api_free(struct api *a);
 
 /* Takes a new configuration (after a reload) for requests started from now
@@ -63,20 +72,25 @@ void api_free(struct api *a);
  * -EINVAL (then nothing changed) or -ENOMEM. */
 int api_reconfigure(struct api *a, const struct api_config *cfg);
 
-/* Queues a request to url (absolute; it must have base_url's origin, which
- * the caller checks with api_same_origin() for links from the server) with
- * an optional JSON body.  done is called exactly once, later, from the
- * loop.  Returns 0 or -ENOMEM (done is then not called). */
+/* Queues a request to url (absolute; it must have base_url's origin: the
+ * caller checks links from the server with api_same_origin() to log them,
+ * and a URL off that origin ends with -EPERM) with an optional JSON body.
+ * done (not NULL) is called exactly once, from the loop, after this call
+ * has returned: with the answer, or with the error that kept the request
+ * from starting (a bad URL, out of memory in libcurl).  Returns 0, or
+ * -ENOMEM when the request itself cannot be allocated (done is then never
+ * called). */
 int api_request(struct api *a, enum api_method method, const char *url, const char *json_body,
                 api_done_t done, void *userdata);
 
-/* Convenience: base_url + path ("/orders?..."). */
+/* Convenience: base_url + path ("/orders?...", starting with '/'); sent as
+ * given, dot segments included.  Returns as api_request(). */
 int api_request_path(struct api *a, enum api_method method, const char *path, const char *json_body,
                      api_done_t done, void *userdata);
 
 /* Cancels requests not yet sent (queued, waiting for a token, a backoff or a
- * Retry-After): their callbacks run with -ECANCELED.  Requests on the wire
- * are left to finish. */
+ * Retry-After): their callbacks run later, from the loop, with -ECANCELED
+ * (never inside this call).  Requests on the wire are left to finish. */
 void api_cancel_pending(struct api *a);
 
 /* For a stop: cancels what api_cancel_pending() cancels, and from now on a
@@ -86,10 +100,13 @@ void api_cancel_pending(struct api *a);
  * left to finish; new requests are still sent once. */
 void api_drain(struct api *a);
 
-/* Cancels every request, those on the wire too. */
+/* Cancels every request, those on the wire too: their callbacks run later,
+ * from the loop, with -ECANCELED (never inside this call). */
 void api_cancel_all(struct api *a);
 
-/* Requests not yet finished (queued, waiting or on the wire). */
+/* Requests whose callback has not run yet (queued, waiting, on the wire,
+ * or finished with the callback still to come).  A callback sees the count
+ * without its own request. */
 size_t api_n_outstanding(const struct api *a);
 
 /* Counters since api_new(), for the cycle's summary and tests. */
