@@ -12,6 +12,11 @@
 #define JOURNAL_COMPACT_DEFAULT_SIZE (UINT64_C(64) << 20)
 #define JOURNAL_RETENTION_DEFAULT_S (INT64_C(400) * 86400)
 
+/* The most bytes (not characters) any one string of a record may hold.
+ * Whatever the daemon must store for an order (its id, customer id, the
+ * deciding rule's name and reason) has to fit, or the order is held. */
+#define JOURNAL_STRING_MAX 1024
+
 enum journal_type {
         JOURNAL_INTENT = 1,
         JOURNAL_OUTCOME = 2,
@@ -64,7 +69,26 @@ struct journal;
 int journal_open(struct journal **ret, const char *state_dir, journal_visit_t visit, void *userdata,
                  uint64_t *ret_truncated, uint64_t *ret_bad_offset);
 
-/* Appends a record (not yet durable).  Returns 0 or -errno. */
+/* Whether the intent can be stored: 0, or -E2BIG for a string longer than
+ * JOURNAL_STRING_MAX, or -EINVAL for a required field missing (order_id,
+ * reason, customer_id, currency may not be NULL; order_id not empty) or a
+ * decision out of range.  On failure *ret_field (may be NULL) names the
+ * struct field ("order_id", "rule", "reason", "customer_id", "currency",
+ * "decision"); on success it is left alone.  Call it before deciding to
+ * append, so that an order that cannot be stored is held rather than
+ * failing the append. */
+int journal_intent_check(const struct journal_intent *in, const char **ret_field);
+
+/* The same for an outcome: -EINVAL for a NULL or empty order_id, a NULL
+ * final_status or an http_status outside 0..999 ("order_id",
+ * "final_status", "http_status"), -E2BIG for a string too long. */
+int journal_outcome_check(const struct journal_outcome *out, const char **ret_field);
+
+/* Appends a record (not yet durable).  Returns 0, the codes of
+ * journal_intent_check() / journal_outcome_check() (nothing is written
+ * then), -EIO when an earlier failed append could not be undone, or the
+ * write's -errno (-ENOSPC, -EIO, -EFBIG, ...; the partial record is cut off
+ * again). */
 int journal_append_intent(struct journal *j, const struct journal_intent *in);
 int journal_append_outcome(struct journal *j, const struct journal_outcome *out);
 

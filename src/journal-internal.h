@@ -16,7 +16,6 @@
 #define JOURNAL_FILE_HEADER_SIZE 32
 #define JOURNAL_RECORD_HEADER_SIZE 20
 #define JOURNAL_RECORD_MAX 65536 /* whole record, header included */
-#define JOURNAL_STRING_MAX 1024 /* bytes, per string */
 #define JOURNAL_STRING_NULL 0xffff /* length prefix of a NULL string */
 
 enum journal_damage {

@@ -4,6 +4,7 @@
  * is specified in docs/journal.md; this file must agree with it. */
 #include "journal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -97,31 +98,53 @@ static int check_str(const char *s, bool nullable, bool nonempty)
         return 0;
 }
 
-static int check_intent(const struct journal_intent *in)
+int journal_intent_check(const struct journal_intent *in, const char **ret_field)
 {
+        static const char *const names[] = { "order_id", "rule", "reason", "customer_id",
+                                             "currency" };
         const char *strs[] = { in->order_id, in->rule, in->reason, in->customer_id, in->currency };
         int r;
 
-        if ((unsigned)in->decision >= _ACTION_MAX)
-                return -EINVAL;
+        assert(in);
+
         for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
                 r = check_str(strs[i], i == 1, i == 0);
-                if (r < 0)
+                if (r < 0) {
+                        if (ret_field)
+                                *ret_field = names[i];
                         return r;
+                }
+        }
+        if ((unsigned)in->decision >= _ACTION_MAX) {
+                if (ret_field)
+                        *ret_field = "decision";
+                return -EINVAL;
         }
         return 0;
 }
 
-static int check_outcome(const struct journal_outcome *out)
+int journal_outcome_check(const struct journal_outcome *out, const char **ret_field)
 {
+        const char *field = NULL;
         int r;
 
-        if (out->http_status < 0 || out->http_status > 999)
-                return -EINVAL;
+        assert(out);
+
         r = check_str(out->order_id, false, true);
         if (r < 0)
-                return r;
-        return check_str(out->final_status, false, false);
+                field = "order_id";
+        if (r >= 0) {
+                r = check_str(out->final_status, false, false);
+                if (r < 0)
+                        field = "final_status";
+        }
+        if (r >= 0 && (out->http_status < 0 || out->http_status > 999)) {
+                r = -EINVAL;
+                field = "http_status";
+        }
+        if (r < 0 && ret_field)
+                *ret_field = field;
+        return r;
 }
 
 static void encode_intent(struct wbuf *w, const struct journal_intent *in)
@@ -156,12 +179,12 @@ int journal_record_encode(const struct journal_record *r, uint64_t seq, uint8_t 
         int k;
 
         if (r->type == JOURNAL_INTENT) {
-                k = check_intent(&r->intent);
+                k = journal_intent_check(&r->intent, NULL);
                 if (k < 0)
                         return k;
                 encode_intent(&w, &r->intent);
         } else if (r->type == JOURNAL_OUTCOME) {
-                k = check_outcome(&r->outcome);
+                k = journal_outcome_check(&r->outcome, NULL);
                 if (k < 0)
                         return k;
                 encode_outcome(&w, &r->outcome);

@@ -313,6 +313,92 @@ static void test_bad_appends(void **state)
         state_free(d);
 }
 
+/* journal_intent_check() names the field an append would refuse, and the
+ * append refuses the same intents with the same codes. */
+static void test_intent_check(void **state)
+{
+        static const struct {
+                int field; /* which field to spoil */
+                int r;
+                const char *name;
+        } cases[] = {
+                { 0, -EINVAL, "order_id" },    { 1, -EINVAL, "order_id" },
+                { 2, -E2BIG, "order_id" },     { 3, -E2BIG, "rule" },
+                { 4, -EINVAL, "reason" },      { 5, -E2BIG, "reason" },
+                { 6, -EINVAL, "customer_id" }, { 7, -E2BIG, "customer_id" },
+                { 8, -EINVAL, "currency" },    { 9, -E2BIG, "currency" },
+                { 10, -EINVAL, "decision" },   { 11, -EINVAL, "decision" },
+        };
+        struct journal *j = NULL;
+        char *d = state_new();
+        const char *field = "untouched";
+        struct journal_intent ok = intent("ORD", 1, NULL).intent;
+
+        assert_int_equal(journal_intent_check(&ok, &field), 0);
+        assert_string_equal(field, "untouched");
+        ok.rule = max_str;
+        ok.reason = max_str;
+        ok.customer_id = "";
+        ok.currency = "";
+        assert_int_equal(journal_intent_check(&ok, NULL), 0);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct journal_intent in = intent("ORD", 1, "r").intent;
+                const char *spoilt[] = { NULL, "", long_str };
+
+                switch (cases[i].field) {
+                case 0 ... 2:
+                        in.order_id = spoilt[cases[i].field];
+                        break;
+                case 3:
+                        in.rule = long_str;
+                        break;
+                case 4 ... 5:
+                        in.reason = spoilt[cases[i].field - 4 ? 2 : 0];
+                        break;
+                case 6 ... 7:
+                        in.customer_id = spoilt[cases[i].field - 6 ? 2 : 0];
+                        break;
+                case 8 ... 9:
+                        in.currency = spoilt[cases[i].field - 8 ? 2 : 0];
+                        break;
+                case 10:
+                        in.decision = _ACTION_MAX;
+                        break;
+                default:
+                        in.decision = (enum action) - 1;
+                }
+                field = NULL;
+                assert_int_equal(journal_intent_check(&in, &field), cases[i].r);
+                assert_non_null(field);
+                assert_string_equal(field, cases[i].name);
+                assert_int_equal(journal_append_intent(j, &in), cases[i].r);
+                assert_int_equal(journal_size(j), JOURNAL_FILE_HEADER_SIZE);
+        }
+        journal_close(j);
+        state_free(d);
+}
+
+/* The same for outcomes. */
+static void test_outcome_check(void **state)
+{
+        struct journal_outcome out = outcome("ORD", 1).outcome;
+        const char *field = NULL;
+
+        assert_int_equal(journal_outcome_check(&out, &field), 0);
+        assert_null(field);
+        out.final_status = long_str;
+        assert_int_equal(journal_outcome_check(&out, &field), -E2BIG);
+        assert_string_equal(field, "final_status");
+        out = outcome("", 1).outcome;
+        assert_int_equal(journal_outcome_check(&out, &field), -EINVAL);
+        assert_string_equal(field, "order_id");
+        out = outcome("ORD", 1).outcome;
+        out.http_status = 1000;
+        assert_int_equal(journal_outcome_check(&out, &field), -EINVAL);
+        assert_string_equal(field, "http_status");
+}
+
 static void test_reopen_continues(void **state)
 {
         struct collected col = { .n = 0 };
@@ -736,6 +822,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_bad_appends),
+                cmocka_unit_test(test_intent_check),
+                cmocka_unit_test(test_outcome_check),
                 cmocka_unit_test(test_reopen_continues),
                 cmocka_unit_test(test_torn_tail_every_byte),
                 cmocka_unit_test(test_zeroed_tail),
