@@ -649,19 +649,64 @@ static int cut_tail(int fd, const struct journal_scan *sc)
         return fsync_fd(fd);
 }
 
+/* Takes flock(LOCK_EX) on fd without waiting: 0, -EWOULDBLOCK, or -errno. */
+static int flock_nb(int fd)
+{
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+        return 0;
+}
+
+/* 1 when fd is still the file linked as JOURNAL_LOCK_NAME, 0 when that name
+ * is gone or now another file, or -errno. */
+static int lock_file_linked(int dir_fd, int fd)
+{
+        struct stat a, b;
+
+        if (fstat(fd, &a) < 0)
+                return -errno;
+        if (fstatat(dir_fd, JOURNAL_LOCK_NAME, &b, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The lock file, for approvald versions that lock only it: locked, then
+ * checked to be still the file of that name (it may have been replaced
+ * between open and flock), else tried again a few times. */
+static int lock_file_take(int dir_fd)
+{
+        for (int i = 0; i < 4; i++) {
+                _cleanup_close_ int fd = openat(dir_fd, JOURNAL_LOCK_NAME,
+                                                O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                int r;
+
+                if (fd < 0)
+                        return -errno;
+                r = flock_nb(fd);
+                if (r < 0)
+                        return r;
+                r = lock_file_linked(dir_fd, fd);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = fd;
+                        fd = -1; /* ownership moves to the caller */
+                        return r;
+                }
+        }
+        return -EWOULDBLOCK; /* someone keeps swapping it: treat as taken */
+}
+
+/* The lock that counts is on the state folder itself: unlike a file in it,
+ * the folder cannot be removed or replaced while it holds the journal, so a
+ * "stale lock" cleaned away cannot let a second daemon in. */
 static int lock_take(int dir_fd)
 {
-        int fd = openat(dir_fd, JOURNAL_LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        int r = flock_nb(dir_fd);
 
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-
-                close(fd);
+        if (r < 0)
                 return r;
-        }
-        return fd;
+        return lock_file_take(dir_fd);
 }
 
 void journal_close(struct journal *j)

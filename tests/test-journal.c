@@ -648,6 +648,39 @@ static void test_lock(void **state)
         state_free(d);
 }
 
+/* Someone "cleans a stale lock" under a running daemon: a second opener must
+ * still be refused, in another process and in this one. */
+static void test_lock_file_removed(void **state)
+{
+        struct journal *j = NULL, *j2 = NULL;
+        char p[256], *d = state_new();
+        pid_t pid;
+        int status;
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        snprintf(p, sizeof(p), "%s/%s", d, JOURNAL_LOCK_NAME);
+        unlink(p); /* may not exist at all */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int r = journal_open(&j2, d, NULL, NULL, NULL, NULL);
+
+                journal_close(j2);
+                journal_close(j);
+                free(d);
+                _exit(r == -EWOULDBLOCK ? 0 : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(journal_open(&j2, d, NULL, NULL, NULL, NULL), -EWOULDBLOCK);
+        assert_null(j2);
+        journal_close(j);
+        assert_int_equal(journal_open(&j2, d, NULL, NULL, NULL, NULL), 0);
+        journal_close(j2);
+        state_free(d);
+}
+
 /* In a child: a file size limit makes the append write part of the record
  * and then fail; the part must be cut off again. */
 static int short_write_child(const char *d)
@@ -831,6 +864,7 @@ int main(void)
                 cmocka_unit_test(test_valid_crc_wrong_content),
                 cmocka_unit_test(test_headers),
                 cmocka_unit_test(test_lock),
+                cmocka_unit_test(test_lock_file_removed),
                 cmocka_unit_test(test_short_write_undone),
                 cmocka_unit_test(test_missing_dir),
                 cmocka_unit_test(test_compact),
