@@ -61,11 +61,16 @@ typedef int (*journal_visit_t)(const struct journal_record *r, void *userdata);
 struct journal;
 
 /* Opens (creating if needed) the journal in state_dir, takes an exclusive
- * flock (-EWOULDBLOCK when another process holds it), recovers it (a torn or
- * zeroed tail is truncated; *ret_truncated says how many bytes, may be
- * NULL), and replays every record through visit (may be NULL).
- * Returns 0, -EBADMSG when a record before the tail is damaged (its offset
- * in *ret_bad_offset, may be NULL; nothing is modified), or -errno. */
+ * flock on the folder (-EWOULDBLOCK when another process holds it), recovers
+ * the file (a torn or zeroed tail is truncated; *ret_truncated says how many
+ * bytes, may be NULL), replays every record through visit (may be NULL),
+ * and then syncs the file and the folder once, so that every record read
+ * is durable before any call rests on it.
+ * Returns 0; -EBADMSG when a record before the tail is damaged (the bad
+ * offset in *ret_bad_offset, may be NULL; nothing is modified);
+ * -EPROTONOSUPPORT for another version; or -errno, including that of the final sync (-EIO,
+ * ...): the caller must then stop as for any failed sync, acting on
+ * nothing it replayed. */
 int journal_open(struct journal **ret, const char *state_dir, journal_visit_t visit, void *userdata,
                  uint64_t *ret_truncated, uint64_t *ret_bad_offset);
 

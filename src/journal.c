@@ -775,6 +775,18 @@ static int journal_recover(struct journal *j, journal_visit_t visit, void *userd
         return 0;
 }
 
+/* Makes what was read durable before anyone acts on it: the records of a
+ * run that stopped before its sync (or was killed between append and sync)
+ * are in the page cache only, and a call resting on them must not be made
+ * unless they are on disk.  The folder is synced too, for a compaction's
+ * rename that its process did not live to sync. */
+static int journal_settle(struct journal *j)
+{
+        if (fdatasync(j->fd) < 0)
+                return -errno;
+        return fsync_fd(j->dir_fd);
+}
+
 int journal_open(struct journal **ret, const char *state_dir, journal_visit_t visit, void *userdata,
                  uint64_t *ret_truncated, uint64_t *ret_bad_offset)
 {
@@ -794,6 +806,9 @@ int journal_open(struct journal **ret, const char *state_dir, journal_visit_t vi
         if (j->fd < 0)
                 return j->fd;
         r = journal_recover(j, visit, userdata, ret_truncated, ret_bad_offset);
+        if (r < 0)
+                return r;
+        r = journal_settle(j);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(j);
