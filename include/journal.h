@@ -100,10 +100,13 @@ int journal_append_outcome(struct journal *j, const struct journal_outcome *out)
 /* fsyncs what was appended.  Returns 0 or -errno. */
 int journal_sync(struct journal *j);
 
-/* Rewrites the file when it has passed max_size bytes, keeping every record
- * of the orders decided after now - keep_s, and every intent that has no
- * outcome yet (write temp, fsync, rename, fsync dir).  Returns 1 when it
- * compacted, 0 when not needed, or -errno (the old file is then untouched). */
+/* Rewrites the file when it has passed max_size bytes and also twice its
+ * size after this journal's last rewrite (so a file that is mostly inside
+ * the window is not rewritten on every call), keeping every record of the
+ * orders decided after now - keep_s, and every intent that has no outcome
+ * yet (write temp, fsync, rename, fsync dir).  Returns 1 when it compacted,
+ * 0 when not needed, or -errno (the old file is then untouched, except
+ * when only the folder's fsync failed: the new file is then in use). */
 int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max_size);
 
 /* Current size of the file in bytes. */

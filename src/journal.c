@@ -35,6 +35,7 @@ struct journal {
         uint64_t size;
         uint64_t first_seq;
         uint64_t next_seq;
+        uint64_t compacted_size; /* after the last rewrite; 0 before any */
         bool broken; /* a failed append could not be undone: refuse more */
         uint8_t *buf; /* JOURNAL_RECORD_MAX bytes to build records in */
 };
@@ -1075,6 +1076,17 @@ static int compact_passes(struct journal *j, struct compactor *c)
         return r;
 }
 
+/* The size past which a rewrite is due: max_size, or twice the size the
+ * last rewrite left when that is more.  Without the second term, a journal
+ * holding more than max_size bytes inside the window would be rewritten
+ * (and fsync'd whole) on every call while shrinking nothing. */
+static uint64_t compact_threshold(const struct journal *j, uint64_t max_size)
+{
+        uint64_t twice = j->compacted_size > UINT64_MAX / 2 ? UINT64_MAX : 2 * j->compacted_size;
+
+        return twice > max_size ? twice : max_size;
+}
+
 int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max_size)
 {
         struct compactor c = { .fd = -1 };
@@ -1083,7 +1095,7 @@ int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max
 
         if (j->broken)
                 return -EIO;
-        if (j->size <= max_size)
+        if (j->size <= compact_threshold(j, max_size))
                 return 0;
         c.cutoff = keep_s < 0 || now < INT64_MIN + keep_s ? INT64_MIN : now - keep_s;
         c.out = malloc(OUT_BUFFER);
@@ -1106,6 +1118,7 @@ int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max
         close(j->fd);
         j->fd = c.fd;
         j->size = size;
+        j->compacted_size = size;
         j->first_seq = j->next_seq - c.n_kept;
         r = fsync_fd(j->dir_fd);
         return r < 0 ? r : 1;

@@ -800,6 +800,46 @@ static void test_compact(void **state)
         state_free(d);
 }
 
+/* Once more than max_size bytes are inside the window, compaction cannot
+ * shrink the file: it must not rewrite it again on every call, only once
+ * the file has doubled since its last rewrite (issue 8, item 5). */
+static void test_compact_hysteresis(void **state)
+{
+        struct journal *j = NULL;
+        uint64_t after, max = 2000;
+        char id[32], *d = state_new();
+        int n = 0, rewrites = 0;
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        while (journal_size(j) <= max) {
+                struct journal_record r = intent(id, 1000, "r");
+
+                snprintf(id, sizeof(id), "O%d", n++);
+                assert_int_equal(append(j, &r), 0);
+        }
+        /* every record is recent: a rewrite keeps them all */
+        assert_int_equal(journal_compact(j, 1000, 500, max), 1);
+        after = journal_size(j);
+        assert_true(after > max);
+        while (journal_size(j) <= 2 * after) {
+                struct journal_record r = outcome(id, 1001);
+                int k;
+
+                snprintf(id, sizeof(id), "O%d", n++);
+                assert_int_equal(append(j, &r), 0);
+                k = journal_compact(j, 1001, 500, max);
+                assert_true(k >= 0);
+                rewrites += k;
+                if (journal_size(j) <= 2 * after)
+                        assert_int_equal(k, 0);
+        }
+        /* the call that saw the file past twice its size rewrote it */
+        assert_int_equal(rewrites, 1);
+        assert_true(journal_size(j) > 2 * after);
+        journal_close(j);
+        state_free(d);
+}
+
 static void test_compact_failure_keeps_file(void **state)
 {
         struct journal *j = NULL;
@@ -868,6 +908,7 @@ int main(void)
                 cmocka_unit_test(test_short_write_undone),
                 cmocka_unit_test(test_missing_dir),
                 cmocka_unit_test(test_compact),
+                cmocka_unit_test(test_compact_hysteresis),
                 cmocka_unit_test(test_compact_failure_keeps_file),
                 cmocka_unit_test(test_scan_buffer),
         };
