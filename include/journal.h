@@ -66,8 +66,10 @@ struct journal;
  * bytes, may be NULL), replays every record through visit (may be NULL),
  * and then syncs the file and the folder once, so that every record read
  * is durable before any call rests on it.
- * Returns 0; -EBADMSG when a record before the tail is damaged (the bad
- * offset in *ret_bad_offset, may be NULL; nothing is modified);
+ * Returns 0; -EBADMSG when a record before the tail is damaged, or when
+ * non-zero bytes lie further after the last good record than a crash can
+ * leave (the bad offset in *ret_bad_offset, may be NULL; nothing is
+ * modified);
  * -EPROTONOSUPPORT for another version; or -errno, including that of the final sync (-EIO,
  * ...): the caller must then stop as for any failed sync, acting on
  * nothing it replayed. */

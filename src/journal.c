@@ -23,11 +23,6 @@
 #define SOURCE_WINDOW (256 * 1024)
 #define OUT_BUFFER (256 * 1024)
 
-/* Smallest valid payloads: intent = 8+8+1 + five u16 prefixes, outcome =
- * 8+2 + two u16 prefixes. */
-#define INTENT_PAYLOAD_MIN 27
-#define OUTCOME_PAYLOAD_MIN 14
-
 struct journal {
         int dir_fd;
         int lock_fd;
@@ -379,9 +374,11 @@ static int record_check(struct source *s, uint64_t off, const uint8_t **ret_rec,
         type = get_le(p + 4, 2);
         if (get_le(p + 6, 2) != 0 || (type != JOURNAL_INTENT && type != JOURNAL_OUTCOME))
                 return 0;
-        if (len < JOURNAL_RECORD_HEADER_SIZE +
-                            (type == JOURNAL_INTENT ? INTENT_PAYLOAD_MIN : OUTCOME_PAYLOAD_MIN) ||
-            len > JOURNAL_RECORD_MAX || len > s->size - off)
+        if (len < JOURNAL_RECORD_HEADER_SIZE + (type == JOURNAL_INTENT
+                                                        ? JOURNAL_INTENT_PAYLOAD_MIN
+                                                        : JOURNAL_OUTCOME_PAYLOAD_MIN) ||
+            len > (type == JOURNAL_INTENT ? JOURNAL_INTENT_MAX : JOURNAL_OUTCOME_MAX) ||
+            len > s->size - off)
                 return 0;
         r = source_get(s, off, (size_t)len, &p);
         if (r < 0)
@@ -391,26 +388,6 @@ static int record_check(struct source *s, uint64_t off, const uint8_t **ret_rec,
         *ret_rec = p;
         *ret_len = (size_t)len;
         return 1;
-}
-
-/* Tail or middle: damage is in the middle when a whole record with a valid
- * CRC starts anywhere after the bad offset, else it is a torn tail. */
-static int classify(struct source *s, uint64_t bad, enum journal_damage *ret)
-{
-        for (uint64_t off = bad + 1; off < s->size; off++) {
-                const uint8_t *rec;
-                size_t len;
-                int r = record_check(s, off, &rec, &len);
-
-                if (r < 0)
-                        return r;
-                if (r > 0) {
-                        *ret = JOURNAL_DAMAGE_MIDDLE;
-                        return 0;
-                }
-        }
-        *ret = JOURNAL_DAMAGE_TAIL;
-        return 0;
 }
 
 /* 1 when bytes [from, size) are all zero, 0 if not, or -errno. */
@@ -429,6 +406,40 @@ static int all_zero(struct source *s, uint64_t from)
                 from += n;
         }
         return 1;
+}
+
+/* Tail or middle.  A crash tears at most the record being appended when it
+ * struck, and may leave zeros after it (blocks allocated, never written).
+ * So the damage is a torn tail only when no byte from one maximal record
+ * past bad to the end is non-zero, and no whole record with a valid CRC
+ * starts after bad.  Both checks stay linear in the file size: the far part
+ * is read once for non-zero bytes, and records are probed only at the
+ * JOURNAL_RECORD_MAX offsets after bad, each at most that long. */
+static int classify(struct source *s, uint64_t bad, enum journal_damage *ret)
+{
+        uint64_t near = s->size - bad > JOURNAL_RECORD_MAX ? bad + JOURNAL_RECORD_MAX : s->size;
+        int r = all_zero(s, near);
+
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                *ret = JOURNAL_DAMAGE_MIDDLE;
+                return 0;
+        }
+        for (uint64_t off = bad + 1; off < near; off++) {
+                const uint8_t *rec;
+                size_t len;
+
+                r = record_check(s, off, &rec, &len);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        *ret = JOURNAL_DAMAGE_MIDDLE;
+                        return 0;
+                }
+        }
+        *ret = JOURNAL_DAMAGE_TAIL;
+        return 0;
 }
 
 /* Checks the file header.  A header that is missing, shorter than its size

@@ -1,7 +1,8 @@
 #!/bin/sh
 # journal-cli.sh: `approvald journal dump|verify` on a good journal, a
 # journal with a flipped byte mid-file (exit 76 naming the record's offset),
-# a torn tail (verify reports it, a reopen cuts it), and usage errors (64).
+# a torn tail (verify reports it, a reopen cuts it), a crafted journal
+# (damage, fast), and usage errors (64).
 #   journal-cli.sh APPROVALD JOURNAL_WRITE
 set -u
 approvald=$1
@@ -68,6 +69,23 @@ grep -qx "journal: bad record at offset $last" "$dir/err" || fail "verify said: 
 expect_rc 0 "$jwrite" "$state" 0
 expect_rc 0 "$approvald" journal verify --state-dir "$state"
 grep -qx "journal: OK: 9 records, $last bytes" "$dir/out" || fail "after recovery: $(cat "$dir/out")"
+
+# A crafted journal: a bad record at offset 32, then 4 MiB of a pattern
+# that looks like record headers of the largest length at every 8th byte.
+# Not a tail a crash leaves: damage at 32, found at once (timeout: a guard
+# against the old quadratic probe), and an open for writing leaves it be.
+head -c 32 "$dir/good" >"$dir/crafted"
+printf 'not a record at all!' >>"$dir/crafted"
+printf '\000\000\001\000\001\000\000\000' >"$dir/pat"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do
+        cat "$dir/pat" "$dir/pat" >"$dir/pat2" && mv "$dir/pat2" "$dir/pat"
+done
+cat "$dir/pat" >>"$dir/crafted"
+cp "$dir/crafted" "$state/journal"
+expect_rc 76 timeout 10 "$approvald" journal verify --state-dir "$state"
+grep -qx "journal: bad record at offset 32" "$dir/err" || fail "crafted: verify said: $(cat "$dir/err")"
+expect_rc 1 timeout 10 "$jwrite" "$state" 0
+cmp -s "$state/journal" "$dir/crafted" || fail "opening the crafted journal changed it"
 
 # Usage errors.
 expect_rc 64 "$approvald" journal

@@ -500,6 +500,95 @@ static void test_zeroed_tail(void **state)
         state_free(d);
 }
 
+/* A bad record at offset 32, then a pattern that looks like record headers
+ * of the largest length at every 8th byte (issue 14, item 7): no crash
+ * leaves that many bytes after the last good record, so it is damage,
+ * refused without touching the file, not a tail to cut. */
+static void test_crafted_tail(void **state)
+{
+        static const uint8_t pattern[8] = { 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00 };
+        size_t size = 256 * 1024;
+        uint8_t *data = calloc(1, size), *after;
+        struct collected col = { .n = 0 };
+        uint64_t bad = 0;
+        size_t size2;
+        char *d = state_new();
+
+        assert_non_null(data);
+        write_pairs(d, 0);
+        journal_header_encode(1, data);
+        memcpy(data + JOURNAL_FILE_HEADER_SIZE, "not a record at all!", 20);
+        for (size_t at = JOURNAL_FILE_HEADER_SIZE + 20; at + 8 <= size; at += 8)
+                memcpy(data + at, pattern, 8);
+        file_put(d, data, size);
+        assert_int_equal(journal_read(d, NULL, NULL, &bad), -EBADMSG);
+        assert_int_equal(bad, JOURNAL_FILE_HEADER_SIZE);
+        bad = 0;
+        assert_int_equal(reopen(d, &col, NULL, &bad), -EBADMSG);
+        assert_int_equal(bad, JOURNAL_FILE_HEADER_SIZE);
+        assert_int_equal(col.n, 0);
+        after = file_get(d, &size2);
+        assert_int_equal(size2, size);
+        assert_memory_equal(after, data, size);
+        free(after);
+        free(data);
+        state_free(d);
+}
+
+/* Where a torn tail ends: the torn record's own bytes and then zeros, however
+ * many; a non-zero byte one maximal record or more past the last good
+ * record is damage. */
+static void test_tail_bound(void **state)
+{
+        static const struct {
+                size_t nonzero_at; /* past the last good record; 0: none */
+                size_t size; /* of the part after the last good record */
+                int r;
+        } cases[] = {
+                { 0, 1 << 20, 0 },
+                { 7, 1 << 20, 0 },
+                { JOURNAL_RECORD_MAX - 1, 1 << 20, 0 },
+                { JOURNAL_RECORD_MAX, 1 << 20, -EBADMSG },
+                { JOURNAL_RECORD_MAX + 4096, 1 << 20, -EBADMSG },
+                { (1 << 20) - 1, 1 << 20, -EBADMSG },
+        };
+        struct collected col = { .n = 0 };
+        uint64_t trunc, bad;
+        size_t end, size, size2;
+        uint8_t *data;
+        char *d = state_new();
+
+        write_pairs(d, 2);
+        data = file_get(d, &end);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size = end + cases[i].size;
+                uint8_t *buf = calloc(1, size), *after;
+
+                memcpy(buf, data, end);
+                memcpy(buf + end, data + JOURNAL_FILE_HEADER_SIZE, 10); /* a torn start */
+                if (cases[i].nonzero_at)
+                        buf[end + cases[i].nonzero_at] = 0x5a;
+                file_put(d, buf, size);
+                trunc = bad = 12345;
+                assert_int_equal(reopen(d, &col, &trunc, &bad), cases[i].r);
+                assert_int_equal(col.n, 2);
+                collected_done(&col);
+                after = file_get(d, &size2);
+                if (cases[i].r == 0) {
+                        assert_int_equal(trunc, cases[i].size);
+                        assert_int_equal(size2, end);
+                } else {
+                        assert_int_equal(bad, end);
+                        assert_int_equal(size2, size);
+                        assert_memory_equal(after, buf, size);
+                }
+                free(after);
+                free(buf);
+        }
+        free(data);
+        state_free(d);
+}
+
 /* Every single flipped byte of a record that has another after it is
  * middle damage: refused, with the record's offset, file untouched. */
 static void test_flip_in_middle(void **state)
@@ -900,6 +989,8 @@ int main(void)
                 cmocka_unit_test(test_reopen_continues),
                 cmocka_unit_test(test_torn_tail_every_byte),
                 cmocka_unit_test(test_zeroed_tail),
+                cmocka_unit_test(test_crafted_tail),
+                cmocka_unit_test(test_tail_bound),
                 cmocka_unit_test(test_flip_in_middle),
                 cmocka_unit_test(test_valid_crc_wrong_content),
                 cmocka_unit_test(test_headers),
