@@ -26,6 +26,13 @@ const char *fileio_kind(mode_t mode);
  * alone. */
 int fileio_open_regular(const char *path, bool nofollow, mode_t *ret_mode);
 
+/* As fileio_open_regular(), for name relative to the folder dir_fd
+ * (AT_FDCWD: the working folder), opened with flags: O_RDONLY or O_RDWR,
+ * plus O_APPEND, O_NOFOLLOW or the like; O_CLOEXEC|O_NOCTTY are always
+ * added, O_NONBLOCK only while opening; O_CREAT is not allowed (create
+ * first, then open).  Same returns. */
+int fileio_openat_regular(int dir_fd, const char *name, int flags, mode_t *ret_mode);
+
 /* Reads the whole regular file at path, opened as fileio_open_regular()
  * does, into a NUL-terminated buffer the caller frees (*ret_size, may be
  * NULL, gets its length without the NUL).  Returns 0, -EFBIG when the file

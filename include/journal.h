@@ -9,6 +9,8 @@
 #include "config.h"
 
 #define JOURNAL_FILE_NAME "journal"
+/* Where the packaged unit's StateDirectory= puts it. */
+#define JOURNAL_STATE_DIR_DEFAULT "/var/lib/approvald"
 #define JOURNAL_COMPACT_DEFAULT_SIZE (UINT64_C(64) << 20)
 #define JOURNAL_RETENTION_DEFAULT_S (INT64_C(400) * 86400)
 

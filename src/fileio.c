@@ -48,18 +48,17 @@ static int refusal(mode_t mode)
         return S_ISDIR(mode) ? -EISDIR : -ENODEV;
 }
 
-/* open() itself fails on some non-files (ENXIO for a socket, ELOOP for a
- * symlink under O_NOFOLLOW): look at what is there to give the refusal its
- * usual code and mode.  Returns the error to report. */
-static int open_failed(const char *path, bool nofollow, int error, mode_t *ret_mode)
+/* open() itself fails on some non-files (ENXIO for a socket, EISDIR for a
+ * folder opened for writing, ELOOP for a symlink under O_NOFOLLOW): look at
+ * what is there to give the refusal its usual code and mode.  Returns the
+ * error to report. */
+static int open_failed(int dir_fd, const char *name, bool nofollow, int error, mode_t *ret_mode)
 {
         struct stat st;
-        int r;
 
-        if (error != ENXIO && error != ENODEV && error != ELOOP)
+        if (error != ENXIO && error != ENODEV && error != ELOOP && error != EISDIR)
                 return -error;
-        r = nofollow ? lstat(path, &st) : stat(path, &st);
-        if (r < 0)
+        if (fstatat(dir_fd, name, &st, nofollow ? AT_SYMLINK_NOFOLLOW : 0) < 0)
                 return -error;
         if (error == ELOOP && nofollow && S_ISLNK(st.st_mode)) {
                 if (ret_mode)
@@ -73,17 +72,19 @@ static int open_failed(const char *path, bool nofollow, int error, mode_t *ret_m
         return refusal(st.st_mode);
 }
 
-int fileio_open_regular(const char *path, bool nofollow, mode_t *ret_mode)
+int fileio_openat_regular(int dir_fd, const char *name, int flags, mode_t *ret_mode)
 {
+        bool nofollow = flags & O_NOFOLLOW;
         _cleanup_close_ int fd = -1;
         struct stat st;
-        int flags, r;
+        int fl, r;
 
-        assert(path);
+        assert(name);
+        assert(!(flags & O_CREAT));
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0));
+        fd = openat(dir_fd, name, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
-                return open_failed(path, nofollow, errno, ret_mode);
+                return open_failed(dir_fd, name, nofollow, errno, ret_mode);
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (ret_mode)
@@ -91,12 +92,22 @@ int fileio_open_regular(const char *path, bool nofollow, mode_t *ret_mode)
         r = refusal(st.st_mode);
         if (r < 0)
                 return r;
-        flags = fcntl(fd, F_GETFL);
-        if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
-                return -errno;
+        if (!(flags & O_NONBLOCK)) {
+                fl = fcntl(fd, F_GETFL);
+                if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+                        return -errno;
+        }
         r = fd;
         fd = -1; /* ownership moves to the caller */
         return r;
+}
+
+int fileio_open_regular(const char *path, bool nofollow, mode_t *ret_mode)
+{
+        assert(path);
+
+        return fileio_openat_regular(AT_FDCWD, path, O_RDONLY | (nofollow ? O_NOFOLLOW : 0),
+                                     ret_mode);
 }
 
 /* Moves the first used bytes of *buf into a new buffer of cap + 1 bytes,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "fileio.h"
 #include "journal-internal.h"
 #include "util.h"
 
@@ -580,8 +581,12 @@ static int tmp_create(int dir_fd, uint64_t first_seq)
         uint8_t h[JOURNAL_FILE_HEADER_SIZE];
         int fd, r;
 
+        /* Only this code makes the name: whatever is there is a leftover
+         * (or was put there: a FIFO would take the writes and then block). */
+        if (unlinkat(dir_fd, JOURNAL_TMP_NAME, 0) < 0 && errno != ENOENT)
+                return -errno;
         fd = openat(dir_fd, JOURNAL_TMP_NAME,
-                    O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+                    O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
         journal_header_encode(first_seq, h);
@@ -615,9 +620,9 @@ static int journal_file_open(int dir_fd)
 {
         int fd, r;
 
-        fd = openat(dir_fd, JOURNAL_FILE_NAME, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-        if (fd >= 0 || errno != ENOENT)
-                return fd >= 0 ? fd : -errno;
+        fd = fileio_openat_regular(dir_fd, JOURNAL_FILE_NAME, O_RDWR | O_APPEND | O_NOFOLLOW, NULL);
+        if (fd != -ENOENT)
+                return fd;
         fd = tmp_create(dir_fd, 1);
         if (fd < 0)
                 return fd;
@@ -638,7 +643,7 @@ static int file_size(int fd, uint64_t *ret)
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
-                return -EBADFD;
+                return -ENODEV; /* cannot happen: opened as a regular file */
         *ret = (uint64_t)st.st_size;
         return 0;
 }
@@ -1148,9 +1153,9 @@ int journal_read(const char *state_dir, journal_visit_t visit, void *userdata,
         dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
                 return -errno;
-        fd = openat(dir_fd, JOURNAL_FILE_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        fd = fileio_openat_regular(dir_fd, JOURNAL_FILE_NAME, O_RDONLY | O_NOFOLLOW, NULL);
         if (fd < 0)
-                return -errno;
+                return fd;
         r = file_size(fd, &size);
         if (r < 0)
                 return r;

@@ -821,6 +821,52 @@ static void test_short_write_undone(void **state)
         state_free(d);
 }
 
+/* A journal that is not a regular file is refused at once, naming what it
+ * is by its code, never waited on (a FIFO with no writer would block a
+ * plain open for reading forever). */
+static void test_not_a_file(void **state)
+{
+        struct journal *j = NULL;
+        char p[256], *d = state_new();
+
+        path_of(d, p, sizeof(p));
+        assert_int_equal(mkfifo(p, 0600), 0);
+        assert_int_equal(journal_read(d, NULL, NULL, NULL), -ENODEV);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), -ENODEV);
+        assert_null(j);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(mkdir(p, 0700), 0);
+        assert_int_equal(journal_read(d, NULL, NULL, NULL), -EISDIR);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), -EISDIR);
+        assert_int_equal(rmdir(p), 0);
+        assert_int_equal(symlink("/dev/null", p), 0);
+        assert_int_equal(journal_read(d, NULL, NULL, NULL), -ELOOP);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), -ELOOP);
+        state_free(d);
+}
+
+/* Whatever sits at journal.tmp (here a FIFO, which would take the writes
+ * and then be renamed over the journal) is replaced, never written into. */
+static void test_tmp_not_a_file(void **state)
+{
+        struct collected col = { .n = 0 };
+        struct journal *j = NULL;
+        char tmp[256], *d = state_new();
+        struct stat st;
+
+        write_pairs(d, 6);
+        snprintf(tmp, sizeof(tmp), "%s/%s", d, JOURNAL_TMP_NAME);
+        assert_int_equal(mkfifo(tmp, 0600), 0);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(journal_compact(j, 1000, 10000, 0), 1);
+        journal_close(j);
+        assert_int_equal(journal_read(d, collect, &col, NULL), 0);
+        assert_int_equal(col.n, 6);
+        collected_done(&col);
+        assert_int_equal(stat(tmp, &st), -1);
+        state_free(d);
+}
+
 static void test_missing_dir(void **state)
 {
         struct journal *j = NULL;
@@ -998,6 +1044,8 @@ int main(void)
                 cmocka_unit_test(test_lock_file_removed),
                 cmocka_unit_test(test_short_write_undone),
                 cmocka_unit_test(test_missing_dir),
+                cmocka_unit_test(test_not_a_file),
+                cmocka_unit_test(test_tmp_not_a_file),
                 cmocka_unit_test(test_compact),
                 cmocka_unit_test(test_compact_hysteresis),
                 cmocka_unit_test(test_compact_failure_keeps_file),
