@@ -44,6 +44,16 @@ struct order {
  * Returns 0 or -ENOMEM. */
 int order_from_json(cJSON *json, const struct api_config *api, struct order *ret);
 
+/* Parses text (len bytes, need not be NUL-terminated) as one JSON value
+ * with nothing but blanks after it: the one parser of every JSON text that
+ * carries orders (an order, a listing page, evaluate's input).  cJSON ends
+ * a string at a decoded NUL, so "ORD-\u0000a" would read as "ORD-"; here a
+ * \u0000 escape inside a string is read as \u0001 instead, so the string
+ * keeps its length and holds a control character that the id checks
+ * refuse.  text is not modified.  Returns 0 and a tree the caller frees
+ * with cJSON_Delete(), -EBADMSG when it is not one JSON value, or -ENOMEM. */
+int order_json_parse(const char *text, size_t len, cJSON **ret);
+
 /* Parses text (len bytes, need not be NUL-terminated) as one order.
  * Returns 0, -EBADMSG when it is not a JSON object (or has trailing
  * garbage), -EFBIG past 1 MiB, or -ENOMEM. */
