@@ -351,6 +351,21 @@ static void p_string(struct ctx *x, const yaml_node_t *n, const struct key_spec 
         *field = oom(x, strdup(v));
 }
 
+/* A string the daemon journals with each decision it makes by the rule. */
+static void p_text(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a string", &v))
+                return;
+        if (strlen(v) > CONFIG_TEXT_MAX) {
+                yerror(&x->y, n, "'%s' is %zu bytes long: the journal keeps at most %u", k->key,
+                       strlen(v), CONFIG_TEXT_MAX);
+                return;
+        }
+        p_string(x, n, k, base);
+}
+
 /* http or https, then a host: no credentials, no spaces. */
 static bool url_valid(const char *v)
 {
@@ -1223,16 +1238,13 @@ static void p_when(struct ctx *x, const yaml_node_t *n, const struct key_spec *k
 }
 
 static const struct key_spec rule_keys[] = {
-        { .key = "name",
-          .parse = p_string,
-          .offset = offsetof(struct rule, name),
-          .required = true },
+        { .key = "name", .parse = p_text, .offset = offsetof(struct rule, name), .required = true },
         { .key = "when", .parse = p_when, .offset = offsetof(struct rule, when) },
         { .key = "then",
           .parse = p_action,
           .offset = offsetof(struct rule, then),
           .required = true },
-        { .key = "reason", .parse = p_string, .offset = offsetof(struct rule, reason) },
+        { .key = "reason", .parse = p_text, .offset = offsetof(struct rule, reason) },
 };
 
 static void parse_rule(struct ctx *x, const yaml_node_t *n, struct strset *names)
