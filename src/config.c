@@ -1354,6 +1354,16 @@ static int when_index(struct when *w)
         return 0;
 }
 
+/* The reason of a rule that gives none.  Every message that shows a
+ * reason names the rule beside it, so the reason does not repeat the name
+ * ("hold by rule 'big orders': rule 'big orders'" said nothing new); a
+ * rejection's reason also reaches the customer through AppXite. */
+static const char *const default_reasons[_ACTION_MAX] = {
+        [ACTION_APPROVE] = "Approved by the seller's approval rules",
+        [ACTION_REJECT] = "Rejected by the seller's approval rules",
+        [ACTION_HOLD] = "Held for a person to decide",
+};
+
 static int config_finish(struct config *c)
 {
         int r;
@@ -1365,10 +1375,10 @@ static int config_finish(struct config *c)
                                 return -ENOMEM;
                 }
         for (size_t i = 0; i < c->n_rules; i++) {
-                if (!c->rules[i].reason &&
-                    asprintf(&c->rules[i].reason, "rule '%s'", c->rules[i].name) < 0) {
-                        c->rules[i].reason = NULL;
-                        return -ENOMEM;
+                if (!c->rules[i].reason) {
+                        c->rules[i].reason = strdup(default_reasons[c->rules[i].then]);
+                        if (!c->rules[i].reason)
+                                return -ENOMEM;
                 }
                 r = when_index(&c->rules[i].when);
                 if (r < 0)
