@@ -135,6 +135,7 @@ struct cptr {
 
 struct order_reader {
         const struct api_config *api;
+        struct arena *arena; /* for items; NULL: malloc() */
         char buf[PTR_MAX_TOTAL]; /* unescaped tokens */
         struct cptr p[_FIELD_MAX];
 };
@@ -210,6 +211,7 @@ static void reader_init(struct order_reader *rd, const struct api_config *api)
         char *buf = rd->buf;
 
         rd->api = api;
+        rd->arena = NULL;
         for (int i = 0; i < _FIELD_MAX; i++)
                 if (!compile_one(api->fields[i] ?: "", &rd->p[i], &buf, rd->buf + sizeof(rd->buf)))
                         rd->p[i] = (struct cptr){ .from = -1 };
@@ -230,6 +232,12 @@ int order_reader_new(const struct api_config *api, struct order_reader **ret)
 void order_reader_free(struct order_reader *rd)
 {
         free(rd);
+}
+
+void order_reader_set_arena(struct order_reader *rd, struct arena *a)
+{
+        assert(rd);
+        rd->arena = a;
 }
 
 /* 0 when key equals tok, 1 when it does ignoring ASCII case, 2 when not. */
@@ -412,10 +420,9 @@ static int read_items(struct order *o, const cJSON *arr, const struct order_read
                 }
         if (n == 0)
                 return 0;
-        /* Through cJSON's allocator, like the tree the items point into:
-         * `evaluate` gives cJSON an arena, and this saves a malloc() and
-         * free() per order there. */
-        o->items = cJSON_malloc(n * sizeof(struct order_item));
+        o->arena = rd->arena;
+        o->items = o->arena ? arena_alloc(o->arena, n * sizeof(struct order_item))
+                            : malloc(n * sizeof(struct order_item));
         if (!o->items)
                 return -ENOMEM;
         memset(o->items, 0, n * sizeof(struct order_item));
@@ -546,6 +553,6 @@ void order_done(struct order *o)
         if (!o)
                 return;
         cJSON_Delete(o->json);
-        cJSON_free(o->items);
+        arena_release(o->arena, o->items);
         *o = (struct order){ 0 };
 }

@@ -364,6 +364,35 @@ static void test_json_parse_const(void **state)
         cJSON_Delete(j);
 }
 
+/* A reader given an arena takes the items from it, and order_done()
+ * leaves them to the arena's reset; without one they are malloc()ed. */
+static void test_reader_arena(void **state)
+{
+        struct api_config api = { 0 };
+        struct order_reader *rd;
+        struct arena *a;
+        struct order o;
+
+        test_api_defaults(&api);
+        assert_int_equal(arena_new(4096, &a), 0);
+        assert_int_equal(order_reader_new(&api, &rd), 0);
+        order_reader_set_arena(rd, a);
+        assert_int_equal(order_reader_parse(rd, sandbox_order, strlen(sandbox_order), &o), 0);
+        assert_int_equal(o.n_items, 2);
+        assert_ptr_equal(o.arena, a);
+        assert_true(arena_holds_all(a));
+        order_done(&o);
+        assert_null(o.arena);
+        arena_reset(a);
+        order_reader_set_arena(rd, NULL);
+        assert_int_equal(order_reader_parse(rd, sandbox_order, strlen(sandbox_order), &o), 0);
+        assert_null(o.arena);
+        assert_string_equal(o.items[1].sku, "X");
+        order_done(&o); /* free(): a leak checker would see it otherwise */
+        order_reader_free(rd);
+        arena_free(a);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -372,6 +401,7 @@ int main(void)
                 cmocka_unit_test(test_parse_errors),   cmocka_unit_test(test_reader),
                 cmocka_unit_test(test_too_many_items), cmocka_unit_test(test_nul_escape),
                 cmocka_unit_test(test_json_parse),     cmocka_unit_test(test_json_parse_const),
+                cmocka_unit_test(test_reader_arena),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
