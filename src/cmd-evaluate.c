@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "arena.h"
 #include "config.h"
 #include "history.h"
+#include "jsonw.h"
 #include "order.h"
 #include "policy.h"
 #include "rules.h"
@@ -25,85 +27,9 @@
 #define LINE_MAX_SIZE (1024 * 1024) /* one order per line: the order cap */
 #define DOC_MAX_SIZE (256 * 1024 * 1024) /* a JSON array or List response */
 #define READ_BUF_SIZE (2 * LINE_MAX_SIZE)
-#define OUT_BUF_SIZE (64 * 1024)
-
-/* cJSON allocates every node and string with malloc() and frees each one
- * on cJSON_Delete(): for ~40 allocations per order that is about a third
- * of the time `evaluate` spends.  While evaluating, cJSON allocates from
- * this arena instead: a bump pointer in one block, reset once no tree is
- * alive (after each line, or after a whole document); frees inside the
- * block do nothing, and an allocation that does not fit falls back to
- * malloc(), so a large order costs memory only while it is parsed. */
+/* cJSON allocates from an arena while evaluating (arena.h), reset once no
+ * tree is alive: after each line, or after a whole document. */
 #define ARENA_SIZE (1024 * 1024)
-
-static struct {
-        unsigned char *base;
-        size_t used;
-        size_t n_fallback; /* allocations since the reset that went to malloc() */
-} arena;
-
-static void *arena_malloc(size_t size)
-{
-        size_t need = (size + 15) & ~(size_t)15;
-
-        if (need >= size && need <= ARENA_SIZE - arena.used) {
-                void *p = arena.base + arena.used;
-
-                arena.used += need;
-                return p;
-        }
-        arena.n_fallback++;
-        return malloc(size);
-}
-
-static void arena_free(void *p)
-{
-        if ((unsigned char *)p >= arena.base && (unsigned char *)p < arena.base + ARENA_SIZE)
-                return;
-        free(p);
-}
-
-/* Call only when no cJSON tree is alive. */
-static void arena_reset(void)
-{
-        arena.used = 0;
-        arena.n_fallback = 0;
-}
-
-/* Frees an order.  When its whole tree lies in the arena, walking it to
- * free nodes one by one would do nothing: the next reset reclaims it. */
-static void order_release(struct order *o)
-{
-        if (arena.base && arena.n_fallback == 0)
-                o->json = NULL;
-        order_done(o);
-}
-
-static int arena_install(void)
-{
-        cJSON_Hooks hooks = { .malloc_fn = arena_malloc, .free_fn = arena_free };
-
-        arena.base = malloc(ARENA_SIZE);
-        if (!arena.base)
-                return -ENOMEM;
-        arena.used = 0;
-        cJSON_InitHooks(&hooks);
-        return 0;
-}
-
-static void arena_uninstall(void)
-{
-        cJSON_InitHooks(NULL);
-        free(arena.base);
-        arena.base = NULL;
-}
-
-struct out {
-        char buf[OUT_BUF_SIZE];
-        size_t n;
-        size_t n_flushes; /* while unchanged, what was written since is still in buf */
-        bool failed;
-};
 
 /* The end of an output line, from "decision" on.  For every order a rule
  * (or the default) decides it is the same text: it is escaped once, kept,
@@ -125,92 +51,20 @@ struct evaluator {
         bool pruned;
         int64_t pruned_at; /* the last cutoff given to history_prune() */
         unsigned n_bad;
-        struct out out;
+        struct arena *arena;
+        struct jsonw out;
         struct tail *tails; /* [0] the default, [1 + i] rule i; NULL: none kept */
 };
 
-static void out_flush(struct out *o)
+static void out_tail(struct jsonw *o, const struct verdict *v)
 {
-        o->n_flushes++;
-        if (o->n > 0 && fwrite(o->buf, 1, o->n, stdout) != o->n)
-                o->failed = true;
-        o->n = 0;
-}
-
-/* Inlined, so that the constant pieces of each line copy without a
- * memcpy() call. */
-static inline __attribute__((always_inline)) void out_raw(struct out *o, const char *s, size_t len)
-{
-        if (o->n + len > sizeof(o->buf))
-                out_flush(o);
-        if (len > sizeof(o->buf)) {
-                if (fwrite(s, 1, len, stdout) != len)
-                        o->failed = true;
-                return;
-        }
-        memcpy(o->buf + o->n, s, len);
-        o->n += len;
-}
-
-/* Bytes that a JSON string cannot carry as they are: control characters,
- * '"', '\\', and every non-ASCII byte (checked as UTF-8 one sequence at a
- * time); everything else is copied in runs. */
-static const bool json_special[256] = {
-        [0 ... 0x1f] = true,
-        ['"'] = true,
-        ['\\'] = true,
-        [0x80 ... 0xff] = true,
-};
-
-/* Writes s as a JSON string: quotes, backslashes and control characters
- * escaped, invalid UTF-8 replaced by U+FFFD; NULL as null. */
-static void out_string(struct out *o, const char *s)
-{
-        const unsigned char *p = (const unsigned char *)s, *run;
-
-        if (!s) {
-                out_raw(o, "null", 4);
-                return;
-        }
-        out_raw(o, "\"", 1);
-        for (run = p; *p;) {
-                char esc[8];
-                size_t l;
-
-                if (!json_special[*p]) {
-                        p++;
-                        continue;
-                }
-                if (*p >= 0x80 && (l = utf8_decode((const char *)p, NULL)) > 0) {
-                        p += l;
-                        continue;
-                }
-                out_raw(o, (const char *)run, (size_t)(p - run));
-                if (*p >= 0x80)
-                        out_raw(o, "\\ufffd", 6);
-                else if (*p == '"' || *p == '\\') {
-                        esc[0] = '\\', esc[1] = (char)*p;
-                        out_raw(o, esc, 2);
-                } else {
-                        snprintf(esc, sizeof(esc), "\\u%04x", *p);
-                        out_raw(o, esc, 6);
-                }
-                p++;
-                run = p;
-        }
-        out_raw(o, (const char *)run, (size_t)(p - run));
-        out_raw(o, "\"", 1);
-}
-
-static void out_tail(struct out *o, const struct verdict *v)
-{
-        out_raw(o, ",\"decision\":", 12);
-        out_string(o, action_to_string(v->decision));
-        out_raw(o, ",\"rule\":", 8);
-        out_string(o, v->rule ? v->rule->name : NULL);
-        out_raw(o, ",\"reason\":", 10);
-        out_string(o, v->reason);
-        out_raw(o, "}\n", 2);
+        jsonw_raw(o, ",\"decision\":", 12);
+        jsonw_string(o, action_to_string(v->decision));
+        jsonw_raw(o, ",\"rule\":", 8);
+        jsonw_string(o, v->rule ? v->rule->name : NULL);
+        jsonw_raw(o, ",\"reason\":", 10);
+        jsonw_string(o, v->reason);
+        jsonw_raw(o, "}\n", 2);
 }
 
 /* The verdict's kept tail, or NULL when it cannot have one. */
@@ -239,14 +93,14 @@ static void tail_keep(struct tail *t, const struct verdict *v, const char *s, si
 
 static void out_verdict(struct evaluator *e, const char *id, const struct verdict *v)
 {
-        struct out *o = &e->out;
+        struct jsonw *o = &e->out;
         struct tail *t = tail_for(e, v);
         size_t start, flushes;
 
-        out_raw(o, "{\"id\":", 6);
-        out_string(o, id);
+        jsonw_raw(o, "{\"id\":", 6);
+        jsonw_string(o, id);
         if (t && t->text && t->reason == v->reason && t->decision == v->decision) {
-                out_raw(o, t->text, t->len);
+                jsonw_raw(o, t->text, t->len);
                 return;
         }
         start = o->n;
@@ -267,7 +121,7 @@ static void tails_free(struct evaluator *e)
 /* A bad input line: located on stderr, nothing on stdout, exit 65 later. */
 static void report(struct evaluator *e, size_t line, const char *msg)
 {
-        out_flush(&e->out); /* keep stdout and stderr in order for a reader of both */
+        jsonw_flush(&e->out); /* keep stdout and stderr in order for a reader of both */
         fflush(stdout);
         fprintf(stderr, "stdin:%zu: %s\n", line, msg);
         e->n_bad++;
@@ -362,6 +216,15 @@ static int decide_array(struct evaluator *e, cJSON *arr, size_t line)
         return 0;
 }
 
+/* Frees an order.  When its whole tree lies in the arena, walking it to
+ * free nodes one by one would do nothing: the next reset reclaims it. */
+static void order_release(struct evaluator *e, struct order *o)
+{
+        if (arena_holds_all(e->arena))
+                o->json = NULL;
+        order_done(o);
+}
+
 /* One line of line-delimited input: an order, or a whole List response. */
 static int decide_line(struct evaluator *e, const char *s, size_t len, size_t line)
 {
@@ -385,7 +248,7 @@ static int decide_line(struct evaluator *e, const char *s, size_t len, size_t li
                         line);
         else
                 r = decide(e, &o);
-        order_release(&o);
+        order_release(e, &o);
         return r;
 }
 
@@ -599,7 +462,7 @@ static int decide_lines(struct evaluator *e, struct reader *rd)
                 if (blank(s, len))
                         continue;
                 r = decide_line(e, s, len, line);
-                arena_reset(); /* the line's tree is gone */
+                arena_reset(e->arena); /* the line's tree is gone */
                 if (r < 0)
                         return r;
         }
@@ -652,13 +515,21 @@ static int run(struct evaluator *e)
         rd.buf = malloc(rd.size);
         if (!rd.buf)
                 return -ENOMEM;
-        r = arena_install();
-        if (r >= 0)
-                r = detect_document(&rd, e->config, &document);
-        arena_reset();
+        r = arena_new(ARENA_SIZE, &e->arena);
+        if (r < 0) {
+                free(rd.buf);
+                return r;
+        }
+        arena_cjson_install(e->arena);
+        order_reader_set_arena(e->reader, e->arena);
+        r = detect_document(&rd, e->config, &document);
+        arena_reset(e->arena);
         if (r >= 0)
                 r = document ? decide_document(e, &rd) : decide_lines(e, &rd);
-        arena_uninstall();
+        order_reader_set_arena(e->reader, NULL);
+        arena_cjson_uninstall();
+        arena_free(e->arena);
+        e->arena = NULL;
         free(rd.buf);
         return r;
 }
@@ -671,6 +542,7 @@ int cmd_evaluate(int argc, char **argv)
 
         if (!e)
                 return EX_OSERR;
+        jsonw_init(&e->out, stdout);
         r = parse_options(argc, argv, &path, e);
         if (r < 0)
                 return EX_USAGE;
@@ -684,7 +556,7 @@ int cmd_evaluate(int argc, char **argv)
                 r = order_reader_new(&e->config->api, &e->reader);
         if (r >= 0)
                 r = run(e);
-        out_flush(&e->out);
+        jsonw_flush(&e->out);
         if (fflush(stdout) != 0)
                 e->out.failed = true;
         history_free(e->history);
