@@ -365,24 +365,11 @@ static int call_start(struct daemon *d, enum call_kind kind, const char *order_i
 
 /* ---- intents ---- */
 
-/* Whether the journal can store the intent: 0, -E2BIG or -EINVAL. */
-static int intent_storable(const struct journal_intent *in)
-{
-        const char *strs[] = { in->order_id, in->rule, in->reason, in->customer_id, in->currency };
-
-        if (!in->order_id || !*in->order_id || !in->reason || !in->customer_id || !in->currency)
-                return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(strs); i++)
-                if (strs[i] && strnlen(strs[i], POLICY_TEXT_MAX + 1) > POLICY_TEXT_MAX)
-                        return -E2BIG;
-        return 0;
-}
-
 /* A text the intent keeps for information only (the customer and currency
  * of a rejection): stored when the journal can take it, else empty. */
 static const char *if_storable(const char *s)
 {
-        return s && strnlen(s, POLICY_TEXT_MAX + 1) <= POLICY_TEXT_MAX ? s : "";
+        return s && strnlen(s, JOURNAL_STRING_MAX + 1) <= JOURNAL_STRING_MAX ? s : "";
 }
 
 static int batch_push(struct daemon *d, const struct order *o, const struct verdict *v,
@@ -435,7 +422,7 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
         assert(v && v->decision != ACTION_HOLD);
         assert(link);
 
-        r = intent_storable(&in);
+        r = journal_intent_check(&in, NULL);
         if (r < 0)
                 return r; /* the caller holds the order */
         e = calloc(1, sizeof(*e));

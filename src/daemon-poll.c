@@ -405,8 +405,8 @@ static cJSON *page_items(struct daemon *d, const struct api_response *r, cJSON *
 {
         cJSON *j = NULL, *items;
 
-        if (r->error >= 0 && r->status == 200)
-                j = cJSON_ParseWithLength(r->body, r->body_size);
+        if (r->error >= 0 && r->status == 200 && order_json_parse(r->body, r->body_size, &j) < 0)
+                j = NULL;
         *ret_json = j;
         items = j ? cJSON_GetObjectItem(j, "items") : NULL;
         if (!cJSON_IsArray(items)) {

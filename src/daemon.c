@@ -16,7 +16,6 @@
 
 #include "credentials.h"
 #include "daemon-private.h"
-#include "journal-internal.h" /* JOURNAL_STRING_MAX, until journal.h exports it */
 #include "log.h"
 #include "policy.h"
 #include "timeutil.h"
@@ -26,6 +25,8 @@
 
 _Static_assert(POLICY_TEXT_MAX <= JOURNAL_STRING_MAX,
                "an order the policy lets through must fit in the journal");
+_Static_assert(CONFIG_TEXT_MAX <= JOURNAL_STRING_MAX,
+               "a rule's name and reason must fit in the journal");
 
 /* --once: how hard one cycle tries before it gives up and exits 75 */
 static const struct api_options once_options = {
