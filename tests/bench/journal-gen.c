@@ -46,7 +46,9 @@ static int append_decision(struct journal *j, int64_t i, int64_t n, int64_t now)
         struct journal_intent in = {
                 .order_id = id,
                 .decision = kind < 6 ? ACTION_APPROVE : ACTION_REJECT,
-                .rule = kind < 3 ? "trusted customers" : kind < 6 ? NULL : "credit limit",
+                .rule = kind < 3   ? "trusted customers"
+                        : kind < 6 ? NULL
+                                   : "credit limit",
                 .reason = kind < 3   ? "rule 'trusted customers'"
                           : kind < 6 ? "no rule matched: default approve"
                                      : "Order exceeds the customer's credit limit",
