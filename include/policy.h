@@ -24,6 +24,14 @@
  * wrong with it ("is empty", ...).  id may be NULL ("is missing"). */
 const char *policy_id_problem(const char *id);
 
+/* What is odd about order o even when the rules can decide it, for the
+ * line that names the order: a field present but malformed; the total,
+ * createdAt, items, status, customer id or name, country or currency
+ * missing; a negative total; a text over POLICY_TEXT_MAX bytes or with
+ * control characters.  Returns NULL when nothing is, else buf holding
+ * the first such finding ("'total' is missing"). */
+const char *policy_order_anomaly(const struct order *o, char *buf, size_t size);
+
 /* Decides order o at time now: the order id is checked first (a bad one is
  * held), then the rules decide (rules_evaluate()), then an approval, by a
  * rule or by the default, is checked for what it needs: a customer id, a

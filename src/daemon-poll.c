@@ -37,10 +37,13 @@ static inline void cJSON_Deletep(cJSON **j)
         cJSON_Delete(*j);
 }
 
-static void log_decision(const struct daemon *d, const struct order *o, const struct verdict *v)
+/* The decision line; note, when not NULL, says what is odd about the
+ * order although the rules could decide it, and makes it a warning. */
+static void log_decision(const struct daemon *d, const struct order *o, const struct verdict *v,
+                         const char *note)
 {
         char amount[MONEY_BUF_SIZE] = "", id[LOG_ESCAPE_MAX], cus[LOG_ESCAPE_MAX],
-             rule[LOG_ESCAPE_MAX], reason[LOG_ESCAPE_MAX], cur[32];
+             rule[LOG_ESCAPE_MAX], reason[LOG_ESCAPE_MAX], cur[32], odd[256];
         bool dry = daemon_dry_run(d) && v->decision != ACTION_HOLD;
         struct log_fields f = {
                 .order_id = o->id,
@@ -53,14 +56,15 @@ static void log_decision(const struct daemon *d, const struct order *o, const st
                 .mode = daemon_dry_run(d) ? "dry-run" : NULL,
         };
 
-        log_event(LOG_INFO, LOG_MID_DECISION, &f, 0,
-                  "%s: %s%s by %s%s%s: \"%s\" (customer %s, %s %s)",
+        log_event(note ? LOG_WARNING : LOG_INFO, LOG_MID_DECISION, &f, 0,
+                  "%s: %s%s by %s%s%s: \"%s\" (customer %s, %s %s)%s%s",
                   log_escape(o->id, id, sizeof(id)), action_to_string(v->decision),
                   dry ? " (dry run: not sent)" : "", v->rule ? "rule \"" : "default",
                   v->rule ? log_escape(v->rule->name, rule, sizeof(rule)) : "", v->rule ? "\"" : "",
                   log_escape(v->reason, reason, sizeof(reason)),
                   log_escape(o->customer_id, cus, sizeof(cus)), o->has_total ? amount : "-",
-                  log_escape(o->currency, cur, sizeof(cur)));
+                  log_escape(o->currency, cur, sizeof(cur)), note ? "; odd order: " : "",
+                  note ? log_escape(note, odd, sizeof(odd)) : "");
 }
 
 /* Order-problem lines are rate-limited (a token bucket), so that a page
@@ -153,7 +157,8 @@ static int dry_run_count(struct daemon *d, const struct order *o, int64_t now)
 
 /* Acts on a decision to approve or reject.  Returns 0, or -errno when the
  * journal failed (the daemon stops). */
-static int act(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now)
+static int act(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now,
+               const char *note)
 {
         const char *link = v->decision == ACTION_APPROVE ? o->approve_link : o->reject_link;
         char why[160];
@@ -182,7 +187,7 @@ static int act(struct daemon *d, const struct order *o, const struct verdict *v,
         }
         if (r < 0)
                 return r;
-        log_decision(d, o, v);
+        log_decision(d, o, v, note);
         if (v->decision == ACTION_APPROVE)
                 d->cycle.n_approved++;
         else
@@ -190,18 +195,52 @@ static int act(struct daemon *d, const struct order *o, const struct verdict *v,
         return 0;
 }
 
+/* What tells two listings of one id apart: an order cannot be edited once
+ * placed, so the same id with other facts is a second order under it. */
+static void *order_key(const struct order *o)
+{
+        char total[32];
+        uint64_t h = string_hash(o->id, false);
+
+        snprintf(total, sizeof(total), "%d/%lld/%lld", o->has_total, (long long)o->total,
+                 (long long)o->created_at);
+        h = h * 31 + string_hash(o->customer_id ? o->customer_id : "", false);
+        h = h * 31 + string_hash(o->currency ? o->currency : "", false);
+        h = h * 31 + string_hash(total, false);
+        return (void *)(uintptr_t)(h | 1);
+}
+
+/* Remembers that o was listed in this cycle.  Returns true when it was
+ * already (logging it when the facts differ: the first listing stands). */
+static bool listed_before(struct daemon *d, const struct order *o)
+{
+        void *key = order_key(o), *prev = idmap_get(d->seen, o->id);
+
+        if (prev) {
+                if (prev != key)
+                        log_problem(d, o,
+                                    "listed again with other facts under the same id; the first "
+                                    "listing's decision stands",
+                                    NULL);
+                return true;
+        }
+        if (idmap_put(d->seen, o->id, key) < 0)
+                log_debug("out of memory remembering a listed order");
+        return false;
+}
+
 /* Decides one listed order.  Returns 1 when it was new in this cycle, 0
  * when not, or -errno when the journal failed. */
 static int decide(struct daemon *d, const struct order *o)
 {
+        char odd[256];
+        const char *note;
         struct verdict v;
         int64_t now;
         int r;
 
-        if (idmap_get(d->seen, o->id))
+        if (listed_before(d, o))
                 return 0;
-        if (idmap_put(d->seen, o->id, SEEN) < 0)
-                log_debug("out of memory remembering a listed order");
         d->cycle.n_seen++;
         if (idmap_get(d->entries, o->id)) {
                 d->cycle.n_skipped++; /* journaled already: never decided twice */
@@ -218,15 +257,20 @@ static int decide(struct daemon *d, const struct order *o)
                 d->cycle.n_held++;
                 return 1;
         }
-        if (v.decision == ACTION_HOLD) {
-                if (v.problem)
-                        log_problem(d, o, v.reason, NULL);
-                else
-                        log_decision(d, o, &v);
+        if (v.problem) {
+                log_problem(d, o, v.reason, NULL);
                 hold(d, o);
                 return 1;
         }
-        r = act(d, o, &v, now);
+        note = policy_order_anomaly(o, odd, sizeof(odd));
+        if (note && !problem_may_log(d))
+                note = NULL; /* the decision is logged all the same, plainly */
+        if (v.decision == ACTION_HOLD) {
+                log_decision(d, o, &v, note);
+                hold(d, o);
+                return 1;
+        }
+        r = act(d, o, &v, now, note);
         return r < 0 ? r : 1;
 }
 

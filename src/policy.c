@@ -9,6 +9,23 @@
 #include "utf8.h"
 #include "util.h"
 
+/* NULL when s is valid UTF-8 without control characters (C0, DEL, C1),
+ * else what is wrong with it. */
+static const char *text_problem_chars(const char *s)
+{
+        for (const char *p = s; *p;) {
+                uint32_t c;
+                size_t k = utf8_decode(p, &c);
+
+                if (k == 0)
+                        return "is not valid UTF-8";
+                if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
+                        return "holds a control character";
+                p += k;
+        }
+        return NULL;
+}
+
 const char *policy_id_problem(const char *id)
 {
         size_t n;
@@ -22,17 +39,62 @@ const char *policy_id_problem(const char *id)
                 return "is longer than " STRINGIFY(POLICY_TEXT_MAX) " bytes";
         if (streq(id, ".") || streq(id, ".."))
                 return "is a dot segment ('.' or '..')";
-        for (const char *p = id; *p;) {
-                uint32_t c;
-                size_t k = utf8_decode(p, &c);
+        return text_problem_chars(id);
+}
 
-                if (k == 0)
-                        return "is not valid UTF-8";
-                if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f))
-                        return "holds a control character";
-                p += k;
+/* Writes "FIELD WHY" into buf when text s (NULL: absent) is odd: absent
+ * when required, over POLICY_TEXT_MAX bytes, or with control characters. */
+static bool odd_text(const char *field, const char *s, bool required, char *buf, size_t size)
+{
+        const char *why = NULL;
+
+        if (!s)
+                why = required ? "is missing" : NULL;
+        else if (strnlen(s, POLICY_TEXT_MAX + 1) > POLICY_TEXT_MAX)
+                why = "is longer than " STRINGIFY(POLICY_TEXT_MAX) " bytes";
+        else
+                why = text_problem_chars(s);
+        if (!why)
+                return false;
+        snprintf(buf, size, "'%s' %s", field, why);
+        return true;
+}
+
+static bool odd_items(const struct order *o, char *buf, size_t size)
+{
+        for (size_t i = 0; i < o->n_items; i++) {
+                const struct order_item *it = &o->items[i];
+
+                if (odd_text("item_name", it->name, false, buf, size) ||
+                    odd_text("item_sku", it->sku, false, buf, size) ||
+                    odd_text("item_offer_id", it->offer_id, false, buf, size))
+                        return true;
         }
-        return NULL;
+        return false;
+}
+
+const char *policy_order_anomaly(const struct order *o, char *buf, size_t size)
+{
+        assert(o);
+        assert(buf && size > 0);
+
+        if (o->bad_field)
+                snprintf(buf, size, "'%s' is malformed", o->bad_field);
+        else if (!o->has_total)
+                snprintf(buf, size, "'total' is missing");
+        else if (o->total < 0)
+                snprintf(buf, size, "'total' is negative");
+        else if (!o->has_created_at)
+                snprintf(buf, size, "'created_at' is missing");
+        else if (o->n_items == 0)
+                snprintf(buf, size, "it has no items");
+        else if (!odd_text("status", o->status, true, buf, size) &&
+                 !odd_text("customer_id", o->customer_id, true, buf, size) &&
+                 !odd_text("customer_name", o->customer_name, true, buf, size) &&
+                 !odd_text("country", o->country, true, buf, size) &&
+                 !odd_text("currency", o->currency, true, buf, size) && !odd_items(o, buf, size))
+                return NULL;
+        return buf;
 }
 
 /* A text an approval stores: present, not empty, not over the limit. */
