@@ -66,8 +66,8 @@ catalog)
         cp "$src/systemd/approvald.catalog" "$tmp/usr/lib/systemd/catalog/"
         journalctl --root="$tmp" --update-catalog || fail "catalog does not compile"
         journalctl --root="$tmp" --list-catalog >"$tmp/list"
-        ids=$(sed -n 's/^#define LOG_MID_[A-Z_]* *"\([0-9a-f]\{32\}\)".*/\1/p' "$src/include/log.h")
-        [ -n "$ids" ] || fail "no MESSAGE_IDs found in include/log.h"
+        ids=$(sed -n 's/^#define LOG_MID_[A-Z_]* *"\([0-9a-f]\{32\}\)".*/\1/p' "$src/include/base/log.h")
+        [ -n "$ids" ] || fail "no MESSAGE_IDs found in include/base/log.h"
         for id in $ids; do
                 grep -q "^$id approvald: " "$tmp/list" || fail "no catalog entry for $id"
         done
