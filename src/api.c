@@ -56,9 +56,9 @@ struct request {
         struct curl_slist *headers;
         char *resp;
         size_t resp_size, resp_alloc;
-        bool too_big;
-        bool invalid_token; /* WWW-Authenticate said so */
-        char retry_after[64];
+        bool too_big; /* the body went over API_BODY_MAX */
+        bool headers_too_big; /* the headers went over API_HEADERS_MAX */
+        struct api_headers hdr;
         char errbuf[CURL_ERROR_SIZE];
         sd_event_source *timer;
         api_done_t done;
@@ -97,6 +97,7 @@ struct api {
         size_t n_active; /* API requests on the wire (the token's not counted) */
         size_t n_outstanding; /* API requests whose callback has not run yet */
         uint64_t not_before_usec; /* 429: nothing is sent before this */
+        uint64_t retry_after_used_usec; /* of opt.retry_after_budget_usec */
         bool draining; /* api_drain(): nothing is sent again */
         bool freeing; /* inside api_free() */
         bool *freed; /* set to true by api_free() while callbacks are being run */
@@ -346,37 +347,14 @@ static size_t on_write(char *data, size_t size, size_t n, void *userdata)
         return len;
 }
 
-static bool header_is(const char *line, size_t len, const char *name, const char **ret_value,
-                      size_t *ret_len)
-{
-        size_t n = strlen(name);
-
-        if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
-                return false;
-        line += n + 1;
-        len -= n + 1;
-        while (len > 0 && (*line == ' ' || *line == '\t'))
-                line++, len--;
-        while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
-                len--;
-        *ret_value = line;
-        *ret_len = len;
-        return true;
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *userdata)
 {
         struct request *q = userdata;
-        size_t len = size * n, vlen;
-        const char *v;
+        size_t len = size * n;
 
-        if (header_is(data, len, "Retry-After", &v, &vlen)) {
-                if (vlen >= sizeof(q->retry_after))
-                        vlen = sizeof(q->retry_after) - 1;
-                memcpy(q->retry_after, v, vlen);
-                q->retry_after[vlen] = '\0';
-        } else if (header_is(data, len, "WWW-Authenticate", &v, &vlen)) {
-                q->invalid_token = memmem(v, vlen, "invalid_token", 13) != NULL;
+        if (api_headers_feed(&q->hdr, data, len) < 0) {
+                q->headers_too_big = true;
+                return 0; /* makes libcurl fail the transfer with CURLE_WRITE_ERROR */
         }
         return len;
 }
@@ -515,8 +493,9 @@ static int request_start(struct api *a, struct request *q)
         q->resp_size = 0;
         if (q->resp)
                 q->resp[0] = '\0'; /* nothing of the last attempt's body is read again */
-        q->too_big = q->invalid_token = false;
-        q->retry_after[0] = q->errbuf[0] = '\0';
+        q->too_big = q->headers_too_big = false;
+        q->hdr = (struct api_headers){ 0 };
+        q->errbuf[0] = '\0';
         q->token_gen = a->token_gen;
         r = request_headers(a, q, &q->headers);
         if (r < 0)
@@ -708,68 +687,7 @@ static int token_parse(struct api *a, const char *body)
         return r;
 }
 
-static int curl_code_to_errno(CURLcode c);
-static bool curl_code_is_transient(CURLcode c);
-
-/* The wait a 429 answer to q asks for: its Retry-After (clamped to an
- * hour), or 1 s when it has none or one that does not parse. */
-static uint64_t retry_after_usec(const struct request *q)
-{
-        int64_t wait_s = 1;
-
-        if (q->retry_after[0])
-                (void)api_parse_retry_after(q->retry_after, now_realtime_s(), &wait_s);
-        return (uint64_t)wait_s * 1000000u;
-}
-
-/* The token request q came back (it is on no list now). */
-static void token_finished(struct api *a, struct request *q, CURLcode cc, long status)
-{
-        int r;
-
-        request_release_transfer(q);
-        if (cc == CURLE_OK && status == 200) {
-                r = token_parse(a, q->resp ? q->resp : "");
-                a->token_attempts = 0;
-                token_request_free(a, q);
-                if (r < 0)
-                        fail_queued(a, 0, -EBADMSG, "token endpoint sent no usable token");
-                return;
-        }
-        if (cc == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
-                token_give_up(a, q, 0, -EACCES,
-                              status == 401 ? "token endpoint refused the client"
-                                            : "token endpoint refused the request",
-                              NULL);
-                return;
-        }
-        if (cc != CURLE_OK && !curl_code_is_transient(cc)) {
-                token_give_up(a, q, 0, curl_code_to_errno(cc), "token endpoint not usable",
-                              q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc));
-                return;
-        }
-        if (a->draining) {
-                token_give_up(a, q, 0, -ECANCELED, "stopping: token not requested again", NULL);
-                return;
-        }
-        if (cc == CURLE_OK && status == 429 && ++q->rate_limited <= RATE_LIMIT_MAX_WAITS) {
-                a->stats.rate_limited++;
-                request_wait(a, q, retry_after_usec(q)); /* no attempt lost to a 429 */
-                return;
-        }
-        a->token_attempts++;
-        if (a->opt.max_attempts > 0 && a->token_attempts >= a->opt.max_attempts) {
-                token_give_up(a, q, 0, cc == CURLE_OK ? -EIO : curl_code_to_errno(cc),
-                              "token endpoint unreachable", q->errbuf);
-                return;
-        }
-        a->stats.retries++;
-        request_wait(a, q,
-                     api_backoff_usec(a->token_attempts, a->opt.backoff_base_usec,
-                                      a->opt.backoff_cap_usec, rng_next(a)));
-}
-
-/* ---- completion and dispatch ---- */
+/* ---- what a failed transfer means ---- */
 
 static int curl_code_to_errno(CURLcode c)
 {
@@ -805,6 +723,148 @@ static bool curl_code_is_transient(CURLcode c)
         }
 }
 
+/* libcurl refuses a header line over CURL_MAX_HTTP_HEADER: with
+ * CURLE_OUT_OF_MEMORY before 8.6, CURLE_TOO_LARGE since. */
+static bool header_line_too_long(const struct request *q, CURLcode cc)
+{
+#if LIBCURL_VERSION_NUM >= 0x080600
+        if (cc == CURLE_TOO_LARGE)
+                return true;
+#endif
+        return cc == CURLE_OUT_OF_MEMORY && !q->hdr.complete;
+}
+
+/* What the failed transfer of q (cc is not CURLE_OK) means: returns -errno
+ * with the reason in q->detail, and whether trying again could help in
+ * *ret_transient.  libcurl's error buffer says what failed, the TLS
+ * library's words included. */
+static int transfer_failed(struct request *q, CURLcode cc, bool *ret_transient)
+{
+        const char *why = q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc);
+
+        *ret_transient = false;
+        if (q->too_big) {
+                detail_set(q, "response body over %u MiB", API_BODY_MAX >> 20);
+                return -EFBIG;
+        }
+        if (q->headers_too_big) {
+                detail_set(q, "the response headers exceed %u KiB", API_HEADERS_MAX >> 10);
+                return -EMSGSIZE;
+        }
+        if (header_line_too_long(q, cc)) {
+                detail_set(q, "a response header line over %d KiB", CURL_MAX_HTTP_HEADER >> 10);
+                return -EMSGSIZE;
+        }
+        switch (cc) {
+        case CURLE_PEER_FAILED_VERIFICATION:
+                detail_set(q, "TLS certificate verification failed: %s", why);
+                break;
+        case CURLE_SSL_CONNECT_ERROR:
+                detail_set(q, "TLS handshake failed: %s", why);
+                break;
+        case CURLE_SSL_CACERT_BADFILE:
+                detail_set(q, "cannot use api.ca_file: %s", why);
+                break;
+        default:
+                detail_set(q, "%s", why);
+                break;
+        }
+        *ret_transient = curl_code_is_transient(cc);
+        return curl_code_to_errno(cc);
+}
+
+/* ---- 429 ---- */
+
+/* The wait a 429 answer to q asks for: its Retry-After (clamped to an
+ * hour), or 1 s when it has none or one that does not parse. */
+static uint64_t retry_after_usec(const struct request *q)
+{
+        int64_t wait_s = 1;
+
+        if (q->hdr.retry_after[0])
+                (void)api_parse_retry_after(q->hdr.retry_after, now_realtime_s(), &wait_s);
+        return (uint64_t)wait_s * 1000000u;
+}
+
+/* Counts a pause of wait_usec against the Retry-After budget.  Returns 0,
+ * or -ETIME with the reason in q->detail when it would go over (nothing
+ * counted then). */
+static int budget_take(struct api *a, struct request *q, uint64_t wait_usec)
+{
+        uint64_t budget = a->opt.retry_after_budget_usec;
+
+        if (budget > 0 && wait_usec > budget - a->retry_after_used_usec) {
+                detail_set(
+                        q,
+                        "Retry-After budget of %g s used up (the server asked to wait %g s more)",
+                        (double)budget / 1e6, (double)wait_usec / 1e6);
+                return -ETIME;
+        }
+        a->retry_after_used_usec += wait_usec;
+        return 0;
+}
+
+/* ---- the token's answer ---- */
+
+/* The token request q came back (it is on no list now). */
+static void token_finished(struct api *a, struct request *q, CURLcode cc, long status)
+{
+        bool transient = true;
+        int r = 0;
+
+        request_release_transfer(q);
+        if (cc != CURLE_OK)
+                r = transfer_failed(q, cc, &transient);
+        else if (status != 200)
+                detail_set(q, "HTTP %ld", status);
+        if (cc == CURLE_OK && status == 200) {
+                r = token_parse(a, q->resp ? q->resp : "");
+                a->token_attempts = 0;
+                token_request_free(a, q);
+                if (r < 0)
+                        fail_queued(a, 0, -EBADMSG, "token endpoint sent no usable token");
+                return;
+        }
+        if (cc == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
+                token_give_up(a, q, 0, -EACCES,
+                              status == 401 ? "token endpoint refused the client"
+                                            : "token endpoint refused the request",
+                              NULL);
+                return;
+        }
+        if (!transient) {
+                token_give_up(a, q, 0, r, "token endpoint not usable", q->detail);
+                return;
+        }
+        if (a->draining) {
+                token_give_up(a, q, 0, -ECANCELED, "stopping: token not requested again", NULL);
+                return;
+        }
+        if (cc == CURLE_OK && status == 429 && ++q->rate_limited <= RATE_LIMIT_MAX_WAITS) {
+                uint64_t wait = retry_after_usec(q);
+
+                a->stats.rate_limited++;
+                r = budget_take(a, q, wait);
+                if (r < 0)
+                        token_give_up(a, q, 429, r, "token endpoint rate-limited", q->detail);
+                else
+                        request_wait(a, q, wait); /* no attempt lost to a 429 */
+                return;
+        }
+        a->token_attempts++;
+        if (a->opt.max_attempts > 0 && a->token_attempts >= a->opt.max_attempts) {
+                token_give_up(a, q, 0, cc == CURLE_OK ? -EIO : r, "token endpoint unreachable",
+                              q->detail);
+                return;
+        }
+        a->stats.retries++;
+        request_wait(a, q,
+                     api_backoff_usec(a->token_attempts, a->opt.backoff_base_usec,
+                                      a->opt.backoff_cap_usec, rng_next(a)));
+}
+
+/* ---- an API request's answer ---- */
+
 /* After api_drain(), a request that wants to go out again ends instead:
  * finishes q with -ECANCELED and returns true. */
 static bool drained(struct api *a, struct request *q)
@@ -831,23 +891,33 @@ static void retry_or_fail(struct api *a, struct request *q, int status, int erro
                                       a->opt.backoff_cap_usec, rng_next(a)));
 }
 
+/* q was answered 429: nothing is sent until its Retry-After has passed,
+ * and q goes first then, unless the budget or its count of 429s is spent. */
 static void rate_limited(struct api *a, struct request *q)
 {
-        uint64_t until;
+        uint64_t now = now_monotonic_us(), until, from;
+        int r;
 
         a->stats.rate_limited++;
         if (drained(a, q))
                 return;
-        until = now_monotonic_us() + retry_after_usec(q);
-        if (until > a->not_before_usec)
-                a->not_before_usec = until;
-        log_debug("http: 429 t=%llu until=%llu", (unsigned long long)now_monotonic_us(),
-                  (unsigned long long)a->not_before_usec);
         q->rate_limited++;
         if (q->rate_limited > RATE_LIMIT_MAX_WAITS) {
                 request_finish(q, 429, 0, "rate limited too many times");
                 return;
         }
+        /* what the pause grows by is what the run waits longer */
+        until = now + retry_after_usec(q);
+        from = a->not_before_usec > now ? a->not_before_usec : now;
+        r = budget_take(a, q, until > from ? until - from : 0);
+        if (r < 0) {
+                request_finish(q, 429, r, q->detail);
+                return;
+        }
+        if (until > a->not_before_usec)
+                a->not_before_usec = until;
+        log_debug("http: 429 t=%llu until=%llu", (unsigned long long)now,
+                  (unsigned long long)a->not_before_usec);
         request_set_state(a, q, REQUEST_QUEUED, true);
 }
 
@@ -855,6 +925,8 @@ static void rate_limited(struct api *a, struct request *q)
 static void request_completed(struct api *a, struct request *q, CURLcode cc)
 {
         long status = 0;
+        bool transient;
+        int r;
 
         (void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
         request_set_state(a, q, REQUEST_DETACHED, false); /* off the wire; moved on below */
@@ -863,18 +935,17 @@ static void request_completed(struct api *a, struct request *q, CURLcode cc)
                 return;
         }
         request_release_transfer(q);
-        if (cc != CURLE_OK && q->too_big) {
-                request_finish(q, (int)status, -EFBIG, "response body over 8 MiB");
-        } else if (cc != CURLE_OK && !curl_code_is_transient(cc)) {
-                request_finish(q, 0, curl_code_to_errno(cc),
-                               q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc));
-        } else if (cc != CURLE_OK) {
-                retry_or_fail(a, q, 0, curl_code_to_errno(cc),
-                              q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc));
+        if (cc != CURLE_OK) {
+                r = transfer_failed(q, cc, &transient);
+                if (transient)
+                        retry_or_fail(a, q, 0, r, q->detail);
+                else
+                        request_finish(q, r == -EFBIG || r == -EMSGSIZE ? (int)status : 0, r,
+                                       q->detail);
         } else if (status == 429) {
                 rate_limited(a, q);
         } else if (status == 401 && !q->token_retried &&
-                   (q->invalid_token || (q->resp && strstr(q->resp, "invalid_token")))) {
+                   (q->hdr.invalid_token || (q->resp && strstr(q->resp, "invalid_token")))) {
                 if (q->token_gen == a->token_gen)
                         token_drop(a);
                 if (drained(a, q))
@@ -887,6 +958,8 @@ static void request_completed(struct api *a, struct request *q, CURLcode cc)
                 request_finish(q, (int)status, 0, NULL);
         }
 }
+
+/* ---- the loop's side ---- */
 
 static void check_multi_info(struct api *a)
 {
