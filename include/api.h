@@ -19,6 +19,7 @@
 #define API_BODY_MAX (8u << 20) /* every response body is capped at 8 MiB */
 #define API_RETRY_AFTER_MAX_S 3600 /* a Retry-After is clamped to one hour */
 #define API_HEADERS_MAX (64u << 10) /* a response's header lines, all together */
+#define API_ERROR_MAX 64 /* an API error code, NUL included */
 
 enum api_method {
         API_GET,
@@ -28,7 +29,8 @@ enum api_method {
 /* The final answer to a request.  status is the HTTP status (0 when no
  * response came); error is 0, or negative errno when the request could not
  * be completed: -ECANCELED (stopped), -EFBIG (body over the cap), -EACCES
- * (the token endpoint refused the client), -ETIMEDOUT/-ECONNREFUSED/-EIO
+ * (the token endpoint refused the client: status and api_error are then
+ * the token endpoint's), -ETIMEDOUT/-ECONNREFUSED/-EIO
  * (network, after the last attempt), -EINVAL/-EPROTONOSUPPORT (a URL that
  * does not parse or has a scheme that is not allowed), -EPERM (a URL off
  * base_url's origin), -ENOMEM (the request could not start).  detail says
@@ -40,6 +42,11 @@ struct api_response {
         const char *body;
         size_t body_size;
         const char *detail; /* libcurl's or the server's message, for logs; never a secret */
+        /* The API's error code, when status is 400 or more and the body says
+         * one ({"error":"invalid_client"}, {"error":{"code":"..."}} or
+         * {"code":"..."}; printable ASCII, at most API_ERROR_MAX - 1 bytes);
+         * for a refused token request, the token endpoint's.  NULL when none. */
+        const char *api_error;
 };
 
 struct api;
@@ -138,6 +145,12 @@ int api_same_origin(const char *base, const char *url);
  * RFC 850 or asctime), relative to now_s.  Returns 0 and the wait in
  * seconds, clamped to 0..API_RETRY_AFTER_MAX_S, or -EINVAL. */
 int api_parse_retry_after(const char *value, int64_t now_s, int64_t *ret_seconds);
+
+/* Reads the API's error code from an error answer's body (size bytes, not
+ * necessarily NUL-terminated; see api_response.api_error for the forms)
+ * into buf (size bufsize, at least API_ERROR_MAX).  Returns 1, or 0 when
+ * the body holds none (buf is then ""). */
+int api_parse_error_code(const char *body, size_t size, char *buf, size_t bufsize);
 
 /* What a response's headers say that the client acts on, gathered line by
  * line as libcurl hands them over. */

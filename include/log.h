@@ -36,6 +36,7 @@ struct log_fields {
         const char *amount; /* formatted "1234.50" */
         const char *currency;
         int http_status; /* 0: none */
+        const char *api_error; /* the API's error code (api_response.api_error) */
 };
 
 enum log_target {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "api.h"
@@ -289,4 +290,47 @@ int api_www_authenticate_invalid_token(const char *s, size_t n)
                         return 1;
         }
         return 0;
+}
+
+/* ---- error answers ---- */
+
+/* RFC 6749's error charset, a little stricter: printable, no quote, no
+ * backslash. */
+static bool error_code_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= API_ERROR_MAX)
+                return false;
+        for (; *s; s++)
+                if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+                        return false;
+        return true;
+}
+
+int api_parse_error_code(const char *body, size_t size, char *buf, size_t bufsize)
+{
+        const cJSON *e;
+        cJSON *j;
+        int r = 0;
+
+        assert(body || size == 0);
+        assert(buf && bufsize >= API_ERROR_MAX);
+        buf[0] = '\0';
+        j = cJSON_ParseWithLength(body, size);
+        if (!cJSON_IsObject(j)) {
+                cJSON_Delete(j);
+                return 0;
+        }
+        e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        if (cJSON_IsObject(e))
+                e = cJSON_GetObjectItemCaseSensitive(e, "code");
+        else if (!e)
+                e = cJSON_GetObjectItemCaseSensitive(j, "code");
+        if (cJSON_IsString(e) && error_code_ok(e->valuestring)) {
+                (void)snprintf(buf, bufsize, "%s", e->valuestring);
+                r = 1;
+        }
+        cJSON_Delete(j);
+        return r;
 }

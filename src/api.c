@@ -67,6 +67,7 @@ struct request {
         int status, error;
         bool has_detail;
         char detail[DETAIL_MAX];
+        char api_error[API_ERROR_MAX]; /* "" when none */
 };
 
 struct request_list {
@@ -267,6 +268,11 @@ static void request_finish(struct request *q, int status, int error, const char 
         q->timer = sd_event_source_disable_unref(q->timer);
         q->status = status;
         q->error = error;
+        if (status == 0)
+                q->resp_size = 0; /* no answer: nothing of an earlier attempt's shows */
+        if (!q->api_error[0] && status >= 400)
+                (void)api_parse_error_code(q->resp, q->resp_size, q->api_error,
+                                           sizeof(q->api_error));
         if (detail && detail != q->detail)
                 detail_set(q, "%s", detail);
         else
@@ -286,6 +292,7 @@ static void request_deliver(struct api *a, struct request *q)
                 .body = q->resp ? q->resp : "",
                 .body_size = q->resp_size,
                 .detail = q->has_detail ? q->detail : NULL,
+                .api_error = q->api_error[0] ? q->api_error : NULL,
         };
 
         request_set_state(a, q, REQUEST_DETACHED, false);
@@ -495,7 +502,7 @@ static int request_start(struct api *a, struct request *q)
                 q->resp[0] = '\0'; /* nothing of the last attempt's body is read again */
         q->too_big = q->headers_too_big = false;
         q->hdr = (struct api_headers){ 0 };
-        q->errbuf[0] = '\0';
+        q->errbuf[0] = q->api_error[0] = '\0';
         q->token_gen = a->token_gen;
         r = request_headers(a, q, &q->headers);
         if (r < 0)
@@ -596,11 +603,19 @@ static char *form_escape(const char *s)
         return r;
 }
 
-/* Ends every queued request (those waiting for a token among them). */
-static void fail_queued(struct api *a, int status, int error, const char *detail)
+/* Ends every queued request (those waiting for a token among them), with
+ * the API error code api_error (NULL: none). */
+static void fail_queued(struct api *a, int status, int error, const char *detail,
+                        const char *api_error)
 {
-        while (a->queue.first)
-                request_finish(a->queue.first, status, error, detail);
+        while (a->queue.first) {
+                struct request *q = a->queue.first;
+
+                (void)snprintf(q->api_error, sizeof(q->api_error), "%s",
+                               api_error ? api_error : "");
+                q->resp_size = 0; /* the status is not its own: neither is an old body */
+                request_finish(q, status, error, detail);
+        }
 }
 
 /* Frees the token request q (in any state). */
@@ -622,7 +637,7 @@ static void token_request_new(struct api *a)
 
         q = calloc(1, sizeof(*q));
         if (!q) {
-                fail_queued(a, 0, -ENOMEM, "token request: out of memory");
+                fail_queued(a, 0, -ENOMEM, "token request: out of memory", NULL);
                 return;
         }
         q->api = a;
@@ -647,18 +662,20 @@ static void token_request_new(struct api *a)
                 token_give_up(a, q, 0, r, "token request cannot start", q->detail);
 }
 
-/* Drops the token request q and fails every request waiting for a token,
- * saying what failed and why (libcurl's message or ours; never a secret). */
+/* Drops the token request q and fails every request waiting for a token
+ * with the token endpoint's status and error code, saying what failed and
+ * why (libcurl's message or ours; never a secret). */
 static void token_give_up(struct api *a, struct request *q, int status, int error, const char *what,
                           const char *why)
 {
-        char detail[DETAIL_MAX];
+        char detail[DETAIL_MAX], code[API_ERROR_MAX];
 
         (void)snprintf(detail, sizeof(detail), "%s%s%s", what, why && why[0] ? ": " : "",
                        why ? why : "");
+        (void)snprintf(code, sizeof(code), "%s", q->api_error);
         a->token_attempts = 0;
         token_request_free(a, q);
-        fail_queued(a, status, error, detail);
+        fail_queued(a, status, error, detail, code[0] ? code : NULL);
 }
 
 static int token_parse(struct api *a, const char *body)
@@ -806,6 +823,25 @@ static int budget_take(struct api *a, struct request *q, uint64_t wait_usec)
 
 /* ---- the token's answer ---- */
 
+/* The token endpoint answered q with a 4xx that trying again cannot
+ * change: the waiting requests end with -EACCES, its status and its error
+ * code.  invalid_client (RFC 6749 5.2), or a 401 without a code, means the
+ * client id or the secret is wrong. */
+static void token_refused(struct api *a, struct request *q, long status)
+{
+        char why[64 + API_ERROR_MAX];
+        bool client;
+
+        (void)api_parse_error_code(q->resp, q->resp_size, q->api_error, sizeof(q->api_error));
+        client = streq(q->api_error, "invalid_client") || (status == 401 && !q->api_error[0]);
+        (void)snprintf(why, sizeof(why), "HTTP %ld%s%s", status, q->api_error[0] ? ", " : "",
+                       q->api_error);
+        token_give_up(a, q, (int)status, -EACCES,
+                      client ? "token endpoint refused the client id or secret"
+                             : "token endpoint refused the request",
+                      why);
+}
+
 /* The token request q came back (it is on no list now). */
 static void token_finished(struct api *a, struct request *q, CURLcode cc, long status)
 {
@@ -822,14 +858,11 @@ static void token_finished(struct api *a, struct request *q, CURLcode cc, long s
                 a->token_attempts = 0;
                 token_request_free(a, q);
                 if (r < 0)
-                        fail_queued(a, 0, -EBADMSG, "token endpoint sent no usable token");
+                        fail_queued(a, 0, -EBADMSG, "token endpoint sent no usable token", NULL);
                 return;
         }
         if (cc == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
-                token_give_up(a, q, 0, -EACCES,
-                              status == 401 ? "token endpoint refused the client"
-                                            : "token endpoint refused the request",
-                              NULL);
+                token_refused(a, q, status);
                 return;
         }
         if (!transient) {
@@ -853,8 +886,8 @@ static void token_finished(struct api *a, struct request *q, CURLcode cc, long s
         }
         a->token_attempts++;
         if (a->opt.max_attempts > 0 && a->token_attempts >= a->opt.max_attempts) {
-                token_give_up(a, q, 0, cc == CURLE_OK ? -EIO : r, "token endpoint unreachable",
-                              q->detail);
+                token_give_up(a, q, cc == CURLE_OK ? (int)status : 0, cc == CURLE_OK ? -EIO : r,
+                              "token endpoint unreachable", q->detail);
                 return;
         }
         a->stats.retries++;
@@ -921,6 +954,18 @@ static void rate_limited(struct api *a, struct request *q)
         request_set_state(a, q, REQUEST_QUEUED, true);
 }
 
+/* A 401 that asks for a new token: WWW-Authenticate or the body's error
+ * code says invalid_token. */
+static bool invalid_token(struct request *q)
+{
+        char code[API_ERROR_MAX];
+
+        if (q->hdr.invalid_token)
+                return true;
+        return api_parse_error_code(q->resp, q->resp_size, code, sizeof(code)) == 1 &&
+               streq(code, "invalid_token");
+}
+
 /* q's transfer ended with cc: q goes on (again, later) or ends. */
 static void request_completed(struct api *a, struct request *q, CURLcode cc)
 {
@@ -944,8 +989,7 @@ static void request_completed(struct api *a, struct request *q, CURLcode cc)
                                        q->detail);
         } else if (status == 429) {
                 rate_limited(a, q);
-        } else if (status == 401 && !q->token_retried &&
-                   (q->hdr.invalid_token || (q->resp && strstr(q->resp, "invalid_token")))) {
+        } else if (status == 401 && !q->token_retried && invalid_token(q)) {
                 if (q->token_gen == a->token_gen)
                         token_drop(a);
                 if (drained(a, q))
@@ -1013,7 +1057,7 @@ static void dispatch(struct api *a)
         if (a->not_before_usec > now) {
                 r = gate_arm(a);
                 if (r < 0)
-                        fail_queued(a, 0, r, "cannot arm the Retry-After timer");
+                        fail_queued(a, 0, r, "cannot arm the Retry-After timer", NULL);
                 return;
         }
         while (a->queue.first && a->n_active < a->max_parallel) {

@@ -187,7 +187,9 @@ static void conn_handle(struct conn *c)
         s->n_requests++;
         if (streq(path, "/token")) {
                 s->n_token++;
-                if (s->token_429)
+                if (strstr(c->in, "grant_type=client_credentials") == NULL)
+                        conn_reply(c, 400, NULL, "{\"error\":\"invalid_request\"}");
+                else if (s->token_429)
                         conn_reply(c, 429, "Retry-After: 3600\r\n", "{\"statusCode\":429}");
                 else if (strstr(c->in, "client_secret=right-secret"))
                         conn_reply(c, 200, NULL,
@@ -288,6 +290,7 @@ struct result {
         int status, error;
         char detail[512];
         char body[256];
+        char api_error[API_ERROR_MAX + 8]; /* "(null)" when none */
 };
 
 static void on_done(struct api *a, const struct api_response *r, void *userdata)
@@ -299,6 +302,8 @@ static void on_done(struct api *a, const struct api_response *r, void *userdata)
         res->error = r->error;
         snprintf(res->detail, sizeof(res->detail), "%s", r->detail ? r->detail : "");
         snprintf(res->body, sizeof(res->body), "%.*s", (int)r->body_size, r->body);
+        snprintf(res->api_error, sizeof(res->api_error), "%s",
+                 r->api_error ? r->api_error : "(null)");
 }
 
 struct fixture {
@@ -630,6 +635,103 @@ static void test_path_as_is(void **state)
         run_until(&res.calls, 2);
         assert_string_equal(srv.paths[2], "GET /orders/./x/../y");
         fx_stop();
+}
+
+/* ---- error answers ---- */
+
+static void test_token_refused(void **state)
+{
+        struct result res[2] = { 0 };
+
+        fx_start(reply_ok);
+        fx_api_secret("wrong-secret");
+        for (size_t i = 0; i < ELEMENTSOF(res); i++)
+                assert_int_equal(api_request_path(fx.a, API_GET, "/ok", NULL, on_done, &res[i]), 0);
+        run_until(&res[1].calls, 1);
+        for (size_t i = 0; i < ELEMENTSOF(res); i++) {
+                assert_int_equal(res[i].calls, 1);
+                assert_int_equal(res[i].error, -EACCES);
+                assert_int_equal(res[i].status, 401);
+                assert_string_equal(res[i].api_error, "invalid_client");
+                assert_non_null(strstr(res[i].detail, "refused the client id or secret"));
+                assert_non_null(strstr(res[i].detail, "HTTP 401"));
+                assert_null(strstr(res[i].detail, "wrong-secret"));
+        }
+        assert_int_equal(srv.n_requests, 1); /* one token request, not retried */
+        fx_stop();
+}
+
+static void test_api_error_code(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx_api();
+        assert_int_equal(api_request_path(fx.a, API_GET, "/missing", NULL, on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.error, 0);
+        assert_int_equal(res.status, 404);
+        assert_string_equal(res.api_error, "not_found");
+        assert_int_equal(api_request_path(fx.a, API_GET, "/ok", NULL, on_done, &res), 0);
+        run_until(&res.calls, 2);
+        assert_int_equal(res.status, 200);
+        assert_string_equal(res.api_error, "(null)");
+        fx_stop();
+}
+
+/* 401 invalid_token: a new token, and the request once more. */
+static void test_invalid_token(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx_api();
+        srv.invalid_token_left = 2;
+        assert_int_equal(api_request_path(fx.a, API_GET, "/protected", NULL, on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.status, 401); /* twice: given up after one new token */
+        assert_string_equal(res.api_error, "(null)");
+        assert_int_equal(srv.n_token, 2);
+        srv.invalid_token_left = 1;
+        assert_int_equal(api_request_path(fx.a, API_GET, "/protected", NULL, on_done, &res), 0);
+        run_until(&res.calls, 2);
+        assert_int_equal(res.status, 200);
+        assert_int_equal(srv.n_token, 3);
+        fx_stop();
+}
+
+static void test_parse_error_code(void **state)
+{
+        static const struct {
+                const char *in, *code;
+        } cases[] = {
+                { "{\"error\":\"invalid_client\",\"error_description\":\"x\"}", "invalid_client" },
+                { " {\"error\":{\"code\":\"OrderNotFound\",\"message\":\"m\"}}", "OrderNotFound" },
+                { "{\"code\":\"not_found\"}", "not_found" },
+                { "{\"statusCode\":401,\"message\":\"Access denied\"}", NULL },
+                { "{\"error\":\"two\\nlines\"}", NULL },
+                { "{\"error\":\"\"}", NULL },
+                { "{\"error\":"
+                  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+                  NULL }, /* 64 bytes: too long */
+                { "{\"error\":\"quo\\\"te\"}", NULL },
+                { "{\"error\":5}", NULL },
+                { "[\"error\"]", NULL },
+                { "<html>error</html>", NULL },
+                { "", NULL },
+        };
+        char buf[API_ERROR_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int r = api_parse_error_code(cases[i].in, strlen(cases[i].in), buf, sizeof(buf));
+
+                if (r != !!cases[i].code || (r == 1 && !streq(buf, cases[i].code)) ||
+                    (r == 0 && buf[0]))
+                        fail_msg("'%s': %d '%s'", cases[i].in, r, buf);
+        }
+        /* the length is honoured: no NUL needed, none read past */
+        assert_int_equal(api_parse_error_code("{\"error\":\"x\"}garbage", 13, buf, sizeof(buf)), 1);
+        assert_string_equal(buf, "x");
 }
 
 /* ---- bounded waits ---- */
@@ -1008,6 +1110,10 @@ int main(void)
                 cmocka_unit_test(test_token_start_fails),
                 cmocka_unit_test(test_bad_url),
                 cmocka_unit_test(test_path_as_is),
+                cmocka_unit_test(test_token_refused),
+                cmocka_unit_test(test_api_error_code),
+                cmocka_unit_test(test_invalid_token),
+                cmocka_unit_test(test_parse_error_code),
                 cmocka_unit_test(test_retry_after_budget),
                 cmocka_unit_test(test_retry_after_budget_token),
                 cmocka_unit_test(test_endless_header),
