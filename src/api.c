@@ -56,9 +56,9 @@ struct request {
         struct curl_slist *headers;
         char *resp;
         size_t resp_size, resp_alloc;
-        bool too_big;
-        bool invalid_token; /* WWW-Authenticate said so */
-        char retry_after[64];
+        bool too_big; /* the body went over API_BODY_MAX */
+        bool headers_too_big; /* the headers went over API_HEADERS_MAX */
+        struct api_headers hdr;
         char errbuf[CURL_ERROR_SIZE];
         sd_event_source *timer;
         api_done_t done;
@@ -67,6 +67,7 @@ struct request {
         int status, error;
         bool has_detail;
         char detail[DETAIL_MAX];
+        char api_error[API_ERROR_MAX]; /* "" when none */
 };
 
 struct request_list {
@@ -97,6 +98,7 @@ struct api {
         size_t n_active; /* API requests on the wire (the token's not counted) */
         size_t n_outstanding; /* API requests whose callback has not run yet */
         uint64_t not_before_usec; /* 429: nothing is sent before this */
+        uint64_t retry_after_used_usec; /* of opt.retry_after_budget_usec */
         bool draining; /* api_drain(): nothing is sent again */
         bool freeing; /* inside api_free() */
         bool *freed; /* set to true by api_free() while callbacks are being run */
@@ -266,6 +268,11 @@ static void request_finish(struct request *q, int status, int error, const char 
         q->timer = sd_event_source_disable_unref(q->timer);
         q->status = status;
         q->error = error;
+        if (status == 0)
+                q->resp_size = 0; /* no answer: nothing of an earlier attempt's shows */
+        if (!q->api_error[0] && status >= 400)
+                (void)api_parse_error_code(q->resp, q->resp_size, q->api_error,
+                                           sizeof(q->api_error));
         if (detail && detail != q->detail)
                 detail_set(q, "%s", detail);
         else
@@ -285,6 +292,7 @@ static void request_deliver(struct api *a, struct request *q)
                 .body = q->resp ? q->resp : "",
                 .body_size = q->resp_size,
                 .detail = q->has_detail ? q->detail : NULL,
+                .api_error = q->api_error[0] ? q->api_error : NULL,
         };
 
         request_set_state(a, q, REQUEST_DETACHED, false);
@@ -346,37 +354,14 @@ static size_t on_write(char *data, size_t size, size_t n, void *userdata)
         return len;
 }
 
-static bool header_is(const char *line, size_t len, const char *name, const char **ret_value,
-                      size_t *ret_len)
-{
-        size_t n = strlen(name);
-
-        if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
-                return false;
-        line += n + 1;
-        len -= n + 1;
-        while (len > 0 && (*line == ' ' || *line == '\t'))
-                line++, len--;
-        while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
-                len--;
-        *ret_value = line;
-        *ret_len = len;
-        return true;
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *userdata)
 {
         struct request *q = userdata;
-        size_t len = size * n, vlen;
-        const char *v;
+        size_t len = size * n;
 
-        if (header_is(data, len, "Retry-After", &v, &vlen)) {
-                if (vlen >= sizeof(q->retry_after))
-                        vlen = sizeof(q->retry_after) - 1;
-                memcpy(q->retry_after, v, vlen);
-                q->retry_after[vlen] = '\0';
-        } else if (header_is(data, len, "WWW-Authenticate", &v, &vlen)) {
-                q->invalid_token = memmem(v, vlen, "invalid_token", 13) != NULL;
+        if (api_headers_feed(&q->hdr, data, len) < 0) {
+                q->headers_too_big = true;
+                return 0; /* makes libcurl fail the transfer with CURLE_WRITE_ERROR */
         }
         return len;
 }
@@ -515,8 +500,9 @@ static int request_start(struct api *a, struct request *q)
         q->resp_size = 0;
         if (q->resp)
                 q->resp[0] = '\0'; /* nothing of the last attempt's body is read again */
-        q->too_big = q->invalid_token = false;
-        q->retry_after[0] = q->errbuf[0] = '\0';
+        q->too_big = q->headers_too_big = false;
+        q->hdr = (struct api_headers){ 0 };
+        q->errbuf[0] = q->api_error[0] = '\0';
         q->token_gen = a->token_gen;
         r = request_headers(a, q, &q->headers);
         if (r < 0)
@@ -617,11 +603,19 @@ static char *form_escape(const char *s)
         return r;
 }
 
-/* Ends every queued request (those waiting for a token among them). */
-static void fail_queued(struct api *a, int status, int error, const char *detail)
+/* Ends every queued request (those waiting for a token among them), with
+ * the API error code api_error (NULL: none). */
+static void fail_queued(struct api *a, int status, int error, const char *detail,
+                        const char *api_error)
 {
-        while (a->queue.first)
-                request_finish(a->queue.first, status, error, detail);
+        while (a->queue.first) {
+                struct request *q = a->queue.first;
+
+                (void)snprintf(q->api_error, sizeof(q->api_error), "%s",
+                               api_error ? api_error : "");
+                q->resp_size = 0; /* the status is not its own: neither is an old body */
+                request_finish(q, status, error, detail);
+        }
 }
 
 /* Frees the token request q (in any state). */
@@ -643,7 +637,7 @@ static void token_request_new(struct api *a)
 
         q = calloc(1, sizeof(*q));
         if (!q) {
-                fail_queued(a, 0, -ENOMEM, "token request: out of memory");
+                fail_queued(a, 0, -ENOMEM, "token request: out of memory", NULL);
                 return;
         }
         q->api = a;
@@ -668,18 +662,20 @@ static void token_request_new(struct api *a)
                 token_give_up(a, q, 0, r, "token request cannot start", q->detail);
 }
 
-/* Drops the token request q and fails every request waiting for a token,
- * saying what failed and why (libcurl's message or ours; never a secret). */
+/* Drops the token request q and fails every request waiting for a token
+ * with the token endpoint's status and error code, saying what failed and
+ * why (libcurl's message or ours; never a secret). */
 static void token_give_up(struct api *a, struct request *q, int status, int error, const char *what,
                           const char *why)
 {
-        char detail[DETAIL_MAX];
+        char detail[DETAIL_MAX], code[API_ERROR_MAX];
 
         (void)snprintf(detail, sizeof(detail), "%s%s%s", what, why && why[0] ? ": " : "",
                        why ? why : "");
+        (void)snprintf(code, sizeof(code), "%s", q->api_error);
         a->token_attempts = 0;
         token_request_free(a, q);
-        fail_queued(a, status, error, detail);
+        fail_queued(a, status, error, detail, code[0] ? code : NULL);
 }
 
 static int token_parse(struct api *a, const char *body)
@@ -708,68 +704,7 @@ static int token_parse(struct api *a, const char *body)
         return r;
 }
 
-static int curl_code_to_errno(CURLcode c);
-static bool curl_code_is_transient(CURLcode c);
-
-/* The wait a 429 answer to q asks for: its Retry-After (clamped to an
- * hour), or 1 s when it has none or one that does not parse. */
-static uint64_t retry_after_usec(const struct request *q)
-{
-        int64_t wait_s = 1;
-
-        if (q->retry_after[0])
-                (void)api_parse_retry_after(q->retry_after, now_realtime_s(), &wait_s);
-        return (uint64_t)wait_s * 1000000u;
-}
-
-/* The token request q came back (it is on no list now). */
-static void token_finished(struct api *a, struct request *q, CURLcode cc, long status)
-{
-        int r;
-
-        request_release_transfer(q);
-        if (cc == CURLE_OK && status == 200) {
-                r = token_parse(a, q->resp ? q->resp : "");
-                a->token_attempts = 0;
-                token_request_free(a, q);
-                if (r < 0)
-                        fail_queued(a, 0, -EBADMSG, "token endpoint sent no usable token");
-                return;
-        }
-        if (cc == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
-                token_give_up(a, q, 0, -EACCES,
-                              status == 401 ? "token endpoint refused the client"
-                                            : "token endpoint refused the request",
-                              NULL);
-                return;
-        }
-        if (cc != CURLE_OK && !curl_code_is_transient(cc)) {
-                token_give_up(a, q, 0, curl_code_to_errno(cc), "token endpoint not usable",
-                              q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc));
-                return;
-        }
-        if (a->draining) {
-                token_give_up(a, q, 0, -ECANCELED, "stopping: token not requested again", NULL);
-                return;
-        }
-        if (cc == CURLE_OK && status == 429 && ++q->rate_limited <= RATE_LIMIT_MAX_WAITS) {
-                a->stats.rate_limited++;
-                request_wait(a, q, retry_after_usec(q)); /* no attempt lost to a 429 */
-                return;
-        }
-        a->token_attempts++;
-        if (a->opt.max_attempts > 0 && a->token_attempts >= a->opt.max_attempts) {
-                token_give_up(a, q, 0, cc == CURLE_OK ? -EIO : curl_code_to_errno(cc),
-                              "token endpoint unreachable", q->errbuf);
-                return;
-        }
-        a->stats.retries++;
-        request_wait(a, q,
-                     api_backoff_usec(a->token_attempts, a->opt.backoff_base_usec,
-                                      a->opt.backoff_cap_usec, rng_next(a)));
-}
-
-/* ---- completion and dispatch ---- */
+/* ---- what a failed transfer means ---- */
 
 static int curl_code_to_errno(CURLcode c)
 {
@@ -805,6 +740,164 @@ static bool curl_code_is_transient(CURLcode c)
         }
 }
 
+/* libcurl refuses a header line over CURL_MAX_HTTP_HEADER: with
+ * CURLE_OUT_OF_MEMORY before 8.6, CURLE_TOO_LARGE since. */
+static bool header_line_too_long(const struct request *q, CURLcode cc)
+{
+#if LIBCURL_VERSION_NUM >= 0x080600
+        if (cc == CURLE_TOO_LARGE)
+                return true;
+#endif
+        return cc == CURLE_OUT_OF_MEMORY && !q->hdr.complete;
+}
+
+/* What the failed transfer of q (cc is not CURLE_OK) means: returns -errno
+ * with the reason in q->detail, and whether trying again could help in
+ * *ret_transient.  libcurl's error buffer says what failed, the TLS
+ * library's words included. */
+static int transfer_failed(struct request *q, CURLcode cc, bool *ret_transient)
+{
+        const char *why = q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc);
+
+        *ret_transient = false;
+        if (q->too_big) {
+                detail_set(q, "response body over %u MiB", API_BODY_MAX >> 20);
+                return -EFBIG;
+        }
+        if (q->headers_too_big) {
+                detail_set(q, "the response headers exceed %u KiB", API_HEADERS_MAX >> 10);
+                return -EMSGSIZE;
+        }
+        if (header_line_too_long(q, cc)) {
+                detail_set(q, "a response header line over %d KiB", CURL_MAX_HTTP_HEADER >> 10);
+                return -EMSGSIZE;
+        }
+        switch (cc) {
+        case CURLE_PEER_FAILED_VERIFICATION:
+                detail_set(q, "TLS certificate verification failed: %s", why);
+                break;
+        case CURLE_SSL_CONNECT_ERROR:
+                detail_set(q, "TLS handshake failed: %s", why);
+                break;
+        case CURLE_SSL_CACERT_BADFILE:
+                detail_set(q, "cannot use api.ca_file: %s", why);
+                break;
+        default:
+                detail_set(q, "%s", why);
+                break;
+        }
+        *ret_transient = curl_code_is_transient(cc);
+        return curl_code_to_errno(cc);
+}
+
+/* ---- 429 ---- */
+
+/* The wait a 429 answer to q asks for: its Retry-After (clamped to an
+ * hour), or 1 s when it has none or one that does not parse. */
+static uint64_t retry_after_usec(const struct request *q)
+{
+        int64_t wait_s = 1;
+
+        if (q->hdr.retry_after[0])
+                (void)api_parse_retry_after(q->hdr.retry_after, now_realtime_s(), &wait_s);
+        return (uint64_t)wait_s * 1000000u;
+}
+
+/* Counts a pause of wait_usec against the Retry-After budget.  Returns 0,
+ * or -ETIME with the reason in q->detail when it would go over (nothing
+ * counted then). */
+static int budget_take(struct api *a, struct request *q, uint64_t wait_usec)
+{
+        uint64_t budget = a->opt.retry_after_budget_usec;
+
+        if (budget > 0 && wait_usec > budget - a->retry_after_used_usec) {
+                detail_set(
+                        q,
+                        "Retry-After budget of %g s used up (the server asked to wait %g s more)",
+                        (double)budget / 1e6, (double)wait_usec / 1e6);
+                return -ETIME;
+        }
+        a->retry_after_used_usec += wait_usec;
+        return 0;
+}
+
+/* ---- the token's answer ---- */
+
+/* The token endpoint answered q with a 4xx that trying again cannot
+ * change: the waiting requests end with -EACCES, its status and its error
+ * code.  invalid_client (RFC 6749 5.2), or a 401 without a code, means the
+ * client id or the secret is wrong. */
+static void token_refused(struct api *a, struct request *q, long status)
+{
+        char why[64 + API_ERROR_MAX];
+        bool client;
+
+        (void)api_parse_error_code(q->resp, q->resp_size, q->api_error, sizeof(q->api_error));
+        client = streq(q->api_error, "invalid_client") || (status == 401 && !q->api_error[0]);
+        (void)snprintf(why, sizeof(why), "HTTP %ld%s%s", status, q->api_error[0] ? ", " : "",
+                       q->api_error);
+        token_give_up(a, q, (int)status, -EACCES,
+                      client ? "token endpoint refused the client id or secret"
+                             : "token endpoint refused the request",
+                      why);
+}
+
+/* The token request q came back (it is on no list now). */
+static void token_finished(struct api *a, struct request *q, CURLcode cc, long status)
+{
+        bool transient = true;
+        int r = 0;
+
+        request_release_transfer(q);
+        if (cc != CURLE_OK)
+                r = transfer_failed(q, cc, &transient);
+        else if (status != 200)
+                detail_set(q, "HTTP %ld", status);
+        if (cc == CURLE_OK && status == 200) {
+                r = token_parse(a, q->resp ? q->resp : "");
+                a->token_attempts = 0;
+                token_request_free(a, q);
+                if (r < 0)
+                        fail_queued(a, 0, -EBADMSG, "token endpoint sent no usable token", NULL);
+                return;
+        }
+        if (cc == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
+                token_refused(a, q, status);
+                return;
+        }
+        if (!transient) {
+                token_give_up(a, q, 0, r, "token endpoint not usable", q->detail);
+                return;
+        }
+        if (a->draining) {
+                token_give_up(a, q, 0, -ECANCELED, "stopping: token not requested again", NULL);
+                return;
+        }
+        if (cc == CURLE_OK && status == 429 && ++q->rate_limited <= RATE_LIMIT_MAX_WAITS) {
+                uint64_t wait = retry_after_usec(q);
+
+                a->stats.rate_limited++;
+                r = budget_take(a, q, wait);
+                if (r < 0)
+                        token_give_up(a, q, 429, r, "token endpoint rate-limited", q->detail);
+                else
+                        request_wait(a, q, wait); /* no attempt lost to a 429 */
+                return;
+        }
+        a->token_attempts++;
+        if (a->opt.max_attempts > 0 && a->token_attempts >= a->opt.max_attempts) {
+                token_give_up(a, q, cc == CURLE_OK ? (int)status : 0, cc == CURLE_OK ? -EIO : r,
+                              "token endpoint unreachable", q->detail);
+                return;
+        }
+        a->stats.retries++;
+        request_wait(a, q,
+                     api_backoff_usec(a->token_attempts, a->opt.backoff_base_usec,
+                                      a->opt.backoff_cap_usec, rng_next(a)));
+}
+
+/* ---- an API request's answer ---- */
+
 /* After api_drain(), a request that wants to go out again ends instead:
  * finishes q with -ECANCELED and returns true. */
 static bool drained(struct api *a, struct request *q)
@@ -831,30 +924,54 @@ static void retry_or_fail(struct api *a, struct request *q, int status, int erro
                                       a->opt.backoff_cap_usec, rng_next(a)));
 }
 
+/* q was answered 429: nothing is sent until its Retry-After has passed,
+ * and q goes first then, unless the budget or its count of 429s is spent. */
 static void rate_limited(struct api *a, struct request *q)
 {
-        uint64_t until;
+        uint64_t now = now_monotonic_us(), until, from;
+        int r;
 
         a->stats.rate_limited++;
         if (drained(a, q))
                 return;
-        until = now_monotonic_us() + retry_after_usec(q);
-        if (until > a->not_before_usec)
-                a->not_before_usec = until;
-        log_debug("http: 429 t=%llu until=%llu", (unsigned long long)now_monotonic_us(),
-                  (unsigned long long)a->not_before_usec);
         q->rate_limited++;
         if (q->rate_limited > RATE_LIMIT_MAX_WAITS) {
                 request_finish(q, 429, 0, "rate limited too many times");
                 return;
         }
+        /* what the pause grows by is what the run waits longer */
+        until = now + retry_after_usec(q);
+        from = a->not_before_usec > now ? a->not_before_usec : now;
+        r = budget_take(a, q, until > from ? until - from : 0);
+        if (r < 0) {
+                request_finish(q, 429, r, q->detail);
+                return;
+        }
+        if (until > a->not_before_usec)
+                a->not_before_usec = until;
+        log_debug("http: 429 t=%llu until=%llu", (unsigned long long)now,
+                  (unsigned long long)a->not_before_usec);
         request_set_state(a, q, REQUEST_QUEUED, true);
+}
+
+/* A 401 that asks for a new token: WWW-Authenticate or the body's error
+ * code says invalid_token. */
+static bool invalid_token(struct request *q)
+{
+        char code[API_ERROR_MAX];
+
+        if (q->hdr.invalid_token)
+                return true;
+        return api_parse_error_code(q->resp, q->resp_size, code, sizeof(code)) == 1 &&
+               streq(code, "invalid_token");
 }
 
 /* q's transfer ended with cc: q goes on (again, later) or ends. */
 static void request_completed(struct api *a, struct request *q, CURLcode cc)
 {
         long status = 0;
+        bool transient;
+        int r;
 
         (void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
         request_set_state(a, q, REQUEST_DETACHED, false); /* off the wire; moved on below */
@@ -863,18 +980,16 @@ static void request_completed(struct api *a, struct request *q, CURLcode cc)
                 return;
         }
         request_release_transfer(q);
-        if (cc != CURLE_OK && q->too_big) {
-                request_finish(q, (int)status, -EFBIG, "response body over 8 MiB");
-        } else if (cc != CURLE_OK && !curl_code_is_transient(cc)) {
-                request_finish(q, 0, curl_code_to_errno(cc),
-                               q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc));
-        } else if (cc != CURLE_OK) {
-                retry_or_fail(a, q, 0, curl_code_to_errno(cc),
-                              q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc));
+        if (cc != CURLE_OK) {
+                r = transfer_failed(q, cc, &transient);
+                if (transient)
+                        retry_or_fail(a, q, 0, r, q->detail);
+                else
+                        request_finish(q, r == -EFBIG || r == -EMSGSIZE ? (int)status : 0, r,
+                                       q->detail);
         } else if (status == 429) {
                 rate_limited(a, q);
-        } else if (status == 401 && !q->token_retried &&
-                   (q->invalid_token || (q->resp && strstr(q->resp, "invalid_token")))) {
+        } else if (status == 401 && !q->token_retried && invalid_token(q)) {
                 if (q->token_gen == a->token_gen)
                         token_drop(a);
                 if (drained(a, q))
@@ -887,6 +1002,8 @@ static void request_completed(struct api *a, struct request *q, CURLcode cc)
                 request_finish(q, (int)status, 0, NULL);
         }
 }
+
+/* ---- the loop's side ---- */
 
 static void check_multi_info(struct api *a)
 {
@@ -940,7 +1057,7 @@ static void dispatch(struct api *a)
         if (a->not_before_usec > now) {
                 r = gate_arm(a);
                 if (r < 0)
-                        fail_queued(a, 0, r, "cannot arm the Retry-After timer");
+                        fail_queued(a, 0, r, "cannot arm the Retry-After timer", NULL);
                 return;
         }
         while (a->queue.first && a->n_active < a->max_parallel) {

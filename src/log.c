@@ -196,7 +196,7 @@ static void field_add(struct iovec *iov, size_t *n, char *store, size_t store_si
         (*n)++;
 }
 
-#define N_FIELDS 13 /* structured fields besides MESSAGE */
+#define N_FIELDS 14 /* structured fields besides MESSAGE */
 #define FIELD_SIZE (LOG_ESCAPE_MAX + 32)
 
 static void journal_send(int priority, const char *message_id, const struct log_fields *f,
@@ -228,6 +228,7 @@ static void journal_send(int priority, const char *message_id, const struct log_
                         snprintf(status, sizeof(status), "%d", f->http_status);
                         field_add(iov, &n, store[10], FIELD_SIZE, "HTTP_STATUS", status);
                 }
+                field_add(iov, &n, store[13], FIELD_SIZE, "API_ERROR", f->api_error);
         }
         (void)sd_journal_sendv(iov, (int)n);
 }

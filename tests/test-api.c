@@ -77,6 +77,8 @@ struct srv {
         char paths[SRV_MAX_REQUESTS][160]; /* "METHOD PATH" as read */
         unsigned n_open; /* connections not yet closed */
         unsigned invalid_token_left; /* /protected answers 401 invalid_token this often */
+        const char *retry_after; /* /limited answers 429 with this Retry-After */
+        bool token_429; /* /token answers 429 with Retry-After: 3600 */
 };
 
 struct conn {
@@ -91,6 +93,7 @@ struct conn {
 };
 
 static struct srv srv;
+static char filler[1024]; /* 'a' */
 
 static void conn_close(struct conn *c)
 {
@@ -184,7 +187,11 @@ static void conn_handle(struct conn *c)
         s->n_requests++;
         if (streq(path, "/token")) {
                 s->n_token++;
-                if (strstr(c->in, "client_secret=right-secret"))
+                if (strstr(c->in, "grant_type=client_credentials") == NULL)
+                        conn_reply(c, 400, NULL, "{\"error\":\"invalid_request\"}");
+                else if (s->token_429)
+                        conn_reply(c, 429, "Retry-After: 3600\r\n", "{\"statusCode\":429}");
+                else if (strstr(c->in, "client_secret=right-secret"))
                         conn_reply(c, 200, NULL,
                                    "{\"access_token\":\"tok\",\"token_type\":\"Bearer\","
                                    "\"expires_in\":3600}");
@@ -283,6 +290,7 @@ struct result {
         int status, error;
         char detail[512];
         char body[256];
+        char api_error[API_ERROR_MAX + 8]; /* "(null)" when none */
 };
 
 static void on_done(struct api *a, const struct api_response *r, void *userdata)
@@ -294,6 +302,8 @@ static void on_done(struct api *a, const struct api_response *r, void *userdata)
         res->error = r->error;
         snprintf(res->detail, sizeof(res->detail), "%s", r->detail ? r->detail : "");
         snprintf(res->body, sizeof(res->body), "%.*s", (int)r->body_size, r->body);
+        snprintf(res->api_error, sizeof(res->api_error), "%s",
+                 r->api_error ? r->api_error : "(null)");
 }
 
 struct fixture {
@@ -310,6 +320,7 @@ static struct fixture fx;
 static void fx_start(srv_handler_t handler)
 {
         memset(&fx, 0, sizeof(fx));
+        memset(filler, 'a', sizeof(filler));
         fail_easy_init = fail_add_handle = false;
         assert_int_equal(sd_event_new(&fx.e), 0);
         srv_start(fx.e, handler);
@@ -370,6 +381,29 @@ static void reply_ok(struct conn *c, const char *method, const char *path)
                 srv.invalid_token_left--;
                 conn_reply(c, 401, "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n",
                            "{\"statusCode\":401}");
+        } else if (streq(path, "/limited")) {
+                char h[128];
+
+                snprintf(h, sizeof(h), "Retry-After: %s\r\n", srv.retry_after);
+                conn_reply(c, 429, h, "{\"statusCode\":429}");
+        } else if (streq(path, "/endless-header")) {
+                /* one header line that never ends (1 MiB, then the server waits) */
+                conn_write(c, "HTTP/1.1 200 OK\r\nX-Big: ", 24);
+                for (int i = 0; i < 1024; i++)
+                        conn_write(c, filler, sizeof(filler));
+        } else if (streq(path, "/many-headers")) {
+                /* 2,000 short lines: 150 KiB of headers */
+                conn_write(c, "HTTP/1.1 200 OK\r\n", 17);
+                for (int i = 0; i < 2000; i++) {
+                        char h[128];
+                        int n = snprintf(h, sizeof(h), "X-Filler-%04d: %.60s\r\n", i, filler);
+
+                        conn_write(c, h, (size_t)n);
+                }
+                conn_write(c, "Content-Length: 2\r\n\r\n{}", 24);
+        } else if (streq(path, "/trickle")) {
+                c->trickle = true;
+                conn_reply(c, 200, NULL, "{\"slowly\":\"one byte at a time\"}");
         } else if (streq(path, "/missing"))
                 conn_reply(c, 404, NULL, "{\"error\":\"not_found\",\"message\":\"no such order\"}");
         else
@@ -603,6 +637,189 @@ static void test_path_as_is(void **state)
         fx_stop();
 }
 
+/* ---- error answers ---- */
+
+static void test_token_refused(void **state)
+{
+        struct result res[2] = { 0 };
+
+        fx_start(reply_ok);
+        fx_api_secret("wrong-secret");
+        for (size_t i = 0; i < ELEMENTSOF(res); i++)
+                assert_int_equal(api_request_path(fx.a, API_GET, "/ok", NULL, on_done, &res[i]), 0);
+        run_until(&res[1].calls, 1);
+        for (size_t i = 0; i < ELEMENTSOF(res); i++) {
+                assert_int_equal(res[i].calls, 1);
+                assert_int_equal(res[i].error, -EACCES);
+                assert_int_equal(res[i].status, 401);
+                assert_string_equal(res[i].api_error, "invalid_client");
+                assert_non_null(strstr(res[i].detail, "refused the client id or secret"));
+                assert_non_null(strstr(res[i].detail, "HTTP 401"));
+                assert_null(strstr(res[i].detail, "wrong-secret"));
+        }
+        assert_int_equal(srv.n_requests, 1); /* one token request, not retried */
+        fx_stop();
+}
+
+static void test_api_error_code(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx_api();
+        assert_int_equal(api_request_path(fx.a, API_GET, "/missing", NULL, on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.error, 0);
+        assert_int_equal(res.status, 404);
+        assert_string_equal(res.api_error, "not_found");
+        assert_int_equal(api_request_path(fx.a, API_GET, "/ok", NULL, on_done, &res), 0);
+        run_until(&res.calls, 2);
+        assert_int_equal(res.status, 200);
+        assert_string_equal(res.api_error, "(null)");
+        fx_stop();
+}
+
+/* 401 invalid_token: a new token, and the request once more. */
+static void test_invalid_token(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx_api();
+        srv.invalid_token_left = 2;
+        assert_int_equal(api_request_path(fx.a, API_GET, "/protected", NULL, on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.status, 401); /* twice: given up after one new token */
+        assert_string_equal(res.api_error, "(null)");
+        assert_int_equal(srv.n_token, 2);
+        srv.invalid_token_left = 1;
+        assert_int_equal(api_request_path(fx.a, API_GET, "/protected", NULL, on_done, &res), 0);
+        run_until(&res.calls, 2);
+        assert_int_equal(res.status, 200);
+        assert_int_equal(srv.n_token, 3);
+        fx_stop();
+}
+
+static void test_parse_error_code(void **state)
+{
+        static const struct {
+                const char *in, *code;
+        } cases[] = {
+                { "{\"error\":\"invalid_client\",\"error_description\":\"x\"}", "invalid_client" },
+                { " {\"error\":{\"code\":\"OrderNotFound\",\"message\":\"m\"}}", "OrderNotFound" },
+                { "{\"code\":\"not_found\"}", "not_found" },
+                { "{\"statusCode\":401,\"message\":\"Access denied\"}", NULL },
+                { "{\"error\":\"two\\nlines\"}", NULL },
+                { "{\"error\":\"\"}", NULL },
+                { "{\"error\":"
+                  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+                  NULL }, /* 64 bytes: too long */
+                { "{\"error\":\"quo\\\"te\"}", NULL },
+                { "{\"error\":5}", NULL },
+                { "[\"error\"]", NULL },
+                { "<html>error</html>", NULL },
+                { "", NULL },
+        };
+        char buf[API_ERROR_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int r = api_parse_error_code(cases[i].in, strlen(cases[i].in), buf, sizeof(buf));
+
+                if (r != !!cases[i].code || (r == 1 && !streq(buf, cases[i].code)) ||
+                    (r == 0 && buf[0]))
+                        fail_msg("'%s': %d '%s'", cases[i].in, r, buf);
+        }
+        /* the length is honoured: no NUL needed, none read past */
+        assert_int_equal(api_parse_error_code("{\"error\":\"x\"}garbage", 13, buf, sizeof(buf)), 1);
+        assert_string_equal(buf, "x");
+}
+
+/* ---- bounded waits ---- */
+
+static void test_retry_after_budget(void **state)
+{
+        struct result res = { 0 }, other = { 0 };
+        unsigned limited = 0;
+
+        fx_start(reply_ok);
+        fx.opt.retry_after_budget_usec = 1500000; /* 1.5 s */
+        fx_api();
+        /* Retry-After: 1 fits once; the second 429 would go over */
+        srv.retry_after = "1";
+        assert_int_equal(api_request_path(fx.a, API_GET, "/limited", NULL, on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.error, -ETIME);
+        assert_int_equal(res.status, 429);
+        assert_non_null(strstr(res.detail, "Retry-After budget of 1.5 s used up"));
+        for (unsigned i = 0; i < srv.n_requests && i < SRV_MAX_REQUESTS; i++)
+                limited += streq(srv.paths[i], "GET /limited");
+        assert_int_equal(limited, 2);
+        /* an hour asked for: over at once, nothing waits */
+        srv.retry_after = "3600";
+        assert_int_equal(api_request_path(fx.a, API_GET, "/limited", NULL, on_done, &res), 0);
+        run_until(&res.calls, 2);
+        assert_int_equal(res.error, -ETIME);
+        assert_non_null(strstr(res.detail, "3600 s"));
+        /* other requests are not held up */
+        assert_int_equal(api_request_path(fx.a, API_GET, "/ok", NULL, on_done, &other), 0);
+        run_until(&other.calls, 1);
+        assert_int_equal(other.status, 200);
+        fx_stop();
+}
+
+static void test_retry_after_budget_token(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx.opt.retry_after_budget_usec = 5000000;
+        fx_api();
+        srv.token_429 = true;
+        assert_int_equal(api_request_path(fx.a, API_GET, "/ok", NULL, on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.error, -ETIME);
+        assert_non_null(strstr(res.detail, "token"));
+        assert_non_null(strstr(res.detail, "Retry-After budget of 5 s used up"));
+        assert_int_equal(srv.n_token, 1);
+        fx_stop();
+}
+
+static void test_endless_header(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx_api();
+        assert_int_equal(api_request_path(fx.a, API_GET, "/endless-header", NULL, on_done, &res),
+                         0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.error, -EMSGSIZE);
+        assert_non_null(strstr(res.detail, "a response header line over 100 KiB"));
+        assert_int_equal(srv.n_requests, 2); /* not retried */
+        assert_int_equal(api_request_path(fx.a, API_GET, "/many-headers", NULL, on_done, &res), 0);
+        run_until(&res.calls, 2);
+        assert_int_equal(res.error, -EMSGSIZE);
+        assert_non_null(strstr(res.detail, "the response headers exceed 64 KiB"));
+        assert_int_equal(srv.n_requests, 3);
+        fx_stop();
+}
+
+/* A server that sends one byte at a time is cut off at the timeout. */
+static void test_trickle(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx.cfg.timeout_ms = 1000;
+        fx.opt.max_attempts = 1;
+        fx_api();
+        assert_int_equal(api_request_path(fx.a, API_GET, "/trickle", NULL, on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.error, -ETIMEDOUT);
+        assert_true(res.detail[0] != '\0');
+        fx_stop();
+}
+
 static void test_check_url(void **state)
 {
         static const struct {
@@ -712,6 +929,72 @@ static void test_retry_after(void **state)
         }
 }
 
+static void test_www_authenticate(void **state)
+{
+        static const struct {
+                const char *in;
+                int r;
+        } cases[] = {
+                { "Bearer error=\"invalid_token\"", 1 },
+                { "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"x\"", 1 },
+                { "bearer ERROR = invalid_token", 1 },
+                { "Bearer error=\"invalid_\\token\"", 1 }, /* a quoted pair */
+                { "Basic realm=\"a, b\", Bearer error=invalid_token", 1 },
+                { "Bearer realm=\"x\",, error=\"invalid_token\" ", 1 },
+                { "Bearer error=\"insufficient_scope\"", 0 },
+                { "Bearer error_description=\"invalid_token\"", 0 },
+                { "Bearer realm=\"error=invalid_token\"", 0 },
+                { "Basic error=\"invalid_token\"", 0 },
+                { "Bearer error=\"invalid_token", 0 }, /* unterminated */
+                { "Bearer error=\"invalid_tokens\"", 0 },
+                { "Bearer error=invalid_token2", 0 },
+                { "Bearer error=", 0 },
+                { "Bearer invalid_token", 0 },
+                { "Newauth realm=\"x\", error=invalid_token", 0 },
+                { "", 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int r = api_www_authenticate_invalid_token(cases[i].in, strlen(cases[i].in));
+
+                if (r != cases[i].r)
+                        fail_msg("'%s': %d, want %d", cases[i].in, r, cases[i].r);
+        }
+}
+
+static void test_headers_feed(void **state)
+{
+        static const char *const lines[] = {
+                "HTTP/1.1 100 Continue\r\n",
+                "Retry-After: 9\r\n",
+                "\r\n",
+                "HTTP/1.1 429 Too Many\r\n",
+                "retry-after:\t 120 \r\n",
+                "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n",
+                "X-Retry-After: 7\r\n",
+        };
+        struct api_headers h = { 0 };
+        char big[200];
+
+        for (size_t i = 0; i < ELEMENTSOF(lines); i++)
+                assert_int_equal(api_headers_feed(&h, lines[i], strlen(lines[i])), 0);
+        assert_string_equal(h.retry_after, "120");
+        assert_true(h.invalid_token);
+        assert_false(h.complete);
+        assert_int_equal(api_headers_feed(&h, "\r\n", 2), 0);
+        assert_true(h.complete);
+        /* a value longer than the field is cut, not overrun */
+        memset(big, '9', sizeof(big));
+        memcpy(big, "Retry-After: ", 13);
+        assert_int_equal(api_headers_feed(&h, big, sizeof(big)), 0);
+        assert_int_equal(strlen(h.retry_after), sizeof(h.retry_after) - 1);
+        /* the total is capped */
+        h = (struct api_headers){ 0 };
+        for (size_t n = 0; n + sizeof(big) <= API_HEADERS_MAX; n += sizeof(big))
+                assert_int_equal(api_headers_feed(&h, big, sizeof(big)), 0);
+        assert_int_equal(api_headers_feed(&h, big, sizeof(big)), -EMSGSIZE);
+}
+
 static void test_backoff(void **state)
 {
         const uint64_t base = 250000, cap = 8000000;
@@ -813,6 +1096,8 @@ int main(void)
                 cmocka_unit_test(test_same_origin),
                 cmocka_unit_test(test_retry_after),
                 cmocka_unit_test(test_backoff),
+                cmocka_unit_test(test_www_authenticate),
+                cmocka_unit_test(test_headers_feed),
                 cmocka_unit_test(test_idmap),
                 cmocka_unit_test(test_credentials),
                 cmocka_unit_test(test_callback_from_loop),
@@ -825,6 +1110,14 @@ int main(void)
                 cmocka_unit_test(test_token_start_fails),
                 cmocka_unit_test(test_bad_url),
                 cmocka_unit_test(test_path_as_is),
+                cmocka_unit_test(test_token_refused),
+                cmocka_unit_test(test_api_error_code),
+                cmocka_unit_test(test_invalid_token),
+                cmocka_unit_test(test_parse_error_code),
+                cmocka_unit_test(test_retry_after_budget),
+                cmocka_unit_test(test_retry_after_budget_token),
+                cmocka_unit_test(test_endless_header),
+                cmocka_unit_test(test_trickle),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,6 +40,7 @@ struct log_fields {
         const char *outcome; /* final status after a call ("Approved") */
         const char *mode; /* "dry-run", or NULL when enforcing */
         int http_status; /* 0: none */
+        const char *api_error; /* the API's error code (api_response.api_error) */
 };
 
 enum log_target {

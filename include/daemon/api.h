@@ -18,6 +18,8 @@
 
 #define API_BODY_MAX (8u << 20) /* every response body is capped at 8 MiB */
 #define API_RETRY_AFTER_MAX_S 3600 /* a Retry-After is clamped to one hour */
+#define API_HEADERS_MAX (64u << 10) /* a response's header lines, all together */
+#define API_ERROR_MAX 64 /* an API error code, NUL included */
 
 enum api_method {
         API_GET,
@@ -27,7 +29,8 @@ enum api_method {
 /* The final answer to a request.  status is the HTTP status (0 when no
  * response came); error is 0, or negative errno when the request could not
  * be completed: -ECANCELED (stopped), -EFBIG (body over the cap), -EACCES
- * (the token endpoint refused the client), -ETIMEDOUT/-ECONNREFUSED/-EIO
+ * (the token endpoint refused the client: status and api_error are then
+ * the token endpoint's), -ETIMEDOUT/-ECONNREFUSED/-EIO
  * (network, after the last attempt), -EINVAL/-EPROTONOSUPPORT (a URL that
  * does not parse or has a scheme that is not allowed), -EPERM (a URL off
  * base_url's origin), -ENOMEM (the request could not start).  detail says
@@ -39,6 +42,11 @@ struct api_response {
         const char *body;
         size_t body_size;
         const char *detail; /* libcurl's or the server's message, for logs; never a secret */
+        /* The API's error code, when status is 400 or more and the body says
+         * one ({"error":"invalid_client"}, {"error":{"code":"..."}} or
+         * {"code":"..."}; printable ASCII, at most API_ERROR_MAX - 1 bytes);
+         * for a refused token request, the token endpoint's.  NULL when none. */
+        const char *api_error;
 };
 
 struct api;
@@ -52,6 +60,10 @@ struct api_options {
         unsigned max_attempts; /* per request, for 5xx and network errors; 0: no limit */
         uint64_t backoff_base_usec; /* first retry waits up to this */
         uint64_t backoff_cap_usec; /* no wait is longer */
+        /* Retry-After pauses (429) add up to at most this over the client's
+         * life, the token's included; a 429 whose wait would go over ends
+         * its request with -ETIME.  0: no limit. */
+        uint64_t retry_after_budget_usec;
 };
 
 /* Creates the client on event loop e, copying what it needs from cfg and
@@ -133,6 +145,35 @@ int api_same_origin(const char *base, const char *url);
  * RFC 850 or asctime), relative to now_s.  Returns 0 and the wait in
  * seconds, clamped to 0..API_RETRY_AFTER_MAX_S, or -EINVAL. */
 int api_parse_retry_after(const char *value, int64_t now_s, int64_t *ret_seconds);
+
+/* Reads the API's error code from an error answer's body (size bytes, not
+ * necessarily NUL-terminated; see api_response.api_error for the forms)
+ * into buf (size bufsize, at least API_ERROR_MAX).  Returns 1, or 0 when
+ * the body holds none (buf is then ""). */
+int api_parse_error_code(const char *body, size_t size, char *buf, size_t bufsize);
+
+/* What a response's headers say that the client acts on, gathered line by
+ * line as libcurl hands them over. */
+struct api_headers {
+        char retry_after[64]; /* Retry-After's value, cut to fit; "" when none */
+        bool invalid_token; /* WWW-Authenticate: Bearer ... error="invalid_token" */
+        bool complete; /* the blank line that ends the headers came */
+        size_t size; /* bytes of header lines so far, interim (1xx) responses' too */
+};
+
+/* Takes one header line of a response as a libcurl header callback gets it
+ * (CRLF included; the status line and the blank line too; not
+ * NUL-terminated).  A status line starts a new response: what an interim
+ * one said is forgotten.  Returns 0, or -EMSGSIZE when the lines add up to
+ * more than API_HEADERS_MAX (h then unchanged). */
+int api_headers_feed(struct api_headers *h, const char *line, size_t len);
+
+/* 1 when a WWW-Authenticate value (len bytes, not NUL-terminated) holds a
+ * Bearer challenge whose error parameter is invalid_token (RFC 6750 3.1),
+ * as a token or a quoted string; else 0.  Other schemes' parameters, a
+ * description that mentions invalid_token and token68 values do not
+ * count. */
+int api_www_authenticate_invalid_token(const char *value, size_t len);
 
 /* The backoff before retry number attempt (1 for the first retry): a
  * uniform draw, taken from rnd, in [0, min(cap, base * 2^(attempt-1))]. */
