@@ -13,11 +13,21 @@ struct credentials {
 
 /* Reads subscription-key, client-id and client-secret from dir (NULL:
  * $CREDENTIALS_DIRECTORY), each without its trailing newline, at most
- * CREDENTIALS_MAX_SIZE bytes.  Returns 0 and a struct the caller frees with
- * credentials_free(); -ENOENT/-EACCES/-EFBIG/-EINVAL (empty) with the
- * offending path in *ret_path (caller frees, may be NULL on -ENOMEM), or
- * -ENXIO when no folder is configured at all. */
+ * CREDENTIALS_MAX_SIZE bytes, each a regular file (symbolic links are
+ * followed; a FIFO or a device is refused without waiting on it).
+ * Returns 0 and a struct the caller frees with credentials_free(); or, with
+ * the offending path in *ret_path (caller frees; NULL on -ENOMEM):
+ * -ENOENT, -EACCES, ... (cannot open), -ENODEV (not a regular file: a FIFO,
+ * a device, a socket), -EISDIR (a folder), -EFBIG (too large), -EINVAL
+ * (empty or not one line); or -ENXIO when no folder is configured at all
+ * (*ret_path untouched).  *ret is written only on success. */
 int credentials_load(const char *dir, struct credentials **ret, char **ret_path);
+
+/* The log line for credentials_load()'s failure r on path, such as
+ * "credential file PATH is a FIFO, not a regular file" (it looks at the
+ * file again to say what it is).  Never holds a secret.  Returns a string
+ * the caller frees, or NULL when out of memory. */
+char *credentials_strerror(int r, const char *path);
 
 /* Wipes and frees.  Accepts NULL. */
 void credentials_free(struct credentials *c);

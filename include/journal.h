@@ -9,8 +9,15 @@
 #include "config.h"
 
 #define JOURNAL_FILE_NAME "journal"
+/* Where the packaged unit's StateDirectory= puts it. */
+#define JOURNAL_STATE_DIR_DEFAULT "/var/lib/approvald"
 #define JOURNAL_COMPACT_DEFAULT_SIZE (UINT64_C(64) << 20)
 #define JOURNAL_RETENTION_DEFAULT_S (INT64_C(400) * 86400)
+
+/* The most bytes (not characters) any one string of a record may hold.
+ * Whatever the daemon must store for an order (its id, customer id, the
+ * deciding rule's name and reason) has to fit, or the order is held. */
+#define JOURNAL_STRING_MAX 1024
 
 enum journal_type {
         JOURNAL_INTENT = 1,
@@ -56,25 +63,54 @@ typedef int (*journal_visit_t)(const struct journal_record *r, void *userdata);
 struct journal;
 
 /* Opens (creating if needed) the journal in state_dir, takes an exclusive
- * flock (-EWOULDBLOCK when another process holds it), recovers it (a torn or
- * zeroed tail is truncated; *ret_truncated says how many bytes, may be
- * NULL), and replays every record through visit (may be NULL).
- * Returns 0, -EBADMSG when a record before the tail is damaged (its offset
- * in *ret_bad_offset, may be NULL; nothing is modified), or -errno. */
+ * flock on the folder (-EWOULDBLOCK when another process holds it), recovers
+ * the file (a torn or zeroed tail is truncated; *ret_truncated says how many
+ * bytes, may be NULL), replays every record through visit (may be NULL),
+ * and then syncs the file and the folder once, so that every record read
+ * is durable before any call rests on it.
+ * Returns 0; -EBADMSG when a record before the tail is damaged, or when
+ * non-zero bytes lie further after the last good record than a crash can
+ * leave (the bad offset in *ret_bad_offset, may be NULL; nothing is
+ * modified);
+ * -EPROTONOSUPPORT for another version; or -errno, including that of the final sync (-EIO,
+ * ...): the caller must then stop as for any failed sync, acting on
+ * nothing it replayed. */
 int journal_open(struct journal **ret, const char *state_dir, journal_visit_t visit, void *userdata,
                  uint64_t *ret_truncated, uint64_t *ret_bad_offset);
 
-/* Appends a record (not yet durable).  Returns 0 or -errno. */
+/* Whether the intent can be stored: 0, or -E2BIG for a string longer than
+ * JOURNAL_STRING_MAX, or -EINVAL for a required field missing (order_id,
+ * reason, customer_id, currency may not be NULL; order_id not empty) or a
+ * decision out of range.  On failure *ret_field (may be NULL) names the
+ * struct field ("order_id", "rule", "reason", "customer_id", "currency",
+ * "decision"); on success it is left alone.  Call it before deciding to
+ * append, so that an order that cannot be stored is held rather than
+ * failing the append. */
+int journal_intent_check(const struct journal_intent *in, const char **ret_field);
+
+/* The same for an outcome: -EINVAL for a NULL or empty order_id, a NULL
+ * final_status or an http_status outside 0..999 ("order_id",
+ * "final_status", "http_status"), -E2BIG for a string too long. */
+int journal_outcome_check(const struct journal_outcome *out, const char **ret_field);
+
+/* Appends a record (not yet durable).  Returns 0, the codes of
+ * journal_intent_check() / journal_outcome_check() (nothing is written
+ * then), -EIO when an earlier failed append could not be undone, or the
+ * write's -errno (-ENOSPC, -EIO, -EFBIG, ...; the partial record is cut off
+ * again). */
 int journal_append_intent(struct journal *j, const struct journal_intent *in);
 int journal_append_outcome(struct journal *j, const struct journal_outcome *out);
 
 /* fsyncs what was appended.  Returns 0 or -errno. */
 int journal_sync(struct journal *j);
 
-/* Rewrites the file when it has passed max_size bytes, keeping every record
- * of the orders decided after now - keep_s, and every intent that has no
- * outcome yet (write temp, fsync, rename, fsync dir).  Returns 1 when it
- * compacted, 0 when not needed, or -errno (the old file is then untouched). */
+/* Rewrites the file when it has passed max_size bytes and also twice its
+ * size after this journal's last rewrite (so a file that is mostly inside
+ * the window is not rewritten on every call), keeping every record of the
+ * orders decided after now - keep_s, and every intent that has no outcome
+ * yet (write temp, fsync, rename, fsync dir).  Returns 1 when it compacted,
+ * 0 when not needed, or -errno (the old file is then untouched, except
+ * when only the folder's fsync failed: the new file is then in use). */
 int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max_size);
 
 /* Current size of the file in bytes. */

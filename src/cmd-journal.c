@@ -1,6 +1,7 @@
 /* cmd-journal.c: `approvald journal dump|verify`, the operator's view of the
  * on-disk journal.  Both only read the file, without the lock, so they can
- * run next to the daemon. */
+ * run next to the daemon.  The folder is --state-dir, else the first of
+ * $STATE_DIRECTORY, else the packaged unit's /var/lib/approvald. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,6 +14,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "fileio.h"
 #include "journal.h"
 #include "utf8.h"
 #include "util.h"
@@ -102,6 +104,38 @@ static int count_record(const struct journal_record *r, void *userdata)
         return 0;
 }
 
+/* Says why the journal in state_dir could not be read (r from
+ * journal_read()) and returns the exit status. */
+static int read_failed(const char *state_dir, int r, uint64_t bad)
+{
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+
+        fflush(stdout);
+        if (asprintf(&path, "%s/%s", state_dir, JOURNAL_FILE_NAME) < 0)
+                path = NULL;
+        if (r == -EBADMSG) {
+                fprintf(stderr, "journal: bad record at offset %" PRIu64 "\n", bad);
+                return EX_PROTOCOL;
+        }
+        if ((r == -ENODEV || r == -EISDIR || r == -ELOOP) && path && lstat(path, &st) == 0) {
+                fprintf(stderr, "journal: %s is %s, not a regular file\n", path,
+                        fileio_kind(st.st_mode));
+                return EX_NOINPUT;
+        }
+        if (r == -ENOENT && stat(state_dir, &st) < 0) {
+                fprintf(stderr, "journal: no state folder '%s' (pass --state-dir DIR)\n",
+                        state_dir);
+                return EX_NOINPUT;
+        }
+        if (r == -ENOENT) {
+                fprintf(stderr, "journal: no journal in '%s'\n", state_dir);
+                return EX_NOINPUT;
+        }
+        fprintf(stderr, "journal: cannot read the journal in '%s': %s\n", state_dir, strerror(-r));
+        return r == -EPROTONOSUPPORT ? EX_DATAERR : EX_IOERR;
+}
+
 static int run(const char *state_dir, bool dump)
 {
         uint64_t n = 0, bad = 0;
@@ -110,20 +144,8 @@ static int run(const char *state_dir, bool dump)
         int r;
 
         r = journal_read(state_dir, dump ? dump_record : count_record, &n, &bad);
-        if (r == -EBADMSG) {
-                fflush(stdout);
-                fprintf(stderr, "journal: bad record at offset %" PRIu64 "\n", bad);
-                return EX_PROTOCOL;
-        }
-        if (r == -ENOENT) {
-                fprintf(stderr, "journal: no journal in '%s'\n", state_dir);
-                return EX_NOINPUT;
-        }
-        if (r < 0) {
-                fprintf(stderr, "journal: cannot read the journal in '%s': %s\n", state_dir,
-                        strerror(-r));
-                return r == -EPROTONOSUPPORT ? EX_DATAERR : EX_IOERR;
-        }
+        if (r < 0)
+                return read_failed(state_dir, r, bad);
         if (dump)
                 return fflush(stdout) == 0 ? 0 : EX_IOERR;
         r = snprintf(path, sizeof(path), "%s/%s", state_dir, JOURNAL_FILE_NAME);
@@ -173,10 +195,7 @@ int cmd_journal(int argc, char **argv)
         }
         if (!state_dir)
                 state_dir = default_state_dir(env_buf, sizeof(env_buf));
-        if (!state_dir) {
-                fputs("journal: no state folder: pass --state-dir DIR or set $STATE_DIRECTORY\n",
-                      stderr);
-                return EX_USAGE;
-        }
+        if (!state_dir)
+                state_dir = JOURNAL_STATE_DIR_DEFAULT;
         return run(state_dir, streq(argv[optind], "dump"));
 }

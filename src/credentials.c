@@ -1,12 +1,17 @@
-/* credentials.c: loads the API secrets from their files (see credentials.h);
- * nothing here ever prints a secret. */
+/* credentials.c: loads the API secrets from their files (see credentials.h)
+ * through the shared safe reader, so that a FIFO, a device or a folder in
+ * their place is refused at once rather than waited on; nothing here ever
+ * prints a secret. */
 #include "credentials.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "fileio.h"
 #include "util.h"
 
 static void secret_free(char *s)
@@ -36,7 +41,11 @@ static int read_secret(const char *dir, const char *name, char **ret, char **ret
 
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
-        r = read_file_capped(path, CREDENTIALS_MAX_SIZE, &buf, &size);
+        /* Links are followed: Kubernetes' secret volumes and many admins'
+         * set-ups are made of them, and whoever can place a link in the
+         * credentials folder owns the secrets already.  What the link leads
+         * to must still be a regular file. */
+        r = fileio_read_all(path, false, CREDENTIALS_MAX_SIZE, &buf, &size, NULL);
         if (r == 0) {
                 while (size > 0 && (buf[size - 1] == '\n' || buf[size - 1] == '\r'))
                         buf[--size] = '\0';
@@ -59,6 +68,9 @@ int credentials_load(const char *dir, struct credentials **ret, char **ret_path)
         struct credentials *c;
         int r;
 
+        assert(ret);
+        assert(ret_path);
+
         if (!dir)
                 dir = getenv("CREDENTIALS_DIRECTORY");
         if (!dir || !*dir)
@@ -78,4 +90,28 @@ int credentials_load(const char *dir, struct credentials **ret, char **ret_path)
         }
         *ret = c;
         return 0;
+}
+
+char *credentials_strerror(int r, const char *path)
+{
+        struct stat st;
+        char *s = NULL;
+        int k;
+
+        assert(r < 0);
+
+        if (r == -ENXIO || !path)
+                return strdup(r == -ENXIO ? "no credentials folder is configured"
+                                          : "cannot read the credentials: out of memory");
+        if ((r == -ENODEV || r == -EISDIR) && stat(path, &st) == 0)
+                k = asprintf(&s, "credential file %s is %s, not a regular file", path,
+                             fileio_kind(st.st_mode));
+        else if (r == -EINVAL)
+                k = asprintf(&s, "credential file %s is empty or not a single line", path);
+        else if (r == -EFBIG)
+                k = asprintf(&s, "credential file %s is larger than %d bytes", path,
+                             CREDENTIALS_MAX_SIZE);
+        else
+                k = asprintf(&s, "cannot read credential file %s: %s", path, strerror(-r));
+        return k < 0 ? NULL : s;
 }

@@ -437,13 +437,11 @@ static int load_credentials(struct daemon *d, struct credentials **ret)
                 log_error("no credentials: set api.credentials_dir in %s, or run under systemd "
                           "with LoadCredential= (CREDENTIALS_DIRECTORY)",
                           d->opt.config_path);
-        else if (r == -EINVAL)
-                log_error("credential file %s is empty or not a single line", path);
-        else if (r == -EFBIG)
-                log_error("credential file %s is larger than %d bytes", path, CREDENTIALS_MAX_SIZE);
-        else if (r < 0)
-                log_error_errno(r, "cannot read credential file %s",
-                                path ? path : "(out of memory)");
+        else if (r < 0) {
+                _cleanup_free_ char *msg = credentials_strerror(r, path);
+
+                log_error("%s", msg ? msg : "cannot read the credentials: out of memory");
+        }
         return r;
 }
 

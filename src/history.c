@@ -9,6 +9,7 @@
  * inside the longest window, never with the number of orders seen. */
 #include "history.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,17 @@
 struct approval {
         int64_t t;
         int64_t amount;
-        char currency[8];
+        uint32_t currency; /* index into the history's currencies */
+};
+
+/* Currency codes, interned without regard to case: an approval keeps an
+ * index, so a code of any length fits in the same 24 bytes and exposure
+ * compares integers.  Codes are never forgotten; there are few. */
+struct currencies {
+        char **names; /* by index */
+        uint32_t n, n_alloc;
+        uint32_t *slots; /* index + 1, 0 when free; open addressing */
+        size_t n_slots; /* a power of two, or 0 */
 };
 
 struct customer {
@@ -39,11 +50,97 @@ struct history {
         size_t n_buckets; /* a power of two */
         size_t n_customers;
         int64_t oldest; /* no kept approval is older (INT64_MAX when none) */
+        struct currencies currencies;
 };
+
+static size_t currency_slot(const struct currencies *c, const char *code)
+{
+        size_t i = string_hash(code, true) & (c->n_slots - 1);
+
+        while (c->slots[i] && strcasecmp(c->names[c->slots[i] - 1], code) != 0)
+                i = (i + 1) & (c->n_slots - 1);
+        return i;
+}
+
+/* The index of code, or -1 when no approval was ever in it. */
+static int64_t currency_lookup(const struct currencies *c, const char *code)
+{
+        size_t i;
+
+        if (c->n_slots == 0)
+                return -1;
+        i = currency_slot(c, code);
+        return c->slots[i] ? (int64_t)c->slots[i] - 1 : -1;
+}
+
+static int currencies_grow(struct currencies *c)
+{
+        size_t n = c->n_slots ? c->n_slots * 2 : 16, old_n = c->n_slots;
+        uint32_t *s = calloc(n, sizeof(*s)), *old = c->slots;
+
+        if (!s)
+                return -ENOMEM;
+        c->slots = s;
+        c->n_slots = n;
+        for (size_t i = 0; i < old_n; i++)
+                if (old[i])
+                        c->slots[currency_slot(c, c->names[old[i] - 1])] = old[i];
+        free(old);
+        return 0;
+}
+
+/* The index of code, adding it when new.  Returns 0 or -ENOMEM. */
+static int currency_intern(struct currencies *c, const char *code, uint32_t *ret)
+{
+        char **names, *name;
+        size_t i;
+        int r;
+
+        if ((size_t)(c->n + 1) * 2 > c->n_slots) {
+                r = currencies_grow(c);
+                if (r < 0)
+                        return r;
+        }
+        i = currency_slot(c, code);
+        if (c->slots[i]) {
+                *ret = c->slots[i] - 1;
+                return 0;
+        }
+        if (c->n == c->n_alloc) {
+                uint32_t n = c->n_alloc ? c->n_alloc * 2 : 8;
+
+                if (n <= c->n_alloc)
+                        return -ENOMEM;
+                names = reallocarray(c->names, n, sizeof(*names));
+                if (!names)
+                        return -ENOMEM;
+                c->names = names;
+                c->n_alloc = n;
+        }
+        name = strdup(code);
+        if (!name)
+                return -ENOMEM;
+        c->names[c->n++] = name;
+        c->slots[i] = c->n;
+        *ret = c->n - 1;
+        return 0;
+}
+
+static void currencies_done(struct currencies *c)
+{
+        for (uint32_t i = 0; i < c->n; i++)
+                free(c->names[i]);
+        free(c->names);
+        free(c->slots);
+}
 
 int history_new(struct history **ret)
 {
-        struct history *h = calloc(1, sizeof(*h));
+        struct history *h;
+
+        assert(ret);
+
+        h = calloc(1, sizeof(*h));
 
         if (!h)
                 return -ENOMEM;
@@ -70,6 +167,7 @@ void history_free(struct history *h)
                         free(c);
                 }
         free(h->buckets);
+        currencies_done(&h->currencies);
         free(h);
 }
 
@@ -136,9 +234,16 @@ int history_add(struct history *h, const char *customer_id, int64_t t, int64_t a
 {
         struct customer *c;
         struct approval *a;
+        uint32_t cur;
+        int r;
 
-        if (!h || !customer_id || !currency || strlen(currency) >= sizeof(a->currency))
-                return -EINVAL;
+        assert(h);
+        assert(customer_id);
+        assert(currency);
+
+        r = currency_intern(&h->currencies, currency, &cur);
+        if (r < 0)
+                return r;
         c = find_or_add(h, customer_id);
         if (!c)
                 return -ENOMEM;
@@ -158,42 +263,58 @@ int history_add(struct history *h, const char *customer_id, int64_t t, int64_t a
         a = &c->approvals[c->n_approvals++];
         if (t < h->oldest)
                 h->oldest = t;
-        a->t = t;
-        a->amount = amount;
-        memcpy(a->currency, currency, strlen(currency) + 1);
+        *a = (struct approval){ .t = t, .amount = amount, .currency = cur };
         return 0;
 }
 
 bool history_known(const struct history *h, const char *customer_id)
 {
+        assert(h);
+
         return find(h, customer_id) != NULL;
 }
 
-int64_t history_count(const struct history *h, const char *customer_id, int64_t from, int64_t to)
+/* Every approval after from counts, including those stamped after now: the
+ * clock was ahead when they were made, or has been set back since.  An
+ * approval thus counts until its window has passed by the wall clock, and a
+ * step of the clock can only make it count longer, never drop it early
+ * (unless the clock jumps forward; see docs/journal.md, "Clock steps"). */
+int64_t history_count(const struct history *h, const char *customer_id, int64_t from, int64_t now)
 {
-        const struct customer *c = find(h, customer_id);
+        const struct customer *c;
         int64_t n = 0;
 
+        assert(h);
+        assert(from <= now);
+
+        c = find(h, customer_id);
         if (!c)
                 return 0;
         for (size_t i = 0; i < c->n_approvals; i++)
-                if (c->approvals[i].t > from && c->approvals[i].t <= to)
+                if (c->approvals[i].t > from)
                         n++;
         return n;
 }
 
 int64_t history_exposure(const struct history *h, const char *customer_id, const char *currency,
-                         int64_t from, int64_t to)
+                         int64_t from, int64_t now)
 {
-        const struct customer *c = find(h, customer_id);
-        int64_t sum = 0;
+        const struct customer *c;
+        int64_t sum = 0, cur;
 
+        assert(h);
+        assert(from <= now);
+
+        c = find(h, customer_id);
         if (!c || !currency)
+                return 0;
+        cur = currency_lookup(&h->currencies, currency);
+        if (cur < 0)
                 return 0;
         for (size_t i = 0; i < c->n_approvals; i++) {
                 const struct approval *a = &c->approvals[i];
 
-                if (a->t > from && a->t <= to && strcasecmp(a->currency, currency) == 0 &&
+                if (a->t > from && a->currency == (uint32_t)cur &&
                     __builtin_add_overflow(sum, a->amount, &sum))
                         return INT64_MAX; /* saturate: surely over any limit */
         }
@@ -228,7 +349,9 @@ void history_prune(struct history *h, int64_t t)
 {
         int64_t oldest = INT64_MAX;
 
-        if (!h || h->oldest > t)
+        assert(h);
+
+        if (h->oldest > t)
                 return;
         for (size_t i = 0; i < h->n_buckets; i++)
                 for (struct customer *c = h->buckets[i]; c; c = c->next) {

@@ -15,8 +15,18 @@
 #define JOURNAL_VERSION 1
 #define JOURNAL_FILE_HEADER_SIZE 32
 #define JOURNAL_RECORD_HEADER_SIZE 20
-#define JOURNAL_RECORD_MAX 65536 /* whole record, header included */
-#define JOURNAL_STRING_MAX 1024 /* bytes, per string */
+/* Smallest payloads: intent = 8+8+1 + five u16 prefixes, outcome = 8+2 +
+ * two u16 prefixes. */
+#define JOURNAL_INTENT_PAYLOAD_MIN 27
+#define JOURNAL_OUTCOME_PAYLOAD_MIN 14
+/* Largest whole records, header included: every string at its cap.  A
+ * length beyond these cannot decode (a string over the cap or trailing
+ * bytes), so readers refuse it from the header alone. */
+#define JOURNAL_INTENT_MAX                                                                         \
+        (JOURNAL_RECORD_HEADER_SIZE + JOURNAL_INTENT_PAYLOAD_MIN + 5 * JOURNAL_STRING_MAX)
+#define JOURNAL_OUTCOME_MAX                                                                        \
+        (JOURNAL_RECORD_HEADER_SIZE + JOURNAL_OUTCOME_PAYLOAD_MIN + 2 * JOURNAL_STRING_MAX)
+#define JOURNAL_RECORD_MAX JOURNAL_INTENT_MAX
 #define JOURNAL_STRING_NULL 0xffff /* length prefix of a NULL string */
 
 enum journal_damage {

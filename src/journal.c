@@ -4,6 +4,7 @@
  * is specified in docs/journal.md; this file must agree with it. */
 #include "journal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "fileio.h"
 #include "journal-internal.h"
 #include "util.h"
 
@@ -22,11 +24,6 @@
 #define SOURCE_WINDOW (256 * 1024)
 #define OUT_BUFFER (256 * 1024)
 
-/* Smallest valid payloads: intent = 8+8+1 + five u16 prefixes, outcome =
- * 8+2 + two u16 prefixes. */
-#define INTENT_PAYLOAD_MIN 27
-#define OUTCOME_PAYLOAD_MIN 14
-
 struct journal {
         int dir_fd;
         int lock_fd;
@@ -34,6 +31,7 @@ struct journal {
         uint64_t size;
         uint64_t first_seq;
         uint64_t next_seq;
+        uint64_t compacted_size; /* after the last rewrite; 0 before any */
         bool broken; /* a failed append could not be undone: refuse more */
         uint8_t *buf; /* JOURNAL_RECORD_MAX bytes to build records in */
 };
@@ -97,31 +95,53 @@ static int check_str(const char *s, bool nullable, bool nonempty)
         return 0;
 }
 
-static int check_intent(const struct journal_intent *in)
+int journal_intent_check(const struct journal_intent *in, const char **ret_field)
 {
+        static const char *const names[] = { "order_id", "rule", "reason", "customer_id",
+                                             "currency" };
         const char *strs[] = { in->order_id, in->rule, in->reason, in->customer_id, in->currency };
         int r;
 
-        if ((unsigned)in->decision >= _ACTION_MAX)
-                return -EINVAL;
+        assert(in);
+
         for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
                 r = check_str(strs[i], i == 1, i == 0);
-                if (r < 0)
+                if (r < 0) {
+                        if (ret_field)
+                                *ret_field = names[i];
                         return r;
+                }
+        }
+        if ((unsigned)in->decision >= _ACTION_MAX) {
+                if (ret_field)
+                        *ret_field = "decision";
+                return -EINVAL;
         }
         return 0;
 }
 
-static int check_outcome(const struct journal_outcome *out)
+int journal_outcome_check(const struct journal_outcome *out, const char **ret_field)
 {
+        const char *field = NULL;
         int r;
 
-        if (out->http_status < 0 || out->http_status > 999)
-                return -EINVAL;
+        assert(out);
+
         r = check_str(out->order_id, false, true);
         if (r < 0)
-                return r;
-        return check_str(out->final_status, false, false);
+                field = "order_id";
+        if (r >= 0) {
+                r = check_str(out->final_status, false, false);
+                if (r < 0)
+                        field = "final_status";
+        }
+        if (r >= 0 && (out->http_status < 0 || out->http_status > 999)) {
+                r = -EINVAL;
+                field = "http_status";
+        }
+        if (r < 0 && ret_field)
+                *ret_field = field;
+        return r;
 }
 
 static void encode_intent(struct wbuf *w, const struct journal_intent *in)
@@ -156,12 +176,12 @@ int journal_record_encode(const struct journal_record *r, uint64_t seq, uint8_t 
         int k;
 
         if (r->type == JOURNAL_INTENT) {
-                k = check_intent(&r->intent);
+                k = journal_intent_check(&r->intent, NULL);
                 if (k < 0)
                         return k;
                 encode_intent(&w, &r->intent);
         } else if (r->type == JOURNAL_OUTCOME) {
-                k = check_outcome(&r->outcome);
+                k = journal_outcome_check(&r->outcome, NULL);
                 if (k < 0)
                         return k;
                 encode_outcome(&w, &r->outcome);
@@ -355,9 +375,11 @@ static int record_check(struct source *s, uint64_t off, const uint8_t **ret_rec,
         type = get_le(p + 4, 2);
         if (get_le(p + 6, 2) != 0 || (type != JOURNAL_INTENT && type != JOURNAL_OUTCOME))
                 return 0;
-        if (len < JOURNAL_RECORD_HEADER_SIZE +
-                            (type == JOURNAL_INTENT ? INTENT_PAYLOAD_MIN : OUTCOME_PAYLOAD_MIN) ||
-            len > JOURNAL_RECORD_MAX || len > s->size - off)
+        if (len < JOURNAL_RECORD_HEADER_SIZE + (type == JOURNAL_INTENT
+                                                        ? JOURNAL_INTENT_PAYLOAD_MIN
+                                                        : JOURNAL_OUTCOME_PAYLOAD_MIN) ||
+            len > (type == JOURNAL_INTENT ? JOURNAL_INTENT_MAX : JOURNAL_OUTCOME_MAX) ||
+            len > s->size - off)
                 return 0;
         r = source_get(s, off, (size_t)len, &p);
         if (r < 0)
@@ -367,26 +389,6 @@ static int record_check(struct source *s, uint64_t off, const uint8_t **ret_rec,
         *ret_rec = p;
         *ret_len = (size_t)len;
         return 1;
-}
-
-/* Tail or middle: damage is in the middle when a whole record with a valid
- * CRC starts anywhere after the bad offset, else it is a torn tail. */
-static int classify(struct source *s, uint64_t bad, enum journal_damage *ret)
-{
-        for (uint64_t off = bad + 1; off < s->size; off++) {
-                const uint8_t *rec;
-                size_t len;
-                int r = record_check(s, off, &rec, &len);
-
-                if (r < 0)
-                        return r;
-                if (r > 0) {
-                        *ret = JOURNAL_DAMAGE_MIDDLE;
-                        return 0;
-                }
-        }
-        *ret = JOURNAL_DAMAGE_TAIL;
-        return 0;
 }
 
 /* 1 when bytes [from, size) are all zero, 0 if not, or -errno. */
@@ -405,6 +407,40 @@ static int all_zero(struct source *s, uint64_t from)
                 from += n;
         }
         return 1;
+}
+
+/* Tail or middle.  A crash tears at most the record being appended when it
+ * struck, and may leave zeros after it (blocks allocated, never written).
+ * So the damage is a torn tail only when no byte from one maximal record
+ * past bad to the end is non-zero, and no whole record with a valid CRC
+ * starts after bad.  Both checks stay linear in the file size: the far part
+ * is read once for non-zero bytes, and records are probed only at the
+ * JOURNAL_RECORD_MAX offsets after bad, each at most that long. */
+static int classify(struct source *s, uint64_t bad, enum journal_damage *ret)
+{
+        uint64_t near = s->size - bad > JOURNAL_RECORD_MAX ? bad + JOURNAL_RECORD_MAX : s->size;
+        int r = all_zero(s, near);
+
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                *ret = JOURNAL_DAMAGE_MIDDLE;
+                return 0;
+        }
+        for (uint64_t off = bad + 1; off < near; off++) {
+                const uint8_t *rec;
+                size_t len;
+
+                r = record_check(s, off, &rec, &len);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        *ret = JOURNAL_DAMAGE_MIDDLE;
+                        return 0;
+                }
+        }
+        *ret = JOURNAL_DAMAGE_TAIL;
+        return 0;
 }
 
 /* Checks the file header.  A header that is missing, shorter than its size
@@ -545,8 +581,12 @@ static int tmp_create(int dir_fd, uint64_t first_seq)
         uint8_t h[JOURNAL_FILE_HEADER_SIZE];
         int fd, r;
 
+        /* Only this code makes the name: whatever is there is a leftover
+         * (or was put there: a FIFO would take the writes and then block). */
+        if (unlinkat(dir_fd, JOURNAL_TMP_NAME, 0) < 0 && errno != ENOENT)
+                return -errno;
         fd = openat(dir_fd, JOURNAL_TMP_NAME,
-                    O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+                    O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
         journal_header_encode(first_seq, h);
@@ -580,9 +620,9 @@ static int journal_file_open(int dir_fd)
 {
         int fd, r;
 
-        fd = openat(dir_fd, JOURNAL_FILE_NAME, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-        if (fd >= 0 || errno != ENOENT)
-                return fd >= 0 ? fd : -errno;
+        fd = fileio_openat_regular(dir_fd, JOURNAL_FILE_NAME, O_RDWR | O_APPEND | O_NOFOLLOW, NULL);
+        if (fd != -ENOENT)
+                return fd;
         fd = tmp_create(dir_fd, 1);
         if (fd < 0)
                 return fd;
@@ -603,7 +643,7 @@ static int file_size(int fd, uint64_t *ret)
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
-                return -EBADFD;
+                return -ENODEV; /* cannot happen: opened as a regular file */
         *ret = (uint64_t)st.st_size;
         return 0;
 }
@@ -626,19 +666,64 @@ static int cut_tail(int fd, const struct journal_scan *sc)
         return fsync_fd(fd);
 }
 
+/* Takes flock(LOCK_EX) on fd without waiting: 0, -EWOULDBLOCK, or -errno. */
+static int flock_nb(int fd)
+{
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+        return 0;
+}
+
+/* 1 when fd is still the file linked as JOURNAL_LOCK_NAME, 0 when that name
+ * is gone or now another file, or -errno. */
+static int lock_file_linked(int dir_fd, int fd)
+{
+        struct stat a, b;
+
+        if (fstat(fd, &a) < 0)
+                return -errno;
+        if (fstatat(dir_fd, JOURNAL_LOCK_NAME, &b, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The lock file, for approvald versions that lock only it: locked, then
+ * checked to be still the file of that name (it may have been replaced
+ * between open and flock), else tried again a few times. */
+static int lock_file_take(int dir_fd)
+{
+        for (int i = 0; i < 4; i++) {
+                _cleanup_close_ int fd = openat(dir_fd, JOURNAL_LOCK_NAME,
+                                                O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                int r;
+
+                if (fd < 0)
+                        return -errno;
+                r = flock_nb(fd);
+                if (r < 0)
+                        return r;
+                r = lock_file_linked(dir_fd, fd);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = fd;
+                        fd = -1; /* ownership moves to the caller */
+                        return r;
+                }
+        }
+        return -EWOULDBLOCK; /* someone keeps swapping it: treat as taken */
+}
+
+/* The lock that counts is on the state folder itself: unlike a file in it,
+ * the folder cannot be removed or replaced while it holds the journal, so a
+ * "stale lock" cleaned away cannot let a second daemon in. */
 static int lock_take(int dir_fd)
 {
-        int fd = openat(dir_fd, JOURNAL_LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        int r = flock_nb(dir_fd);
 
-        if (fd < 0)
-                return -errno;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-
-                close(fd);
+        if (r < 0)
                 return r;
-        }
-        return fd;
+        return lock_file_take(dir_fd);
 }
 
 void journal_close(struct journal *j)
@@ -707,6 +792,18 @@ static int journal_recover(struct journal *j, journal_visit_t visit, void *userd
         return 0;
 }
 
+/* Makes what was read durable before anyone acts on it: the records of a
+ * run that stopped before its sync (or was killed between append and sync)
+ * are in the page cache only, and a call resting on them must not be made
+ * unless they are on disk.  The folder is synced too, for a compaction's
+ * rename that its process did not live to sync. */
+static int journal_settle(struct journal *j)
+{
+        if (fdatasync(j->fd) < 0)
+                return -errno;
+        return fsync_fd(j->dir_fd);
+}
+
 int journal_open(struct journal **ret, const char *state_dir, journal_visit_t visit, void *userdata,
                  uint64_t *ret_truncated, uint64_t *ret_bad_offset)
 {
@@ -726,6 +823,9 @@ int journal_open(struct journal **ret, const char *state_dir, journal_visit_t vi
         if (j->fd < 0)
                 return j->fd;
         r = journal_recover(j, visit, userdata, ret_truncated, ret_bad_offset);
+        if (r < 0)
+                return r;
+        r = journal_settle(j);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(j);
@@ -992,6 +1092,17 @@ static int compact_passes(struct journal *j, struct compactor *c)
         return r;
 }
 
+/* The size past which a rewrite is due: max_size, or twice the size the
+ * last rewrite left when that is more.  Without the second term, a journal
+ * holding more than max_size bytes inside the window would be rewritten
+ * (and fsync'd whole) on every call while shrinking nothing. */
+static uint64_t compact_threshold(const struct journal *j, uint64_t max_size)
+{
+        uint64_t twice = j->compacted_size > UINT64_MAX / 2 ? UINT64_MAX : 2 * j->compacted_size;
+
+        return twice > max_size ? twice : max_size;
+}
+
 int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max_size)
 {
         struct compactor c = { .fd = -1 };
@@ -1000,7 +1111,7 @@ int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max
 
         if (j->broken)
                 return -EIO;
-        if (j->size <= max_size)
+        if (j->size <= compact_threshold(j, max_size))
                 return 0;
         c.cutoff = keep_s < 0 || now < INT64_MIN + keep_s ? INT64_MIN : now - keep_s;
         c.out = malloc(OUT_BUFFER);
@@ -1023,6 +1134,7 @@ int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max
         close(j->fd);
         j->fd = c.fd;
         j->size = size;
+        j->compacted_size = size;
         j->first_seq = j->next_seq - c.n_kept;
         r = fsync_fd(j->dir_fd);
         return r < 0 ? r : 1;
@@ -1041,9 +1153,9 @@ int journal_read(const char *state_dir, journal_visit_t visit, void *userdata,
         dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
                 return -errno;
-        fd = openat(dir_fd, JOURNAL_FILE_NAME, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        fd = fileio_openat_regular(dir_fd, JOURNAL_FILE_NAME, O_RDONLY | O_NOFOLLOW, NULL);
         if (fd < 0)
-                return -errno;
+                return fd;
         r = file_size(fd, &size);
         if (r < 0)
                 return r;

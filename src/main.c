@@ -5,6 +5,7 @@
 #include <sysexits.h>
 
 #include "commands.h"
+#include "journal.h"
 #include "util.h"
 
 struct command {
@@ -46,7 +47,9 @@ static const struct command commands[] = {
         { "journal", cmd_journal, "dump or verify the on-disk journal",
           "approvald journal dump|verify [--state-dir DIR]\n"
           "  dump     print every record as a JSON line\n"
-          "  verify   check every record; exit 76 naming the first bad offset\n" },
+          "  verify   check every record; exit 76 naming the first bad offset\n"
+          "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
+          "                      " JOURNAL_STATE_DIR_DEFAULT ")\n" },
 };
 
 static const struct command *command_find(const char *name)

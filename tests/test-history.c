@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <string.h>
+
 #include "history.h"
 #include "util.h"
 
@@ -22,8 +25,9 @@ static void test_windows(void **state)
                 { "A", "EUR", 0, 1000, 3, 3000 },
                 { "A", "USD", 0, 1000, 3, 500 },
                 { "A", "EUR", 100, 1000, 2, 2000 }, /* from is exclusive */
-                { "A", "EUR", 99, 200, 2, 3000 }, /* to is inclusive */
-                { "A", "EUR", 99, 199, 1, 1000 },
+                { "A", "EUR", 99, 200, 3, 3000 },
+                { "A", "EUR", 99, 199, 3, 3000 }, /* stamped after now: still counts */
+                { "A", "EUR", 199, 1000, 2, 2000 },
                 { "A", "eur", 0, 1000, 3, 3000 }, /* currency codes ignore case */
                 { "A", "SEK", 0, 1000, 3, 0 },
                 { "A", "EUR", 300, 1000, 0, 0 },
@@ -112,15 +116,70 @@ static void test_many_customers(void **state)
         history_free(h);
 }
 
-static void test_errors(void **state)
+/* The clock was an hour ahead when A was approved, then set right (issue
+ * 14, item 3): A still counts against B, until its window has passed by
+ * the wall clock; pruning keeps it as long. */
+static void test_clock_step(void **state)
+{
+        const int64_t hour = 3600, window = 30 * 86400, now = 1700000000;
+        struct history *h;
+
+        assert_int_equal(history_new(&h), 0);
+        assert_int_equal(history_add(h, "C", now + hour, 90000, "EUR"), 0);
+        assert_int_equal(history_exposure(h, "C", "EUR", now - window, now), 90000);
+        assert_int_equal(history_count(h, "C", now - window, now), 1);
+        history_prune(h, now - window);
+        assert_int_equal(history_exposure(h, "C", "EUR", now - window, now), 90000);
+        /* just before and after its window ends, as the wall clock reads */
+        assert_int_equal(history_count(h, "C", now + hour - 1, now + hour + window - 1), 1);
+        assert_int_equal(history_count(h, "C", now + hour, now + hour + window), 0);
+        history_prune(h, now + hour);
+        assert_int_equal(history_exposure(h, "C", "EUR", 0, 0), 0);
+        assert_true(history_known(h, "C"));
+        history_free(h);
+}
+
+/* Any currency string the journal can store is recorded: an approval never
+ * fails for its currency code, and codes still match whatever their case. */
+static void test_currencies(void **state)
+{
+        char code[1025], id[32];
+        struct history *h;
+
+        memset(code, 'X', sizeof(code) - 1);
+        code[sizeof(code) - 1] = '\0';
+        assert_int_equal(history_new(&h), 0);
+        assert_int_equal(history_add(h, "A", 1, 1, "EURODOLLAR"), 0);
+        assert_int_equal(history_add(h, "A", 2, 2, code), 0);
+        assert_int_equal(history_add(h, "A", 3, 4, ""), 0);
+        assert_int_equal(history_add(h, "A", 4, 8, "eurodollar"), 0);
+        assert_int_equal(history_exposure(h, "A", "EuroDollar", 0, 10), 9);
+        assert_int_equal(history_exposure(h, "A", code, 0, 10), 2);
+        assert_int_equal(history_exposure(h, "A", "", 0, 10), 4);
+        assert_int_equal(history_exposure(h, "A", "EUR", 0, 10), 0);
+        assert_int_equal(history_exposure(h, "A", NULL, 0, 10), 0);
+        /* many distinct codes: the table grows */
+        for (int i = 0; i < 1000; i++) {
+                snprintf(id, sizeof(id), "CUR%d", i);
+                assert_int_equal(history_add(h, "B", 5, i, id), 0);
+        }
+        for (int i = 0; i < 1000; i += 37) {
+                snprintf(id, sizeof(id), "cur%d", i);
+                assert_int_equal(history_exposure(h, "B", id, 0, 10), i);
+        }
+        assert_int_equal(history_count(h, "B", 0, 10), 1000);
+        history_free(h);
+}
+
+static void test_absent(void **state)
 {
         struct history *h;
 
         assert_int_equal(history_new(&h), 0);
-        assert_int_equal(history_add(h, NULL, 1, 1, "EUR"), -EINVAL);
-        assert_int_equal(history_add(h, "A", 1, 1, NULL), -EINVAL);
-        assert_int_equal(history_add(h, "A", 1, 1, "EURODOLLAR"), -EINVAL);
         assert_false(history_known(h, "A"));
+        assert_false(history_known(h, NULL)); /* an order without a customer */
+        assert_int_equal(history_count(h, NULL, 0, 10), 0);
+        assert_int_equal(history_exposure(h, NULL, "EUR", 0, 10), 0);
         history_free(h);
         history_free(NULL);
 }
@@ -128,9 +187,10 @@ static void test_errors(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_windows), cmocka_unit_test(test_prune),
-                cmocka_unit_test(test_growth),  cmocka_unit_test(test_many_customers),
-                cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_windows),    cmocka_unit_test(test_prune),
+                cmocka_unit_test(test_growth),     cmocka_unit_test(test_many_customers),
+                cmocka_unit_test(test_clock_step), cmocka_unit_test(test_currencies),
+                cmocka_unit_test(test_absent),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

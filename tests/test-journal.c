@@ -313,6 +313,92 @@ static void test_bad_appends(void **state)
         state_free(d);
 }
 
+/* journal_intent_check() names the field an append would refuse, and the
+ * append refuses the same intents with the same codes. */
+static void test_intent_check(void **state)
+{
+        static const struct {
+                int field; /* which field to spoil */
+                int r;
+                const char *name;
+        } cases[] = {
+                { 0, -EINVAL, "order_id" },    { 1, -EINVAL, "order_id" },
+                { 2, -E2BIG, "order_id" },     { 3, -E2BIG, "rule" },
+                { 4, -EINVAL, "reason" },      { 5, -E2BIG, "reason" },
+                { 6, -EINVAL, "customer_id" }, { 7, -E2BIG, "customer_id" },
+                { 8, -EINVAL, "currency" },    { 9, -E2BIG, "currency" },
+                { 10, -EINVAL, "decision" },   { 11, -EINVAL, "decision" },
+        };
+        struct journal *j = NULL;
+        char *d = state_new();
+        const char *field = "untouched";
+        struct journal_intent ok = intent("ORD", 1, NULL).intent;
+
+        assert_int_equal(journal_intent_check(&ok, &field), 0);
+        assert_string_equal(field, "untouched");
+        ok.rule = max_str;
+        ok.reason = max_str;
+        ok.customer_id = "";
+        ok.currency = "";
+        assert_int_equal(journal_intent_check(&ok, NULL), 0);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct journal_intent in = intent("ORD", 1, "r").intent;
+                const char *spoilt[] = { NULL, "", long_str };
+
+                switch (cases[i].field) {
+                case 0 ... 2:
+                        in.order_id = spoilt[cases[i].field];
+                        break;
+                case 3:
+                        in.rule = long_str;
+                        break;
+                case 4 ... 5:
+                        in.reason = spoilt[cases[i].field - 4 ? 2 : 0];
+                        break;
+                case 6 ... 7:
+                        in.customer_id = spoilt[cases[i].field - 6 ? 2 : 0];
+                        break;
+                case 8 ... 9:
+                        in.currency = spoilt[cases[i].field - 8 ? 2 : 0];
+                        break;
+                case 10:
+                        in.decision = _ACTION_MAX;
+                        break;
+                default:
+                        in.decision = (enum action) - 1;
+                }
+                field = NULL;
+                assert_int_equal(journal_intent_check(&in, &field), cases[i].r);
+                assert_non_null(field);
+                assert_string_equal(field, cases[i].name);
+                assert_int_equal(journal_append_intent(j, &in), cases[i].r);
+                assert_int_equal(journal_size(j), JOURNAL_FILE_HEADER_SIZE);
+        }
+        journal_close(j);
+        state_free(d);
+}
+
+/* The same for outcomes. */
+static void test_outcome_check(void **state)
+{
+        struct journal_outcome out = outcome("ORD", 1).outcome;
+        const char *field = NULL;
+
+        assert_int_equal(journal_outcome_check(&out, &field), 0);
+        assert_null(field);
+        out.final_status = long_str;
+        assert_int_equal(journal_outcome_check(&out, &field), -E2BIG);
+        assert_string_equal(field, "final_status");
+        out = outcome("", 1).outcome;
+        assert_int_equal(journal_outcome_check(&out, &field), -EINVAL);
+        assert_string_equal(field, "order_id");
+        out = outcome("ORD", 1).outcome;
+        out.http_status = 1000;
+        assert_int_equal(journal_outcome_check(&out, &field), -EINVAL);
+        assert_string_equal(field, "http_status");
+}
+
 static void test_reopen_continues(void **state)
 {
         struct collected col = { .n = 0 };
@@ -408,6 +494,95 @@ static void test_zeroed_tail(void **state)
                 free(file_get(d, &size2));
                 assert_int_equal(size2, cases[i].keep == 3 ? size : last);
                 assert_int_equal(trunc, n - size2);
+                free(buf);
+        }
+        free(data);
+        state_free(d);
+}
+
+/* A bad record at offset 32, then a pattern that looks like record headers
+ * of the largest length at every 8th byte (issue 14, item 7): no crash
+ * leaves that many bytes after the last good record, so it is damage,
+ * refused without touching the file, not a tail to cut. */
+static void test_crafted_tail(void **state)
+{
+        static const uint8_t pattern[8] = { 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00 };
+        size_t size = 256 * 1024;
+        uint8_t *data = calloc(1, size), *after;
+        struct collected col = { .n = 0 };
+        uint64_t bad = 0;
+        size_t size2;
+        char *d = state_new();
+
+        assert_non_null(data);
+        write_pairs(d, 0);
+        journal_header_encode(1, data);
+        memcpy(data + JOURNAL_FILE_HEADER_SIZE, "not a record at all!", 20);
+        for (size_t at = JOURNAL_FILE_HEADER_SIZE + 20; at + 8 <= size; at += 8)
+                memcpy(data + at, pattern, 8);
+        file_put(d, data, size);
+        assert_int_equal(journal_read(d, NULL, NULL, &bad), -EBADMSG);
+        assert_int_equal(bad, JOURNAL_FILE_HEADER_SIZE);
+        bad = 0;
+        assert_int_equal(reopen(d, &col, NULL, &bad), -EBADMSG);
+        assert_int_equal(bad, JOURNAL_FILE_HEADER_SIZE);
+        assert_int_equal(col.n, 0);
+        after = file_get(d, &size2);
+        assert_int_equal(size2, size);
+        assert_memory_equal(after, data, size);
+        free(after);
+        free(data);
+        state_free(d);
+}
+
+/* Where a torn tail ends: the torn record's own bytes and then zeros, however
+ * many; a non-zero byte one maximal record or more past the last good
+ * record is damage. */
+static void test_tail_bound(void **state)
+{
+        static const struct {
+                size_t nonzero_at; /* past the last good record; 0: none */
+                size_t size; /* of the part after the last good record */
+                int r;
+        } cases[] = {
+                { 0, 1 << 20, 0 },
+                { 7, 1 << 20, 0 },
+                { JOURNAL_RECORD_MAX - 1, 1 << 20, 0 },
+                { JOURNAL_RECORD_MAX, 1 << 20, -EBADMSG },
+                { JOURNAL_RECORD_MAX + 4096, 1 << 20, -EBADMSG },
+                { (1 << 20) - 1, 1 << 20, -EBADMSG },
+        };
+        struct collected col = { .n = 0 };
+        uint64_t trunc, bad;
+        size_t end, size, size2;
+        uint8_t *data;
+        char *d = state_new();
+
+        write_pairs(d, 2);
+        data = file_get(d, &end);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size = end + cases[i].size;
+                uint8_t *buf = calloc(1, size), *after;
+
+                memcpy(buf, data, end);
+                memcpy(buf + end, data + JOURNAL_FILE_HEADER_SIZE, 10); /* a torn start */
+                if (cases[i].nonzero_at)
+                        buf[end + cases[i].nonzero_at] = 0x5a;
+                file_put(d, buf, size);
+                trunc = bad = 12345;
+                assert_int_equal(reopen(d, &col, &trunc, &bad), cases[i].r);
+                assert_int_equal(col.n, 2);
+                collected_done(&col);
+                after = file_get(d, &size2);
+                if (cases[i].r == 0) {
+                        assert_int_equal(trunc, cases[i].size);
+                        assert_int_equal(size2, end);
+                } else {
+                        assert_int_equal(bad, end);
+                        assert_int_equal(size2, size);
+                        assert_memory_equal(after, buf, size);
+                }
+                free(after);
                 free(buf);
         }
         free(data);
@@ -562,6 +737,39 @@ static void test_lock(void **state)
         state_free(d);
 }
 
+/* Someone "cleans a stale lock" under a running daemon: a second opener must
+ * still be refused, in another process and in this one. */
+static void test_lock_file_removed(void **state)
+{
+        struct journal *j = NULL, *j2 = NULL;
+        char p[256], *d = state_new();
+        pid_t pid;
+        int status;
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        snprintf(p, sizeof(p), "%s/%s", d, JOURNAL_LOCK_NAME);
+        unlink(p); /* may not exist at all */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int r = journal_open(&j2, d, NULL, NULL, NULL, NULL);
+
+                journal_close(j2);
+                journal_close(j);
+                free(d);
+                _exit(r == -EWOULDBLOCK ? 0 : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(journal_open(&j2, d, NULL, NULL, NULL, NULL), -EWOULDBLOCK);
+        assert_null(j2);
+        journal_close(j);
+        assert_int_equal(journal_open(&j2, d, NULL, NULL, NULL, NULL), 0);
+        journal_close(j2);
+        state_free(d);
+}
+
 /* In a child: a file size limit makes the append write part of the record
  * and then fail; the part must be cut off again. */
 static int short_write_child(const char *d)
@@ -610,6 +818,52 @@ static void test_short_write_undone(void **state)
         assert_int_equal(col.n, 3);
         assert_string_equal(col.c[2].r.intent.order_id, "ORD-big");
         collected_done(&col);
+        state_free(d);
+}
+
+/* A journal that is not a regular file is refused at once, naming what it
+ * is by its code, never waited on (a FIFO with no writer would block a
+ * plain open for reading forever). */
+static void test_not_a_file(void **state)
+{
+        struct journal *j = NULL;
+        char p[256], *d = state_new();
+
+        path_of(d, p, sizeof(p));
+        assert_int_equal(mkfifo(p, 0600), 0);
+        assert_int_equal(journal_read(d, NULL, NULL, NULL), -ENODEV);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), -ENODEV);
+        assert_null(j);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(mkdir(p, 0700), 0);
+        assert_int_equal(journal_read(d, NULL, NULL, NULL), -EISDIR);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), -EISDIR);
+        assert_int_equal(rmdir(p), 0);
+        assert_int_equal(symlink("/dev/null", p), 0);
+        assert_int_equal(journal_read(d, NULL, NULL, NULL), -ELOOP);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), -ELOOP);
+        state_free(d);
+}
+
+/* Whatever sits at journal.tmp (here a FIFO, which would take the writes
+ * and then be renamed over the journal) is replaced, never written into. */
+static void test_tmp_not_a_file(void **state)
+{
+        struct collected col = { .n = 0 };
+        struct journal *j = NULL;
+        char tmp[256], *d = state_new();
+        struct stat st;
+
+        write_pairs(d, 6);
+        snprintf(tmp, sizeof(tmp), "%s/%s", d, JOURNAL_TMP_NAME);
+        assert_int_equal(mkfifo(tmp, 0600), 0);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(journal_compact(j, 1000, 10000, 0), 1);
+        journal_close(j);
+        assert_int_equal(journal_read(d, collect, &col, NULL), 0);
+        assert_int_equal(col.n, 6);
+        collected_done(&col);
+        assert_int_equal(stat(tmp, &st), -1);
         state_free(d);
 }
 
@@ -681,6 +935,46 @@ static void test_compact(void **state)
         state_free(d);
 }
 
+/* Once more than max_size bytes are inside the window, compaction cannot
+ * shrink the file: it must not rewrite it again on every call, only once
+ * the file has doubled since its last rewrite (issue 8, item 5). */
+static void test_compact_hysteresis(void **state)
+{
+        struct journal *j = NULL;
+        uint64_t after, max = 2000;
+        char id[32], *d = state_new();
+        int n = 0, rewrites = 0;
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        while (journal_size(j) <= max) {
+                struct journal_record r = intent(id, 1000, "r");
+
+                snprintf(id, sizeof(id), "O%d", n++);
+                assert_int_equal(append(j, &r), 0);
+        }
+        /* every record is recent: a rewrite keeps them all */
+        assert_int_equal(journal_compact(j, 1000, 500, max), 1);
+        after = journal_size(j);
+        assert_true(after > max);
+        while (journal_size(j) <= 2 * after) {
+                struct journal_record r = outcome(id, 1001);
+                int k;
+
+                snprintf(id, sizeof(id), "O%d", n++);
+                assert_int_equal(append(j, &r), 0);
+                k = journal_compact(j, 1001, 500, max);
+                assert_true(k >= 0);
+                rewrites += k;
+                if (journal_size(j) <= 2 * after)
+                        assert_int_equal(k, 0);
+        }
+        /* the call that saw the file past twice its size rewrote it */
+        assert_int_equal(rewrites, 1);
+        assert_true(journal_size(j) > 2 * after);
+        journal_close(j);
+        state_free(d);
+}
+
 static void test_compact_failure_keeps_file(void **state)
 {
         struct journal *j = NULL;
@@ -736,16 +1030,24 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_bad_appends),
+                cmocka_unit_test(test_intent_check),
+                cmocka_unit_test(test_outcome_check),
                 cmocka_unit_test(test_reopen_continues),
                 cmocka_unit_test(test_torn_tail_every_byte),
                 cmocka_unit_test(test_zeroed_tail),
+                cmocka_unit_test(test_crafted_tail),
+                cmocka_unit_test(test_tail_bound),
                 cmocka_unit_test(test_flip_in_middle),
                 cmocka_unit_test(test_valid_crc_wrong_content),
                 cmocka_unit_test(test_headers),
                 cmocka_unit_test(test_lock),
+                cmocka_unit_test(test_lock_file_removed),
                 cmocka_unit_test(test_short_write_undone),
                 cmocka_unit_test(test_missing_dir),
+                cmocka_unit_test(test_not_a_file),
+                cmocka_unit_test(test_tmp_not_a_file),
                 cmocka_unit_test(test_compact),
+                cmocka_unit_test(test_compact_hysteresis),
                 cmocka_unit_test(test_compact_failure_keeps_file),
                 cmocka_unit_test(test_scan_buffer),
         };

@@ -92,7 +92,8 @@ enum expect {
 /* History: BIG has 48200.00 EUR (and 1000 USD) approved an hour ago; EDGE
  * has 90.00 EUR exactly 30 days ago (outside the window) and 10.00 EUR one
  * second later (inside); OLD has approvals exactly 24h ago (outside),
- * 24h - 1s ago and now (inside), and one in the future (outside). */
+ * 24h - 1s ago and now (inside), and one in the future (inside too: the
+ * clock was ahead when it was made). */
 static struct history *make_history(void)
 {
         struct history *h;
@@ -243,15 +244,15 @@ static const struct cond_case cond_cases[] = {
         { "new: false, unknown", WHEN({ .kind = COND_NEW_CUSTOMER, .flag = false }), STD, FAILS },
         { "new: missing", WHEN({ .kind = COND_NEW_CUSTOMER, .flag = true }), "{}", MISSING,
           "customer_id" },
-        /* orders_within: now - window < t <= now */
-        { "within 24h: 2 > 1",
-          WHEN({ .kind = COND_ORDERS_WITHIN, .within = { .window_s = DAY, .above = 1 } }),
-          ORDER("\"OLD\"", "1", "\"EUR\""), HOLDS },
-        { "within 24h: 2 > 2",
+        /* orders_within: now - window < t, future-stamped included */
+        { "within 24h: 3 > 2",
           WHEN({ .kind = COND_ORDERS_WITHIN, .within = { .window_s = DAY, .above = 2 } }),
+          ORDER("\"OLD\"", "1", "\"EUR\""), HOLDS },
+        { "within 24h: 3 > 3",
+          WHEN({ .kind = COND_ORDERS_WITHIN, .within = { .window_s = DAY, .above = 3 } }),
           ORDER("\"OLD\"", "1", "\"EUR\""), FAILS },
-        { "within 24h+1s: 3 > 2",
-          WHEN({ .kind = COND_ORDERS_WITHIN, .within = { .window_s = DAY + 1, .above = 2 } }),
+        { "within 24h+1s: 4 > 3",
+          WHEN({ .kind = COND_ORDERS_WITHIN, .within = { .window_s = DAY + 1, .above = 3 } }),
           ORDER("\"OLD\"", "1", "\"EUR\""), HOLDS },
         { "within: unknown customer",
           WHEN({ .kind = COND_ORDERS_WITHIN, .within = { .window_s = DAY, .above = 0 } }), STD,
