@@ -492,6 +492,19 @@ static void nul_escapes_rewrite(char *s, size_t len)
         }
 }
 
+/* Whether text[0..len) holds the bytes \u0000 anywhere.  memchr() for the
+ * backslash, rather than memmem(): glibc's memmem() is not vectorised, and
+ * took 4 % of `evaluate`'s instructions. */
+static bool has_nul_escape(const char *text, size_t len)
+{
+        const char *end = text + len;
+
+        for (const char *p = text; (p = memchr(p, '\\', (size_t)(end - p))); p++)
+                if (end - p >= 6 && memcmp(p + 1, "u0000", 5) == 0)
+                        return true;
+        return false;
+}
+
 int order_json_parse(const char *text, size_t len, cJSON **ret)
 {
         _cleanup_free_ char *copy = NULL;
@@ -501,7 +514,7 @@ int order_json_parse(const char *text, size_t len, cJSON **ret)
         assert(text || len == 0);
         assert(ret);
         /* Most texts hold no such escape: copy only those that do. */
-        if (len > 0 && memmem(text, len, "\\u0000", 6)) {
+        if (has_nul_escape(text, len)) {
                 copy = malloc(len);
                 if (!copy)
                         return -ENOMEM;
