@@ -466,7 +466,7 @@ static int when_eval(const struct ctx *x, const struct when *w, unsigned depth, 
         bool all = true;
 
         for (size_t i = 0; i < w->n_conds && (x->trace || all); i++) {
-                bool h;
+                bool h = false;
                 int r = cond_eval(x, &w->conds[i], depth, &h);
 
                 if (r < 0)
