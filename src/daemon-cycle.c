@@ -45,17 +45,20 @@ int cycle_exit_status(const struct daemon *d)
 }
 
 /* The longest a cycle may run: four requests' worth of every attempt with
- * its timeout and longest backoff, plus one Retry-After at its cap.
- * APPROVALD_TEST_CYCLE_BOUND_S overrides it for the tests. */
+ * its timeout and longest backoff, plus the Retry-After pauses allowed
+ * (--once's budget, else one at its cap).  APPROVALD_TEST_CYCLE_BOUND_S
+ * overrides it for the tests. */
 static uint64_t cycle_bound_usec(const struct daemon *d)
 {
+        const struct api_options *o = d->api_options;
         const char *e = getenv("APPROVALD_TEST_CYCLE_BOUND_S");
-        uint64_t per_try = (uint64_t)d->config->api.timeout_ms * 1000u + 30u * 1000000u;
+        uint64_t per_try = (uint64_t)d->config->api.timeout_ms * 1000u + o->backoff_cap_usec;
+        uint64_t pauses = o->retry_after_budget_usec ?: (uint64_t)API_RETRY_AFTER_MAX_S * 1000000u;
         int64_t s;
 
         if (e && safe_atoi64(e, &s) >= 0 && s > 0)
                 return (uint64_t)s * 1000000u;
-        return 4u * 8u * per_try + (uint64_t)API_RETRY_AFTER_MAX_S * 1000000u;
+        return 4u * (o->max_attempts ?: 8u) * per_try + pauses;
 }
 
 static void exit_loop(struct daemon *d)

@@ -113,6 +113,7 @@ struct daemon {
         sd_event *event;
         struct config *config;
         struct api *api;
+        const struct api_options *api_options; /* --once's or the service's */
         struct journal *journal;
         struct history *history;
         struct idmap *entries; /* order id -> struct entry: every journaled decision */

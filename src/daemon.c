@@ -33,6 +33,8 @@ static const struct api_options once_options = {
         .max_attempts = 8,
         .backoff_base_usec = 250000,
         .backoff_cap_usec = 8000000,
+        /* every 429's Retry-After together: past this the run exits 75 */
+        .retry_after_budget_usec = 300 * UINT64_C(1000000),
 };
 
 /* the service: a request that still fails after these attempts is logged,
@@ -405,11 +407,11 @@ static int daemon_start(struct daemon *d)
         r = open_journal(d, state_dir);
         if (r != 0)
                 return r;
+        d->api_options = d->opt.once ? &once_options : &service_options;
         r = setup_loop(d);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the event loop"), EX_OSERR;
-        r = api_new(&d->api, d->event, &d->config->api, creds,
-                    d->opt.once ? &once_options : &service_options);
+        r = api_new(&d->api, d->event, &d->config->api, creds, d->api_options);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the API client"), EX_CONFIG;
         return 0;
