@@ -362,18 +362,24 @@ static bool stop_pending(void)
                (sigismember(&ss, SIGTERM) == 1 || sigismember(&ss, SIGINT) == 1);
 }
 
-/* Decides every order of a page.  Returns how many were new, or -errno
- * when the journal failed. */
-static int decide_page(struct daemon *d, cJSON *items)
+/* Decides every order of a page, until a stop signal waits.  Returns how
+ * many were new, or -errno when the journal failed; *ret_stopped tells
+ * whether orders were left for a stop. */
+static int decide_page(struct daemon *d, cJSON *items, bool *ret_stopped)
 {
-        int n_new = 0, r;
-        size_t index = 0;
+        int n_new = 0, r = 0;
         cJSON *item;
 
-        for (; (item = cJSON_DetachItemFromArray(items, 0)); index++) {
+        *ret_stopped = false;
+        for (size_t index = 0;; index++) {
                 struct order o;
 
-                if (index % 16 == 15 && stop_pending())
+                if (index % 16 == 15 && stop_pending()) {
+                        *ret_stopped = true;
+                        break;
+                }
+                item = cJSON_DetachItemFromArray(items, 0);
+                if (!item)
                         break;
                 r = order_from_json(item, &d->config->api, &o);
                 if (r < 0) {
@@ -469,6 +475,7 @@ static enum page_next on_page_items(struct daemon *d, const struct api_response 
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         cJSON *items = page_items(d, r, &j);
         const char *first;
+        bool stopped;
         int n, n_new;
 
         if (!items)
@@ -481,12 +488,12 @@ static enum page_next on_page_items(struct daemon *d, const struct api_response 
                 d->listing.page--;
                 return PAGE_NEXT_NOW;
         }
-        n_new = decide_page(d, items);
+        n_new = decide_page(d, items, &stopped);
         log_debug("page %lld: %d orders, %d new; %zu seen, %zu gone", (long long)d->listing.page, n,
                   n_new, d->cycle.n_seen, d->cycle.n_gone);
         if (n_new < 0 || act_flush(d) < 0)
                 return PAGE_NEXT_FATAL; /* logged where it failed */
-        return next_move(d, n, n_new);
+        return stopped ? PAGE_NEXT_END : next_move(d, n, n_new);
 }
 
 static void on_page(struct api *a, const struct api_response *r, void *userdata)
