@@ -1,8 +1,8 @@
 /* cmd-evaluate.c: `approvald evaluate`, the backtest: decides a stream of
  * orders from stdin in input order, as the daemon would, approvals feeding
  * the history of later orders, one JSON line out per order.  It is also the
- * engine's benchmark, so input is read in large blocks, orders are parsed
- * in place and output goes through one buffer: nothing grows with the
+ * engine's benchmark: orders are read one at a time (order-stream.h) and
+ * output goes through one buffer (jsonw.h), so nothing grows with the
  * number of orders except the history, which is pruned to the longest
  * window the rules look back. */
 #include <errno.h>
@@ -15,94 +15,13 @@
 #include "commands.h"
 #include "config.h"
 #include "history.h"
+#include "jsonw.h"
+#include "order-stream.h"
 #include "order.h"
+#include "policy.h"
 #include "rules.h"
 #include "timeutil.h"
-#include "utf8.h"
 #include "util.h"
-
-#define LINE_MAX_SIZE (1024 * 1024) /* one order per line: the order cap */
-#define DOC_MAX_SIZE (256 * 1024 * 1024) /* a JSON array or List response */
-#define READ_BUF_SIZE (2 * LINE_MAX_SIZE)
-#define OUT_BUF_SIZE (64 * 1024)
-
-/* cJSON allocates every node and string with malloc() and frees each one
- * on cJSON_Delete(): for ~40 allocations per order that is about a third
- * of the time `evaluate` spends.  While evaluating, cJSON allocates from
- * this arena instead: a bump pointer in one block, reset once no tree is
- * alive (after each line, or after a whole document); frees inside the
- * block do nothing, and an allocation that does not fit falls back to
- * malloc(), so a large order costs memory only while it is parsed. */
-#define ARENA_SIZE (1024 * 1024)
-
-static struct {
-        unsigned char *base;
-        size_t used;
-        size_t n_fallback; /* allocations since the reset that went to malloc() */
-} arena;
-
-static void *arena_malloc(size_t size)
-{
-        size_t need = (size + 15) & ~(size_t)15;
-
-        if (need >= size && need <= ARENA_SIZE - arena.used) {
-                void *p = arena.base + arena.used;
-
-                arena.used += need;
-                return p;
-        }
-        arena.n_fallback++;
-        return malloc(size);
-}
-
-static void arena_free(void *p)
-{
-        if ((unsigned char *)p >= arena.base && (unsigned char *)p < arena.base + ARENA_SIZE)
-                return;
-        free(p);
-}
-
-/* Call only when no cJSON tree is alive. */
-static void arena_reset(void)
-{
-        arena.used = 0;
-        arena.n_fallback = 0;
-}
-
-/* Frees an order.  When its whole tree lies in the arena, walking it to
- * free nodes one by one would do nothing: the next reset reclaims it. */
-static void order_release(struct order *o)
-{
-        if (arena.base && arena.n_fallback == 0)
-                o->json = NULL;
-        order_done(o);
-}
-
-static int arena_install(void)
-{
-        cJSON_Hooks hooks = { .malloc_fn = arena_malloc, .free_fn = arena_free };
-
-        arena.base = malloc(ARENA_SIZE);
-        if (!arena.base)
-                return -ENOMEM;
-        arena.used = 0;
-        cJSON_InitHooks(&hooks);
-        return 0;
-}
-
-static void arena_uninstall(void)
-{
-        cJSON_InitHooks(NULL);
-        free(arena.base);
-        arena.base = NULL;
-}
-
-struct out {
-        char buf[OUT_BUF_SIZE];
-        size_t n;
-        size_t n_flushes; /* while unchanged, what was written since is still in buf */
-        bool failed;
-};
 
 /* The end of an output line, from "decision" on.  For every order a rule
  * (or the default) decides it is the same text: it is escaped once, kept,
@@ -116,7 +35,6 @@ struct tail {
 
 struct evaluator {
         struct config *config;
-        struct order_reader *reader;
         struct history *history;
         int64_t longest_window;
         bool has_now;
@@ -124,92 +42,19 @@ struct evaluator {
         bool pruned;
         int64_t pruned_at; /* the last cutoff given to history_prune() */
         unsigned n_bad;
-        struct out out;
+        struct jsonw out;
         struct tail *tails; /* [0] the default, [1 + i] rule i; NULL: none kept */
 };
 
-static void out_flush(struct out *o)
+static void out_tail(struct jsonw *o, const struct verdict *v)
 {
-        o->n_flushes++;
-        if (o->n > 0 && fwrite(o->buf, 1, o->n, stdout) != o->n)
-                o->failed = true;
-        o->n = 0;
-}
-
-/* Inlined, so that the constant pieces of each line copy without a
- * memcpy() call. */
-static inline __attribute__((always_inline)) void out_raw(struct out *o, const char *s, size_t len)
-{
-        if (o->n + len > sizeof(o->buf))
-                out_flush(o);
-        if (len > sizeof(o->buf)) {
-                if (fwrite(s, 1, len, stdout) != len)
-                        o->failed = true;
-                return;
-        }
-        memcpy(o->buf + o->n, s, len);
-        o->n += len;
-}
-
-/* Bytes that a JSON string cannot carry as they are: control characters,
- * '"', '\\', and every non-ASCII byte (checked as UTF-8 one sequence at a
- * time); everything else is copied in runs. */
-static const bool json_special[256] = {
-        [0 ... 0x1f] = true,
-        ['"'] = true,
-        ['\\'] = true,
-        [0x80 ... 0xff] = true,
-};
-
-/* Writes s as a JSON string: quotes, backslashes and control characters
- * escaped, invalid UTF-8 replaced by U+FFFD; NULL as null. */
-static void out_string(struct out *o, const char *s)
-{
-        const unsigned char *p = (const unsigned char *)s, *run;
-
-        if (!s) {
-                out_raw(o, "null", 4);
-                return;
-        }
-        out_raw(o, "\"", 1);
-        for (run = p; *p;) {
-                char esc[8];
-                size_t l;
-
-                if (!json_special[*p]) {
-                        p++;
-                        continue;
-                }
-                if (*p >= 0x80 && (l = utf8_decode((const char *)p, NULL)) > 0) {
-                        p += l;
-                        continue;
-                }
-                out_raw(o, (const char *)run, (size_t)(p - run));
-                if (*p >= 0x80)
-                        out_raw(o, "\\ufffd", 6);
-                else if (*p == '"' || *p == '\\') {
-                        esc[0] = '\\', esc[1] = (char)*p;
-                        out_raw(o, esc, 2);
-                } else {
-                        snprintf(esc, sizeof(esc), "\\u%04x", *p);
-                        out_raw(o, esc, 6);
-                }
-                p++;
-                run = p;
-        }
-        out_raw(o, (const char *)run, (size_t)(p - run));
-        out_raw(o, "\"", 1);
-}
-
-static void out_tail(struct out *o, const struct verdict *v)
-{
-        out_raw(o, ",\"decision\":", 12);
-        out_string(o, action_to_string(v->decision));
-        out_raw(o, ",\"rule\":", 8);
-        out_string(o, v->rule ? v->rule->name : NULL);
-        out_raw(o, ",\"reason\":", 10);
-        out_string(o, v->reason);
-        out_raw(o, "}\n", 2);
+        jsonw_raw(o, ",\"decision\":", 12);
+        jsonw_string(o, action_to_string(v->decision));
+        jsonw_raw(o, ",\"rule\":", 8);
+        jsonw_string(o, v->rule ? v->rule->name : NULL);
+        jsonw_raw(o, ",\"reason\":", 10);
+        jsonw_string(o, v->reason);
+        jsonw_raw(o, "}\n", 2);
 }
 
 /* The verdict's kept tail, or NULL when it cannot have one. */
@@ -238,14 +83,14 @@ static void tail_keep(struct tail *t, const struct verdict *v, const char *s, si
 
 static void out_verdict(struct evaluator *e, const char *id, const struct verdict *v)
 {
-        struct out *o = &e->out;
+        struct jsonw *o = &e->out;
         struct tail *t = tail_for(e, v);
         size_t start, flushes;
 
-        out_raw(o, "{\"id\":", 6);
-        out_string(o, id);
+        jsonw_raw(o, "{\"id\":", 6);
+        jsonw_string(o, id);
         if (t && t->text && t->reason == v->reason && t->decision == v->decision) {
-                out_raw(o, t->text, t->len);
+                jsonw_raw(o, t->text, t->len);
                 return;
         }
         start = o->n;
@@ -266,20 +111,10 @@ static void tails_free(struct evaluator *e)
 /* A bad input line: located on stderr, nothing on stdout, exit 65 later. */
 static void report(struct evaluator *e, size_t line, const char *msg)
 {
-        out_flush(&e->out); /* keep stdout and stderr in order for a reader of both */
+        jsonw_flush(&e->out); /* keep stdout and stderr in order for a reader of both */
         fflush(stdout);
         fprintf(stderr, "stdin:%zu: %s\n", line, msg);
         e->n_bad++;
-}
-
-/* Records an approval for the orders after this one.  An approval that no
- * condition could tie to a customer is not recorded. */
-static int remember(struct evaluator *e, const struct order *o, int64_t now)
-{
-        if (!o->customer_id)
-                return 0;
-        return history_add(e->history, o->customer_id, now, o->has_total ? o->total : 0,
-                           o->currency ?: "");
 }
 
 /* Forgets approvals no window can see any more.  A prune walks every
@@ -320,298 +155,27 @@ static int decide(struct evaluator *e, const struct order *o)
                 return 0;
         }
         now = e->has_now ? e->now : o->created_at;
-        r = rules_evaluate(e->config, e->history, o, now, &v, NULL);
+        r = policy_decide(e->config, e->history, o, now, &v, NULL);
         if (r < 0)
                 return r;
         out_verdict(e, o->id, &v);
         if (v.decision == ACTION_APPROVE) {
-                r = remember(e, o, now);
-                if (r < 0 && r != -EINVAL)
-                        return r;
+                r = policy_count_order(e->history, o, now);
+                if (r < 0)
+                        return r; /* policy_decide() let it through: only -ENOMEM */
         }
         maybe_prune(e, now);
         return 0;
 }
 
-/* A List response ({"items":[orders], "page":...}) rather than an order:
- * an object with an items array but neither an id nor a customer. */
-static bool is_list_response(const struct order *o, const struct config *c)
+static int on_order(const struct order *o, void *userdata)
 {
-        return !o->id && !o->customer_id &&
-               cJSON_IsArray(json_pointer_get(o->json, c->api.fields[FIELD_ITEMS]));
+        return decide(userdata, o);
 }
 
-/* Decides every element of arr (a JSON array of orders), freeing each as
- * it goes.  Returns 0 or -ENOMEM. */
-static int decide_array(struct evaluator *e, cJSON *arr, size_t line)
+static void on_bad(size_t line, const char *msg, void *userdata)
 {
-        size_t i = 0;
-
-        for (cJSON *el = arr->child; el; el = arr->child, i++) {
-                struct order o;
-                int r;
-
-                cJSON_DetachItemViaPointer(arr, el);
-                if (!cJSON_IsObject(el)) {
-                        char msg[64];
-
-                        snprintf(msg, sizeof(msg), "element %zu is not a JSON object", i);
-                        report(e, line, msg);
-                        cJSON_Delete(el);
-                        continue;
-                }
-                r = order_reader_from_json(e->reader, el, &o);
-                if (r < 0)
-                        return r;
-                r = decide(e, &o);
-                order_done(&o);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* One line of line-delimited input: an order, or a whole List response. */
-static int decide_line(struct evaluator *e, const char *s, size_t len, size_t line)
-{
-        struct order o;
-        int r;
-
-        r = order_reader_parse(e->reader, s, len, &o);
-        if (r == -EBADMSG) {
-                report(e, line, "not a JSON object");
-                return 0;
-        }
-        if (r == -EFBIG) {
-                report(e, line, "line longer than 1 MiB");
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        if (is_list_response(&o, e->config))
-                r = decide_array(
-                        e, (cJSON *)json_pointer_get(o.json, e->config->api.fields[FIELD_ITEMS]),
-                        line);
-        else
-                r = decide(e, &o);
-        order_release(&o);
-        return r;
-}
-
-static bool blank(const char *s, size_t len)
-{
-        for (size_t i = 0; i < len; i++)
-                if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-                        return false;
-        return true;
-}
-
-struct reader {
-        char *buf;
-        size_t start, end, size;
-        bool eof;
-};
-
-static int reader_fill(struct reader *r)
-{
-        ssize_t n;
-
-        if (r->start > 0) {
-                memmove(r->buf, r->buf + r->start, r->end - r->start);
-                r->end -= r->start;
-                r->start = 0;
-        }
-        do
-                n = read(STDIN_FILENO, r->buf + r->end, r->size - r->end);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        if (n == 0)
-                r->eof = true;
-        r->end += (size_t)n;
-        return 0;
-}
-
-/* The whole input as one document (already-read bytes first), capped. */
-static int read_document(struct reader *rd, char **ret, size_t *ret_len)
-{
-        size_t len = rd->end - rd->start, size = len + LINE_MAX_SIZE;
-        char *doc = malloc(size);
-
-        if (!doc)
-                return -ENOMEM;
-        memcpy(doc, rd->buf + rd->start, len);
-        for (;;) {
-                ssize_t n;
-
-                if (len == size) {
-                        char *p;
-
-                        if (size >= DOC_MAX_SIZE) {
-                                free(doc);
-                                return -EFBIG;
-                        }
-                        p = realloc(doc, size * 2);
-                        if (!p) {
-                                free(doc);
-                                return -ENOMEM;
-                        }
-                        doc = p;
-                        size *= 2;
-                }
-                n = read(STDIN_FILENO, doc + len, size - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        n = -errno;
-                        free(doc);
-                        return (int)n;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        *ret = doc;
-        *ret_len = len;
-        return 0;
-}
-
-static size_t line_of(const char *doc, const char *at)
-{
-        size_t line = 1;
-
-        for (const char *p = doc; p < at; p++)
-                line += *p == '\n';
-        return line;
-}
-
-/* A JSON array, or one object (an order or a List response) spread over
- * several lines: parsed whole, within DOC_MAX_SIZE. */
-static int decide_document(struct evaluator *e, struct reader *rd)
-{
-        _cleanup_free_ char *doc = NULL;
-        const char *end = NULL;
-        size_t len = 0;
-        cJSON *json;
-        int r;
-
-        r = read_document(rd, &doc, &len);
-        if (r == -EFBIG) {
-                report(e, 1, "document larger than 256 MiB; send one order per line");
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        json = cJSON_ParseWithLengthOpts(doc, len, &end, false);
-        if (!json || !blank(end, len - (size_t)(end - doc))) {
-                const char *at = json ? end : cJSON_GetErrorPtr();
-
-                cJSON_Delete(json);
-                report(e, line_of(doc, at && at >= doc && at <= doc + len ? at : doc),
-                       json ? "trailing data after the JSON document" : "not valid JSON");
-                return 0;
-        }
-        if (cJSON_IsArray(json)) {
-                r = decide_array(e, json, 1);
-                cJSON_Delete(json);
-                return r;
-        }
-        if (!cJSON_IsObject(json)) {
-                cJSON_Delete(json);
-                report(e, 1, "not a JSON object or array");
-                return 0;
-        }
-        {
-                struct order o;
-
-                r = order_reader_from_json(e->reader, json, &o);
-                if (r < 0)
-                        return r;
-                if (is_list_response(&o, e->config))
-                        r = decide_array(e,
-                                         (cJSON *)json_pointer_get(
-                                                 o.json, e->config->api.fields[FIELD_ITEMS]),
-                                         1);
-                else
-                        r = decide(e, &o);
-                order_done(&o);
-        }
-        return r;
-}
-
-/* The first non-blank byte decides the shape: '[' is an array; '{' whose
- * line holds a whole object is line-delimited; else one document. */
-static int detect_document(struct reader *rd, const struct config *c, bool *ret)
-{
-        const char *p, *nl;
-        struct order o;
-        int r;
-
-        for (;;) {
-                for (p = rd->buf + rd->start; p < rd->buf + rd->end; p++)
-                        if (!blank(p, 1))
-                                break;
-                nl = memchr(p, '\n', (size_t)(rd->buf + rd->end - p));
-                if ((p < rd->buf + rd->end && (*p != '{' || nl)) || rd->eof || rd->end == rd->size)
-                        break;
-                r = reader_fill(rd);
-                if (r < 0)
-                        return r;
-        }
-        if (p == rd->buf + rd->end || *p != '{') {
-                *ret = p < rd->buf + rd->end && *p == '[';
-                return 0;
-        }
-        nl = memchr(p, '\n', (size_t)(rd->buf + rd->end - p));
-        r = order_parse(p, nl ? (size_t)(nl - p) : (size_t)(rd->buf + rd->end - p), &c->api, &o);
-        /* The first line is no whole object: a multi-line document. */
-        *ret = r == -EBADMSG || r == -EFBIG;
-        if (r >= 0)
-                order_done(&o);
-        return r == -ENOMEM ? r : 0;
-}
-
-/* Line-delimited input: one order (or List response) per line, each at
- * most LINE_MAX_SIZE; a longer line is reported and skipped. */
-static int decide_lines(struct evaluator *e, struct reader *rd)
-{
-        size_t line = 0;
-        bool skipping = false;
-
-        for (;;) {
-                char *s = rd->buf + rd->start;
-                char *nl = memchr(s, '\n', rd->end - rd->start);
-                size_t len;
-                int r;
-
-                if (!nl && !rd->eof) {
-                        if (rd->end - rd->start >= LINE_MAX_SIZE) {
-                                if (!skipping)
-                                        report(e, line + 1, "line longer than 1 MiB");
-                                skipping = true;
-                                rd->start = rd->end;
-                        }
-                        r = reader_fill(rd);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (!nl && rd->start == rd->end)
-                        return 0;
-                len = nl ? (size_t)(nl - s) : rd->end - rd->start;
-                rd->start += len + (nl ? 1 : 0);
-                line++;
-                if (skipping) {
-                        skipping = false;
-                        continue;
-                }
-                if (blank(s, len))
-                        continue;
-                r = decide_line(e, s, len, line);
-                arena_reset(); /* the line's tree is gone */
-                if (r < 0)
-                        return r;
-        }
+        report(userdata, line, msg);
 }
 
 static int parse_options(int argc, char **argv, const char **ret_config, struct evaluator *e)
@@ -652,34 +216,17 @@ static int parse_options(int argc, char **argv, const char **ret_config, struct 
         return 0;
 }
 
-static int run(struct evaluator *e)
-{
-        struct reader rd = { .size = READ_BUF_SIZE };
-        bool document;
-        int r;
-
-        rd.buf = malloc(rd.size);
-        if (!rd.buf)
-                return -ENOMEM;
-        r = arena_install();
-        if (r >= 0)
-                r = detect_document(&rd, e->config, &document);
-        arena_reset();
-        if (r >= 0)
-                r = document ? decide_document(e, &rd) : decide_lines(e, &rd);
-        arena_uninstall();
-        free(rd.buf);
-        return r;
-}
-
 int cmd_evaluate(int argc, char **argv)
 {
+        static const struct order_stream_ops ops = { .order = on_order, .bad = on_bad };
         const char *path = APPROVALD_DEFAULT_RULES;
+        int fd = STDIN_FILENO;
         _cleanup_free_ struct evaluator *e = calloc(1, sizeof(struct evaluator));
         int r;
 
         if (!e)
                 return EX_OSERR;
+        jsonw_init(&e->out, stdout);
         r = parse_options(argc, argv, &path, e);
         if (r < 0)
                 return EX_USAGE;
@@ -690,14 +237,11 @@ int cmd_evaluate(int argc, char **argv)
         e->tails = calloc(e->config->n_rules + 1, sizeof(struct tail)); /* NULL: none kept */
         r = history_new(&e->history);
         if (r >= 0)
-                r = order_reader_new(&e->config->api, &e->reader);
-        if (r >= 0)
-                r = run(e);
-        out_flush(&e->out);
+                r = order_stream_read(order_stream_read_fd, &fd, &e->config->api, &ops, e);
+        jsonw_flush(&e->out);
         if (fflush(stdout) != 0)
                 e->out.failed = true;
         history_free(e->history);
-        order_reader_free(e->reader);
         tails_free(e);
         config_free(e->config);
         if (r < 0) {

@@ -213,11 +213,77 @@ static int load_second_document(struct yctx *y, yaml_parser_t *p, const char *bu
         return r;
 }
 
+/* The change in nesting a token makes: +1 for a collection that starts
+ * (flow or block), -1 for one that ends. */
+static int nesting_step(yaml_token_type_t type)
+{
+        switch (type) {
+        case YAML_FLOW_SEQUENCE_START_TOKEN:
+        case YAML_FLOW_MAPPING_START_TOKEN:
+        case YAML_BLOCK_SEQUENCE_START_TOKEN:
+        case YAML_BLOCK_MAPPING_START_TOKEN:
+                return 1;
+        case YAML_FLOW_SEQUENCE_END_TOKEN:
+        case YAML_FLOW_MAPPING_END_TOKEN:
+        case YAML_BLOCK_END_TOKEN:
+                return -1;
+        default:
+                return 0;
+        }
+}
+
+/* libyaml's scanner walks its stack of possible simple keys, one per flow
+ * level, for every token: a file of N unclosed '[' takes time in N^2
+ * (200k took a minute), and a reload runs inside the event loop.  So the
+ * tokens are read first, one by one, and the file is refused at the first
+ * collection past YAML_NESTING_MAX, before the loader builds anything.
+ * Reading libyaml's own tokens, rather than counting brackets by hand,
+ * gives its exact view of quoted scalars, plain scalars and comments, in
+ * which brackets do not nest; the scanner looks ahead at most 1024
+ * characters for a simple key, so stopping here bounds its work.  A
+ * malformed file is left to the loader, which reports it. */
+static int check_nesting(struct yctx *y, const char *buf, size_t size)
+{
+        yaml_parser_t p;
+        int depth = 0, r = 0;
+
+        if (!yaml_parser_initialize(&p))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&p, (const unsigned char *)buf, size);
+        for (;;) {
+                yaml_token_t t;
+                bool end;
+
+                if (!yaml_parser_scan(&p, &t)) {
+                        r = p.error == YAML_MEMORY_ERROR ? -ENOMEM : 0;
+                        break;
+                }
+                end = t.type == YAML_STREAM_END_TOKEN;
+                depth += nesting_step(t.type);
+                if (depth > (int)YAML_NESTING_MAX) {
+                        yerror_at(y,
+                                  (struct mark){ (unsigned)t.start_mark.line + 1,
+                                                 (unsigned)t.start_mark.column + 1 },
+                                  "nesting deeper than %u levels", YAML_NESTING_MAX);
+                        r = -EINVAL;
+                        end = true;
+                }
+                yaml_token_delete(&t);
+                if (end)
+                        break;
+        }
+        yaml_parser_delete(&p);
+        return r;
+}
+
 int yctx_load(struct yctx *y, const char *buf, size_t size)
 {
         yaml_parser_t p;
         int r;
 
+        r = check_nesting(y, buf, size);
+        if (r < 0)
+                return r;
         if (!yaml_parser_initialize(&p))
                 return -ENOMEM;
         yaml_parser_set_input_string(&p, (const unsigned char *)buf, size);

@@ -26,8 +26,13 @@ struct yctx {
         unsigned depth; /* nesting of any/not, bounded */
 };
 
-/* Parses buf (size bytes) as exactly one YAML document.  Malformed YAML,
- * aliases and extra documents are reported.  Returns 0, -EINVAL (reported)
+/* The deepest nesting of collections (flow and block alike) a rules file
+ * may have; the deepest file the schema accepts nests under 40. */
+#define YAML_NESTING_MAX 64u
+
+/* Parses buf (size bytes) as exactly one YAML document.  Nesting deeper
+ * than YAML_NESTING_MAX, malformed YAML, aliases and extra documents are
+ * reported.  Returns 0, -EINVAL (reported)
  * or -ENOMEM.  yctx_done() frees the document either way. */
 int yctx_load(struct yctx *y, const char *buf, size_t size);
 void yctx_done(struct yctx *y);

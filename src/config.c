@@ -351,6 +351,21 @@ static void p_string(struct ctx *x, const yaml_node_t *n, const struct key_spec 
         *field = oom(x, strdup(v));
 }
 
+/* A string the daemon journals with each decision it makes by the rule. */
+static void p_text(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a string", &v))
+                return;
+        if (strlen(v) > CONFIG_TEXT_MAX) {
+                yerror(&x->y, n, "'%s' is %zu bytes long: the journal keeps at most %u", k->key,
+                       strlen(v), CONFIG_TEXT_MAX);
+                return;
+        }
+        p_string(x, n, k, base);
+}
+
 /* http or https, then a host: no credentials, no spaces. */
 static bool url_valid(const char *v)
 {
@@ -1223,16 +1238,13 @@ static void p_when(struct ctx *x, const yaml_node_t *n, const struct key_spec *k
 }
 
 static const struct key_spec rule_keys[] = {
-        { .key = "name",
-          .parse = p_string,
-          .offset = offsetof(struct rule, name),
-          .required = true },
+        { .key = "name", .parse = p_text, .offset = offsetof(struct rule, name), .required = true },
         { .key = "when", .parse = p_when, .offset = offsetof(struct rule, when) },
         { .key = "then",
           .parse = p_action,
           .offset = offsetof(struct rule, then),
           .required = true },
-        { .key = "reason", .parse = p_string, .offset = offsetof(struct rule, reason) },
+        { .key = "reason", .parse = p_text, .offset = offsetof(struct rule, reason) },
 };
 
 static void parse_rule(struct ctx *x, const yaml_node_t *n, struct strset *names)
@@ -1342,6 +1354,16 @@ static int when_index(struct when *w)
         return 0;
 }
 
+/* The reason of a rule that gives none.  Every message that shows a
+ * reason names the rule beside it, so the reason does not repeat the name
+ * ("hold by rule 'big orders': rule 'big orders'" said nothing new); a
+ * rejection's reason also reaches the customer through AppXite. */
+static const char *const default_reasons[_ACTION_MAX] = {
+        [ACTION_APPROVE] = "Approved by the seller's approval rules",
+        [ACTION_REJECT] = "Rejected by the seller's approval rules",
+        [ACTION_HOLD] = "Held for a person to decide",
+};
+
 static int config_finish(struct config *c)
 {
         int r;
@@ -1353,10 +1375,10 @@ static int config_finish(struct config *c)
                                 return -ENOMEM;
                 }
         for (size_t i = 0; i < c->n_rules; i++) {
-                if (!c->rules[i].reason &&
-                    asprintf(&c->rules[i].reason, "rule '%s'", c->rules[i].name) < 0) {
-                        c->rules[i].reason = NULL;
-                        return -ENOMEM;
+                if (!c->rules[i].reason) {
+                        c->rules[i].reason = strdup(default_reasons[c->rules[i].then]);
+                        if (!c->rules[i].reason)
+                                return -ENOMEM;
                 }
                 r = when_index(&c->rules[i].when);
                 if (r < 0)

@@ -56,6 +56,21 @@ echo id > "$tmp/creds/client-id"
 echo secret > "$tmp/creds/client-secret"
 expect credentials-complete 0 "rules.yaml: OK: 0 rules, 0 lists, 0 credit limits" "" -- -c rules.yaml
 
+# 200,000 unclosed '[' took libyaml's scanner about a minute (time in the
+# square of the depth): refused at level 65, at once.  timeout is only a
+# guard against a hang, not a speed test.
+{
+        printf 'version: 1\nrules: '
+        head -c 200000 /dev/zero | tr '\0' '['
+} > "$tmp/deep.yaml"
+(cd "$tmp" && timeout 10 "$approvald" check -c deep.yaml > out 2> err)
+rc=$?
+if [ $rc != 78 ] || [ "$(cat "$tmp/err")" != "deep.yaml:2:71: nesting deeper than 64 levels" ]; then
+        echo "FAIL deep-unclosed: exit $rc (want 78; 124 is the timeout)"
+        echo "  stderr: $(head -c 300 "$tmp/err")"
+        failed=$((failed + 1))
+fi
+
 # The file is never modified, valid or not.
 cp "$src/rules-broken/many-typos.yaml" "$tmp/broken.yaml"
 before=$(cksum < "$tmp/broken.yaml")

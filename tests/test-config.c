@@ -414,9 +414,9 @@ static void test_rules(void **state)
         assert_int_equal(c->rules[0].mark.line, 7);
         assert_string_equal(c->rules[1].name, "second");
         assert_int_equal(c->rules[1].then, ACTION_APPROVE);
-        assert_string_equal(c->rules[1].reason, "rule 'second'");
+        assert_string_equal(c->rules[1].reason, "Approved by the seller's approval rules");
         assert_int_equal(c->rules[2].then, ACTION_HOLD);
-        assert_string_equal(c->rules[2].reason, "rule 'third'");
+        assert_string_equal(c->rules[2].reason, "Held for a person to decide");
         assert_int_equal(c->dflt, ACTION_APPROVE);
         config_free(c);
 }
@@ -473,7 +473,7 @@ static void test_example_file(void **state)
         assert_int_equal(c->n_lists, 3);
         assert_int_equal(c->dflt, ACTION_APPROVE);
         assert_string_equal(c->rules[0].reason, "Customer account is blocked");
-        assert_string_equal(c->rules[1].reason, "rule 'embargoed countries'");
+        assert_string_equal(c->rules[1].reason, "Rejected by the seller's approval rules");
         assert_int_equal(c->rules[5].when.n_conds, 2);
         assert_true(config_find_list(c, "blocked")->n_entries >= 2);
         config_free(c);

@@ -35,6 +35,59 @@ ev <"$tmp/array.json"
 expect_rc "array" 0 "$rc"
 check "array gives the same decisions" "$data/expected-lines.jsonl" "$tmp/out"
 
+# 2b. An array is split element by element: a bad element is reported at
+# its own line and the others are decided; an error in the array itself
+# stops the reading there, after what came before was decided.
+{
+        echo "["
+        sed -n 1p "$data/orders.jsonl"
+        echo ', 42, {"id": nope},'
+        sed -n 2p "$data/orders.jsonl"
+        echo ',"x\"]"'
+        echo ','
+        sed -n 3p "$data/orders.jsonl"
+        echo "]"
+} >"$tmp/bad-array.json"
+sed -n 1,3p "$data/expected-lines.jsonl" >"$tmp/expected-bad-3"
+ev <"$tmp/bad-array.json"
+expect_rc "array with bad elements" 65 "$rc"
+check "array with bad elements: the good ones decided" "$tmp/expected-bad-3" "$tmp/out"
+printf 'stdin:3: element 1 is not a JSON object\nstdin:3: element 2 is not valid JSON\nstdin:5: element 4 is not a JSON object\n' >"$tmp/expected-err"
+check "array with bad elements: located errors" "$tmp/expected-err" "$tmp/err"
+{
+        echo "["
+        sed -n 1p "$data/orders.jsonl"
+        echo ","
+        sed -n 2p "$data/orders.jsonl"
+        sed -n 3p "$data/orders.jsonl"
+        echo "]"
+} >"$tmp/broken-array.json"
+ev <"$tmp/broken-array.json"
+expect_rc "broken array" 65 "$rc"
+sed -n 1,2p "$data/expected-lines.jsonl" >"$tmp/expected-2"
+check "broken array: decided up to the error" "$tmp/expected-2" "$tmp/out"
+printf "stdin:5: expected ',' or ']' after a value\n" >"$tmp/expected-err"
+check "broken array: the error located" "$tmp/expected-err" "$tmp/err"
+printf '[\n{"id":"A"}\n' >"$tmp/unclosed.json"
+ev <"$tmp/unclosed.json"
+expect_rc "unclosed array" 65 "$rc"
+printf 'stdin:3: the JSON array is not closed\n' >"$tmp/expected-err"
+check "unclosed array: located" "$tmp/expected-err" "$tmp/err"
+# An element over the 1 MiB cap is reported and skipped; the next is read.
+{
+        printf '[{"id":"BIG","pad":"'
+        head -c 1100000 /dev/zero | tr '\0' 'x'
+        printf '"},\n'
+        sed -n 1p "$data/orders.jsonl"
+        echo "]"
+} >"$tmp/big-element.json"
+ev <"$tmp/big-element.json"
+expect_rc "element over 1 MiB" 65 "$rc"
+sed -n 1p "$data/expected-lines.jsonl" >"$tmp/expected-1"
+check "element over 1 MiB: the next one decided" "$tmp/expected-1" "$tmp/out"
+printf 'stdin:1: element 0 is larger than 1 MiB\n' >"$tmp/expected-err"
+check "element over 1 MiB: reported" "$tmp/expected-err" "$tmp/err"
+
 # 3. A List response, on one line and spread over lines.
 {
         printf '{"items":['
@@ -52,6 +105,35 @@ check "list response (one line) gives the same decisions" "$data/expected-lines.
 ev <"$tmp/list2.json"
 expect_rc "list response (multi-line)" 0 "$rc"
 check "list response (multi-line) gives the same decisions" "$data/expected-lines.jsonl" "$tmp/out"
+
+# 3b. One order over several lines, read whole; errors in a multi-line
+# object located; a bad element of a multi-line List response at its line.
+sed -n 1p "$data/orders.jsonl" | sed -e 's/,"customer"/,\n  "customer"/' -e 's/,"items"/,\n  "items"/' >"$tmp/order.json"
+ev <"$tmp/order.json"
+expect_rc "one order over lines" 0 "$rc"
+check "one order over lines: decided" "$tmp/expected-1" "$tmp/out"
+printf '{\n  "id": "A"\n}\n}\n' >"$tmp/trailing.json"
+ev <"$tmp/trailing.json"
+expect_rc "object with trailing data" 65 "$rc"
+printf 'stdin:4: trailing data after the JSON document\n' >"$tmp/expected-err"
+check "object with trailing data: located" "$tmp/expected-err" "$tmp/err"
+printf '{\n  "id": "A",\n  "x": nope\n}\n' >"$tmp/invalid.json"
+ev <"$tmp/invalid.json"
+expect_rc "invalid object" 65 "$rc"
+printf 'stdin:3: not valid JSON\n' >"$tmp/expected-err"
+check "invalid object: located" "$tmp/expected-err" "$tmp/err"
+{
+        printf '{\n  "page": 1,\n  "items": [\n'
+        sed -n 1p "$data/orders.jsonl"
+        printf ',\n  "not an order",\n'
+        sed -n 2p "$data/orders.jsonl"
+        printf '  ],\n  "totalCount": 3\n}\n'
+} >"$tmp/list-bad.json"
+ev <"$tmp/list-bad.json"
+expect_rc "list response with a bad element" 65 "$rc"
+check "list response with a bad element: the others decided" "$tmp/expected-2" "$tmp/out"
+printf 'stdin:6: element 1 is not a JSON object\n' >"$tmp/expected-err"
+check "list response with a bad element: located" "$tmp/expected-err" "$tmp/err"
 
 # 4. --now: every order at the same time, so every approval stays inside
 # the credit window and ORD-15 and ORD-16 go over the limit.
@@ -84,8 +166,10 @@ ev <"$tmp/nodate.jsonl"
 printf '%s\n' '{"id":"A\"B\\\u0001é","decision":"hold","rule":null,"reason":"order has no '"'"'created_at'"'"', the evaluation time (use --now)"}' >"$tmp/expected-nodate"
 check "no createdAt: hold; output escaped" "$tmp/expected-nodate" "$tmp/out"
 ev --now 2026-11-01T12:00:00Z <"$tmp/nodate.jsonl"
-printf '%s\n' '{"id":"A\"B\\\u0001é","decision":"approve","rule":"trusted customers","reason":"rule '"'"'trusted customers'"'"'"}' >"$tmp/expected-nodate"
-check "no createdAt with --now: decided" "$tmp/expected-nodate" "$tmp/out"
+# The time is there now, but the id holds a control character: the one
+# approval policy holds it, as the daemon would.
+printf '%s\n' '{"id":"A\"B\\\u0001é","decision":"hold","rule":null,"reason":"the order id holds a control character"}' >"$tmp/expected-nodate"
+check "no createdAt with --now: a control character in the id holds it" "$tmp/expected-nodate" "$tmp/out"
 
 # 7. Empty input: no output, success.
 ev </dev/null

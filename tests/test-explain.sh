@@ -30,7 +30,7 @@ rule 'credit limit': does not hold
 rule 'first big order': holds -> hold
   customer 'CUS-42' has no approved order in history? yes
   total 3100.00 EUR > 1000.00? yes
-decision: hold by rule 'first big order': rule 'first big order'
+decision: hold by rule 'first big order': Held for a person to decide
 END
 check "text trace" "$tmp/expected" "$tmp/out"
 
@@ -42,7 +42,7 @@ expect_rc "json" 0 "$rc"
 tr -d ' \t\n' <"$tmp/out" >"$tmp/flat"
 has "json: id and --now" "$tmp/flat" '{"id":"ORD-000123","now":"2026-12-01T00:00:00Z","rules":[{"rule":"blockedcustomers","held":false,"missing":null,'
 has "json: credit line" "$tmp/flat" '"text":"exposure0.00+3100.00=3100.00>limit50000.00EUR:no"'
-has "json: decision" "$tmp/flat" '"decision":"hold","rule":"firstbigorder","reason":"rule'"'"'firstbigorder'"'"'"}'
+has "json: decision" "$tmp/flat" '"decision":"hold","rule":"firstbigorder","reason":"Heldforapersontodecide"}'
 n=$(grep -o '"rule":' "$tmp/flat" | wc -l)
 [ "$n" -eq 7 ] && echo "ok: json: six rules and the decision" || { echo "FAIL: json: $n rule keys"; fail=1; }
 

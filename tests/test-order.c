@@ -281,13 +281,127 @@ static void test_too_many_items(void **state)
         free(s);
 }
 
+/* cJSON ends a string at a decoded NUL: "ORD-\u0000a" would read as "ORD-",
+ * and two ids would become one.  The reader keeps the escape visible as
+ * U+0001, so the id keeps its length and shows a control character. */
+static void test_nul_escape(void **state)
+{
+        static const char a[] = "{\"id\":\"ORD-\\u0000a\"}", b[] = "{\"id\":\"ORD-\\u0000b\"}";
+        struct api_config api = { 0 };
+        struct order oa, ob;
+
+        test_api_defaults(&api);
+        assert_int_equal(order_parse(a, strlen(a), &api, &oa), 0);
+        assert_int_equal(order_parse(b, strlen(b), &api, &ob), 0);
+        assert_int_equal(strlen(oa.id), 6);
+        assert_memory_equal(oa.id,
+                            "ORD-\x01"
+                            "a",
+                            6);
+        assert_memory_equal(ob.id,
+                            "ORD-\x01"
+                            "b",
+                            6);
+        assert_string_not_equal(oa.id, ob.id);
+        order_done(&oa);
+        order_done(&ob);
+}
+
+/* Only an escape inside a string is rewritten, and "\\u0000" is an escaped
+ * backslash followed by the text u0000. */
+static void test_json_parse(void **state)
+{
+        static const struct {
+                const char *json;
+                const char *key;
+                const char *expect; /* NULL: the parse fails */
+        } cases[] = {
+                { "{\"k\":\"\\u0000\"}", "k", "\x01" },
+                { "{\"k\":\"\\\\u0000\"}", "k", "\\u0000" },
+                { "{\"k\":\"\\\\\\u0000\"}", "k", "\\\x01" },
+                { "{\"k\":\"x\\\"\\u0000\"}", "k", "x\"\x01" },
+                { "{\"k\":\"\\u00000\"}", "k",
+                  "\x01"
+                  "0" },
+                { "{\"k\":\"\\u0001\"}", "k", "\x01" },
+                { "{\"\\u0000\":\"v\"}", "\x01", "v" },
+                { "{\"k\":\"a\"} ", "k", "a" },
+                { "{\"k\":\"a\"} x", "k", NULL },
+                { "{\"k\":\"\\u000", "k", NULL },
+                { "{\"k\":\"\\", "k", NULL },
+                { "", "k", NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                cJSON *j = NULL;
+                int r;
+
+                print_message("case %zu '%s'\n", i, cases[i].json);
+                r = order_json_parse(cases[i].json, strlen(cases[i].json), &j);
+                if (!cases[i].expect) {
+                        assert_int_equal(r, -EBADMSG);
+                        assert_null(j);
+                        continue;
+                }
+                assert_int_equal(r, 0);
+                assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, cases[i].key)),
+                                    cases[i].expect);
+                cJSON_Delete(j);
+        }
+}
+
+/* The text is const: a rewrite happens in a copy, and a text that is not
+ * NUL-terminated is read only up to len. */
+static void test_json_parse_const(void **state)
+{
+        static const char text[] = "[\"\\u0000\",1]garbage";
+        cJSON *j = NULL;
+
+        assert_int_equal(order_json_parse(text, 12, &j), 0);
+        assert_true(cJSON_IsArray(j));
+        assert_string_equal(cJSON_GetArrayItem(j, 0)->valuestring, "\x01");
+        assert_string_equal(text, "[\"\\u0000\",1]garbage");
+        cJSON_Delete(j);
+}
+
+/* A reader given an arena takes the items from it, and order_done()
+ * leaves them to the arena's reset; without one they are malloc()ed. */
+static void test_reader_arena(void **state)
+{
+        struct api_config api = { 0 };
+        struct order_reader *rd;
+        struct arena *a;
+        struct order o;
+
+        test_api_defaults(&api);
+        assert_int_equal(arena_new(4096, &a), 0);
+        assert_int_equal(order_reader_new(&api, &rd), 0);
+        order_reader_set_arena(rd, a);
+        assert_int_equal(order_reader_parse(rd, sandbox_order, strlen(sandbox_order), &o), 0);
+        assert_int_equal(o.n_items, 2);
+        assert_ptr_equal(o.arena, a);
+        assert_true(arena_holds_all(a));
+        order_done(&o);
+        assert_null(o.arena);
+        arena_reset(a);
+        order_reader_set_arena(rd, NULL);
+        assert_int_equal(order_reader_parse(rd, sandbox_order, strlen(sandbox_order), &o), 0);
+        assert_null(o.arena);
+        assert_string_equal(o.items[1].sku, "X");
+        order_done(&o); /* free(): a leak checker would see it otherwise */
+        order_reader_free(rd);
+        arena_free(a);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_pointer),        cmocka_unit_test(test_sandbox_order),
                 cmocka_unit_test(test_fields),         cmocka_unit_test(test_custom_pointers),
                 cmocka_unit_test(test_parse_errors),   cmocka_unit_test(test_reader),
-                cmocka_unit_test(test_too_many_items),
+                cmocka_unit_test(test_too_many_items), cmocka_unit_test(test_nul_escape),
+                cmocka_unit_test(test_json_parse),     cmocka_unit_test(test_json_parse_const),
+                cmocka_unit_test(test_reader_arena),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,6 +45,12 @@ enum order_field {
 extern const char *const order_field_names[_FIELD_MAX];
 extern const char *const order_field_defaults[_FIELD_MAX];
 
+/* The longest text, in bytes, that the daemon journals from the config (a
+ * rule's name and reason).  It equals the journal's per-string limit,
+ * JOURNAL_STRING_MAX in journal-internal.h, so that whatever `check`
+ * accepts the journal can store. */
+#define CONFIG_TEXT_MAX 1024
+
 /* A position in rules.yaml (1-based), for messages. */
 struct mark {
         unsigned line;

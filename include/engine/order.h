@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "arena.h"
 #include "config.h"
 
 struct order_item {
@@ -37,12 +38,23 @@ struct order {
          * amount, a string where a number belongs), by its api.fields key
          * ("total"); NULL when none. The engine holds such orders. */
         const char *bad_field;
+        struct arena *arena; /* where items came from (order_reader_set_arena()); NULL: malloc() */
 };
 
 /* Takes ownership of json (freed even on failure) and fills *ret.  Missing
  * fields stay NULL / has_* false; only allocation failure is an error.
  * Returns 0 or -ENOMEM. */
 int order_from_json(cJSON *json, const struct api_config *api, struct order *ret);
+
+/* Parses text (len bytes, need not be NUL-terminated) as one JSON value
+ * with nothing but blanks after it: the one parser of every JSON text that
+ * carries orders (an order, a listing page, evaluate's input).  cJSON ends
+ * a string at a decoded NUL, so "ORD-\u0000a" would read as "ORD-"; here a
+ * \u0000 escape inside a string is read as \u0001 instead, so the string
+ * keeps its length and holds a control character that the id checks
+ * refuse.  text is not modified.  Returns 0 and a tree the caller frees
+ * with cJSON_Delete(), -EBADMSG when it is not one JSON value, or -ENOMEM. */
+int order_json_parse(const char *text, size_t len, cJSON **ret);
 
 /* Parses text (len bytes, need not be NUL-terminated) as one order.
  * Returns 0, -EBADMSG when it is not a JSON object (or has trailing
@@ -58,6 +70,12 @@ int order_parse(const char *text, size_t len, const struct api_config *api, stru
 struct order_reader;
 int order_reader_new(const struct api_config *api, struct order_reader **ret);
 void order_reader_free(struct order_reader *rd);
+
+/* Allocates the items of the orders rd reads from a (NULL: malloc(), the
+ * default), to save a malloc() and free() per order where the caller
+ * resets an arena after each one.  An order read so must be done with
+ * order_done() before a's next reset. */
+void order_reader_set_arena(struct order_reader *rd, struct arena *a);
 int order_reader_from_json(const struct order_reader *rd, cJSON *json, struct order *ret);
 int order_reader_parse(const struct order_reader *rd, const char *text, size_t len,
                        struct order *ret);
