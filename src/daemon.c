@@ -10,12 +10,14 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
 #include "credentials.h"
 #include "daemon-private.h"
+#include "fileio.h"
 #include "log.h"
 #include "policy.h"
 #include "timeutil.h"
@@ -132,6 +134,22 @@ static int open_journal(struct daemon *d, const char *state_dir)
                           "aside to start afresh",
                           state_dir, JOURNAL_FILE_NAME, (unsigned long long)bad);
                 return EX_JOURNAL_DAMAGED;
+        }
+        if (r == -ENODEV || r == -EISDIR || r == -ELOOP) {
+                _cleanup_free_ char *path = NULL;
+                struct stat st;
+
+                if (asprintf(&path, "%s/%s", state_dir, JOURNAL_FILE_NAME) < 0)
+                        return log_error("out of memory"), EX_OSERR;
+                log_error("journal %s is %s, not a regular file: move it aside", path,
+                          lstat(path, &st) == 0 ? fileio_kind(st.st_mode) : "not a file");
+                return EX_CANTCREAT;
+        }
+        if (r == -EIO || r == -ENOSPC || r == -EDQUOT) {
+                /* as for any failed fsync: nothing may rest on what was read */
+                log_error_errno(r, "cannot make the journal in %s durable; no call made",
+                                state_dir);
+                return EX_TEMPFAIL;
         }
         if (r < 0) {
                 log_error_errno(r, "cannot open the journal in %s", state_dir);

@@ -16,7 +16,7 @@ expect_fault run1 'fdatasync #4 .*Input/output error'
 [ "$RC" != 0 ] || fail "run1: exit 0 with fdatasync failing"
 faulty_run run2 FAULT_FDATASYNC_FROM=1
 expect_fault run2 'fdatasync #1 .*Input/output error'
-[ "$RC" != 0 ] || fail "run2: exit 0 with fdatasync failing"
+[ "$RC" = 75 ] || fail "run2: exit $RC with fdatasync failing at open, want 75"
 cmp -s "$T/run2.before.json" "$T/run2.after.json" || fail "run2 changed the sandbox's orders"
 clean_runs
 echo "ok: fdatasync failures"
