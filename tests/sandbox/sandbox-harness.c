@@ -23,16 +23,24 @@
 #error "SANDBOX_BIN must name the built appxite-sandbox"
 #endif
 
+/* Reads one line that starts with prefix and copies the rest into out; a
+ * rest that does not fit is an error, not a shortened origin. */
 static bool read_line_prefix(FILE *f, const char *prefix, char *out, size_t size)
 {
         char line[256];
+        const char *rest;
+        size_t n;
 
         if (!fgets(line, sizeof(line), f))
                 return false;
         line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, prefix, strlen(prefix)) != 0)
                 return false;
-        snprintf(out, size, "%s", line + strlen(prefix));
+        rest = line + strlen(prefix);
+        n = strlen(rest);
+        if (n >= size)
+                return false;
+        memcpy(out, rest, n + 1);
         return true;
 }
 
