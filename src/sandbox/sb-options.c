@@ -43,6 +43,11 @@ static void help(void)
                "                             (default 0 = no second listener)\n"
                "  --foreign-listen ADDR:PORT address of that listener (default: the --listen\n"
                "                             address, port 0)\n"
+               "  --tiers LIST               the parties that must approve each order, of\n"
+               "                             distributor and seller, comma-separated, the\n"
+               "                             seller always among them (default: seller); with\n"
+               "                             two, orders list \"approvals\" and stay pending\n"
+               "                             until both approve\n"
                "  --tls-cert FILE            serve HTTPS with this PEM certificate ...\n"
                "  --tls-key FILE             ... and this PEM key (both or neither; needs\n"
                "                             libmicrohttpd built with TLS)\n"
@@ -108,6 +113,7 @@ enum {
         OPT_FOREIGN_LISTEN,
         OPT_TLS_CERT,
         OPT_TLS_KEY,
+        OPT_TIERS,
         OPT_VERSION,
 };
 
@@ -128,6 +134,7 @@ static const struct option options[] = {
         { "foreign-listen", required_argument, NULL, OPT_FOREIGN_LISTEN },
         { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
         { "tls-key", required_argument, NULL, OPT_TLS_KEY },
+        { "tiers", required_argument, NULL, OPT_TIERS },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         {},
@@ -142,6 +149,7 @@ static void set_defaults(struct sb_options *o)
                 .subscription_key = SB_DEFAULT_SUBSCRIPTION_KEY,
                 .token_ttl = 3600,
         };
+        sb_tiers_default(&o->tiers);
         (void)sb_parse_listen("127.0.0.1:8080", &o->listen);
         (void)timestamp_parse(SB_DEFAULT_SEED_START, &o->seed_start);
 }
@@ -195,6 +203,8 @@ static int apply(struct sb_options *o, int c, const char *arg, bool *foreign_lis
         case OPT_TLS_KEY:
                 o->tls_key = arg;
                 return 0;
+        case OPT_TIERS:
+                return sb_tiers_parse(arg, &o->tiers);
         }
         return -EINVAL;
 }

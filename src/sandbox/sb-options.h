@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "sb-tiers.h"
+
 struct sb_options {
         struct sockaddr_in listen; /* --listen, default 127.0.0.1:8080 */
         struct sockaddr_in foreign_listen; /* --foreign-listen, default <listen address>:0 */
@@ -18,6 +20,7 @@ struct sb_options {
         int64_t token_ttl; /* --token-ttl seconds, default 3600 */
         double foreign_rate; /* --foreign-links, default 0 */
         const char *tls_cert, *tls_key;
+        struct sb_tiers tiers; /* --tiers, default the seller alone */
 };
 
 #define SB_DEFAULT_PORT 8080

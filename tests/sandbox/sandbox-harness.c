@@ -171,6 +171,21 @@ void sbx_api(struct sbx_resp *r, struct sbx *s, const char *method, const char *
         sbx_http(r, method, url, headers, body, body ? strlen(body) : 0);
 }
 
+void sbx_control(struct sbx_resp *r, struct sbx *s, const char *method, const char *path,
+                 const char *body)
+{
+        static const char *const headers[] = { "Content-Type: application/json", NULL };
+        char url[512];
+
+        snprintf(url, sizeof(url), "%s%s", s->origin, path);
+        sbx_http(r, method, url, headers, body, body ? strlen(body) : 0);
+}
+
+const char *sbx_jstr(const cJSON *j, const char *name)
+{
+        return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, name));
+}
+
 char *sbx_token(struct sbx *s)
 {
         static const char form[] =

@@ -54,7 +54,7 @@ static void test_help(void **state)
                 "--orders",        "--client-id",      "--client-secret", "--subscription-key",
                 "--token-ttl",     "--latency-ms",     "--fail-rate",     "--rate-limit",
                 "--foreign-links", "--foreign-listen", "--tls-cert",      "--tls-key",
-                "demo-client",     "demo-secret",      "demo-key",
+                "demo-client",     "demo-secret",      "demo-key",        "--tiers",
         };
         static char out[16384];
 
@@ -79,6 +79,10 @@ static void test_bad_options(void **state)
                 "extra",
                 "--seed 5 --orders /dev/null",
                 "--orders /nonexistent/file",
+                "--tiers distributor",
+                "--tiers seller,seller",
+                "--tiers ''",
+                "--tiers seller,buyer",
         };
         char out[4096];
 
