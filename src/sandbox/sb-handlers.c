@@ -207,9 +207,11 @@ const char *sb_request_query(const struct sb_request *req, const char *name)
         return value && strlen(value) == size ? value : "";
 }
 
-/* Adds a parsed order to the store; answers 201 with it. */
+/* Adds a parsed order to the store; answers 201 with it and queues its
+ * webhook event (built under the lock, queued after it). */
 static void create_order(struct sandbox *sb, struct sb_order *o, struct sb_reply *reply)
 {
+        char *event = NULL;
         cJSON *j = NULL;
         int r;
 
@@ -223,9 +225,13 @@ static void create_order(struct sandbox *sb, struct sb_order *o, struct sb_reply
         r = sb_store_add(sb->store, o);
         if (r >= 0)
                 j = sb_order_json(sb, o);
+        if (r >= 0 && sb->webhook)
+                event = sb_webhook_event(o);
         pthread_mutex_unlock(&sb->lock);
         if (r < 0)
                 sb_order_free(o);
+        if (r >= 0 && sb->webhook)
+                (void)sb_webhook_enqueue(sb->webhook, event, SB_WEBHOOK_AUTH_CONFIGURED);
         sb_reply_json(reply, 201, j);
 }
 

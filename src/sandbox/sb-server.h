@@ -13,6 +13,7 @@
 #include "sb-rng.h"
 #include "sb-stats.h"
 #include "sb-store.h"
+#include "sb-webhook.h"
 
 #define SB_BODY_MAX (1024u * 1024u) /* 1 MiB: larger requests get 413 */
 #define SB_ORIGIN_MAX 64
@@ -30,6 +31,7 @@ struct sandbox {
         struct sb_rng foreign_rng; /* picks the orders with foreign links */
         char origin[SB_ORIGIN_MAX], foreign_origin[SB_ORIGIN_MAX];
         struct MHD_Daemon *daemon, *foreign_daemon;
+        struct sb_webhook *webhook; /* with --webhook; has its own lock */
 };
 
 /* One request as the handlers see it; body is NUL-terminated. */

@@ -83,6 +83,12 @@ static void test_bad_options(void **state)
                 "--tiers seller,seller",
                 "--tiers ''",
                 "--tiers seller,buyer",
+                "--webhook ftp://127.0.0.1/x",
+                "--webhook 127.0.0.1:80",
+                "--webhook 'http://a b/'",
+                "--webhook-authorization x",
+                "--webhook http://127.0.0.1:1/ --webhook-authorization ''",
+                "--webhook http://127.0.0.1:1/ --webhook-authorization \"$(printf 'a\\nb')\"",
         };
         char out[4096];
 

@@ -154,6 +154,12 @@ static void test_bearer_and_options(void **state)
         assert_int_equal(sb_parse_fraction("1.01", &d), -EINVAL);
         assert_int_equal(sb_parse_fraction("nan", &d), -EINVAL);
         assert_int_equal(sb_parse_fraction("", &d), -EINVAL);
+        assert_true(sb_webhook_url_valid("http://127.0.0.1:8787/webhook"));
+        assert_true(sb_webhook_url_valid("HTTPS://example.com/"));
+        assert_false(sb_webhook_url_valid("ftp://example.com/"));
+        assert_false(sb_webhook_url_valid("http://a b/"));
+        assert_false(sb_webhook_url_valid("http://a/\r\nX: y"));
+        assert_false(sb_webhook_url_valid("example.com"));
 }
 
 static void test_order_money(void **state)
