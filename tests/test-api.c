@@ -734,6 +734,63 @@ static void test_parse_error_code(void **state)
         assert_string_equal(buf, "x");
 }
 
+static void test_parse_token(void **state)
+{
+        static const struct {
+                const char *in;
+                int r;
+                const char *token;
+                uint64_t life_s;
+        } cases[] = {
+                { "{\"access_token\":\"abc\",\"token_type\":\"Bearer\",\"expires_in\":3600}", 0,
+                  "abc", 3600 },
+                { "{\"access_token\":\"abc\"}", 0, "abc", 3600 },
+                { "{\"access_token\":\"abc\",\"expires_in\":\"3599\"}", 0, "abc", 3599 },
+                { "{\"access_token\":\"abc\",\"expires_in\":1}", 0, "abc", 1 },
+                { "{\"access_token\":\"abc\",\"expires_in\":0}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":-5}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":1e300}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":\"-5\"}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":\"soon\"}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":null}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"\"}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"a\\r\\nX-Evil: 1\"}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"a\\u0000b\"}", -EBADMSG, NULL,
+                  0 }, /* cut at the NUL: "a"? */
+                { "{\"access_token\":42}", -EBADMSG, NULL, 0 },
+                { "[\"access_token\"]", -EBADMSG, NULL, 0 },
+                { "{\"error\":\"invalid_client\"}", -EBADMSG, NULL, 0 },
+                { "access_token=abc", -EBADMSG, NULL, 0 },
+                { "", -EBADMSG, NULL, 0 },
+        };
+        _cleanup_free_ char *big = NULL;
+        uint64_t life;
+        char *t;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int r = api_parse_token(cases[i].in, strlen(cases[i].in), &t, &life);
+
+                if (r != cases[i].r)
+                        fail_msg("'%s': %d, want %d", cases[i].in, r, cases[i].r);
+                if (r == 0) {
+                        assert_string_equal(t, cases[i].token);
+                        assert_int_equal(life, cases[i].life_s * 1000000);
+                        free(t);
+                }
+        }
+        /* a token must fit in API_TOKEN_MAX - 1 bytes */
+        big = malloc(API_TOKEN_MAX + 32);
+        assert_non_null(big);
+        for (size_t n = API_TOKEN_MAX - 1; n <= API_TOKEN_MAX; n++) {
+                int k = snprintf(big, API_TOKEN_MAX + 32, "{\"access_token\":\"%0*d\"}", (int)n, 0);
+                int r = api_parse_token(big, (size_t)k, &t, &life);
+
+                assert_int_equal(r, n < API_TOKEN_MAX ? 0 : -EBADMSG);
+                if (r == 0)
+                        free(t);
+        }
+}
+
 /* ---- bounded waits ---- */
 
 static void test_retry_after_budget(void **state)
@@ -1114,6 +1171,7 @@ int main(void)
                 cmocka_unit_test(test_api_error_code),
                 cmocka_unit_test(test_invalid_token),
                 cmocka_unit_test(test_parse_error_code),
+                cmocka_unit_test(test_parse_token),
                 cmocka_unit_test(test_retry_after_budget),
                 cmocka_unit_test(test_retry_after_budget_token),
                 cmocka_unit_test(test_endless_header),
