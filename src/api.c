@@ -163,8 +163,13 @@ static struct request_list *list_of(struct api *a, enum request_state state)
 static void request_set_state(struct api *a, struct request *q, enum request_state state,
                               bool front)
 {
-        struct request_list *from = list_of(a, q->state), *to = list_of(a, state);
+        struct request_list *from, *to;
 
+        /* q->api is never NULL; said for the analyzer, which loses track of
+         * it when a callee writes into q (a false null dereference) */
+        assert(a);
+        from = list_of(a, q->state);
+        to = list_of(a, state);
         if (from)
                 list_remove(from, q);
         if (q->state == REQUEST_ACTIVE && !q->is_token)
@@ -634,11 +639,26 @@ static void token_request_free(struct api *a, struct request *q)
         request_free(q);
 }
 
+/* The token request's form body, or NULL when out of memory.  The caller
+ * wipes and frees it; the escaped copies of the secrets are wiped here. */
+static char *token_form(const struct api *a)
+{
+        char *id = form_escape(a->creds.client_id), *secret = form_escape(a->creds.client_secret);
+        char *body = NULL;
+
+        if (id && secret &&
+            asprintf(&body, "grant_type=client_credentials&client_id=%s&client_secret=%s", id,
+                     secret) < 0)
+                body = NULL;
+        wipe_free(id);
+        wipe_free(secret);
+        return body;
+}
+
 /* Starts a token request.  When it cannot start, the requests waiting for
  * the token end with the reason. */
 static void token_request_new(struct api *a)
 {
-        _cleanup_free_ char *id = NULL, *secret = NULL;
         struct request *q;
         int r;
 
@@ -651,19 +671,11 @@ static void token_request_new(struct api *a)
         q->method = API_POST;
         q->is_token = true;
         q->url = strdup(a->token_url);
-        id = form_escape(a->creds.client_id);
-        secret = form_escape(a->creds.client_secret);
-        if (!q->url || !id || !secret ||
-            asprintf(&q->body, "grant_type=client_credentials&client_id=%s&client_secret=%s", id,
-                     secret) < 0) {
-                q->body = NULL;
+        q->body = token_form(a);
+        if (!q->url || !q->body)
                 r = start_failed(q, -ENOMEM, "out of memory");
-        } else
+        else
                 r = request_start(a, q);
-        if (id)
-                explicit_bzero(id, strlen(id));
-        if (secret)
-                explicit_bzero(secret, strlen(secret));
         a->token_req = q;
         if (r < 0)
                 token_give_up(a, q, 0, r, "token request cannot start", q->detail);
