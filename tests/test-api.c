@@ -381,6 +381,8 @@ static void reply_ok(struct conn *c, const char *method, const char *path)
                 srv.invalid_token_left--;
                 conn_reply(c, 401, "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n",
                            "{\"statusCode\":401}");
+        } else if (streq(path, "/redirect")) {
+                conn_reply(c, 307, "Location: /steal\r\n", "{}");
         } else if (streq(path, "/limited")) {
                 char h[128];
 
@@ -614,6 +616,124 @@ static void test_bad_url(void **state)
         run_until(&res.calls, 2);
         assert_int_equal(res.error, -EPERM);
         assert_int_equal(srv.n_requests, 0);
+        fx_stop();
+}
+
+/* ---- origins: credentials go to base_url's origin only ---- */
+
+/* Copies form into buf with each "PORT" replaced by port. */
+static void with_port(char *buf, size_t size, const char *form, unsigned port)
+{
+        size_t n = 0;
+
+        for (const char *p = form; *p; p++) {
+                int k = 1;
+
+                if (strncmp(p, "PORT", 4) == 0) {
+                        k = snprintf(buf + n, size - n, "%u", port);
+                        p += 3;
+                } else
+                        buf[n] = *p;
+                n += (size_t)k;
+                assert_true(n < size);
+        }
+        buf[n] = '\0';
+}
+
+/* Each form (PORT: the server's port) ends with an error and sends
+ * nothing; each other spelling of the server's own origin reaches it,
+ * because libcurl connects where api_same_origin() says. */
+static void test_origin_forms(void **state)
+{
+        static const char *const foreign[] = {
+                "http://127.0.0.1:PORT@evil.example/o",
+                "http://evil.example#@127.0.0.1:PORT/o",
+                "http://127.0.0.1:PORT.evil.example/o",
+                "//127.0.0.1:PORT/o",
+                "/o",
+                "",
+                "http:127.0.0.1:PORT/o",
+                "http://[::1]:PORT/o",
+                "http://127.0.0.1:PORT\t/o",
+                "http://localhost.:PORT/o",
+                "http://localhost:PORT/o",
+                "https://127.0.0.1:PORT/o",
+                "http://127.0.0.1:80/o",
+                "http://127.0.0.1/o",
+                " http://127.0.0.1:PORT/o",
+                "http://127.0.0.1:PORT /o",
+                "http://127.0.0.1%2e:PORT/o",
+                "http://127.0.0.1:PORT\\@evil.example/o",
+                "http://evil.example\\@127.0.0.1:PORT/o",
+                "ws://127.0.0.1:PORT/o",
+                "ftp://127.0.0.1:PORT/o",
+                "file://127.0.0.1:PORT/o",
+                "http://127.0.0.1:65536/o",
+                "http://127.0.0.1:-1/o",
+                "http://127.0.0.1:PORT:PORT/o",
+                "http://user@127.0.0.1:PORT/o",
+                "http://:pw@127.0.0.1:PORT/o",
+                "http://127.0.0.1:PORT/o\r\nHost: evil.example",
+                "http://127.0.0.2:PORT/o",
+                "http://0.0.0.0:PORT/o",
+                "http://[::ffff:7f00:1]:PORT/o",
+                "http://[::]:PORT/o",
+        };
+        static const char *const same[] = {
+                "HTTP://127.0.0.1:PORT/ok",
+                "http://0x7f.0.0.1:PORT/ok",
+                "http://2130706433:PORT/ok",
+                "http://0177.0.0.1:PORT/ok",
+                "http://127.1:PORT/ok",
+                "http://%31%32%37.0.0.1:PORT/ok",
+                "http://127.0.0.1:0PORT/ok",
+                "http:/127.0.0.1:PORT/ok",
+                "http://127.0.0.1:PORT/ok#@evil.example",
+        };
+        struct result res = { 0 };
+        struct api_stats st;
+        unsigned port;
+        char url[256];
+
+        fx_start(reply_ok);
+        fx_api();
+        port = (unsigned)atoi(strrchr(srv.url, ':') + 1);
+        assert_true(ELEMENTSOF(foreign) >= 32);
+        for (size_t i = 0; i < ELEMENTSOF(foreign); i++) {
+                with_port(url, sizeof(url), foreign[i], port);
+                assert_int_equal(api_request(fx.a, API_GET, url, NULL, on_done, &res), 0);
+                run_until(&res.calls, (unsigned)i + 1);
+                if (res.error != -EPERM && res.error != -EINVAL && res.error != -EPROTONOSUPPORT)
+                        fail_msg("'%s': error %d", url, res.error);
+        }
+        api_get_stats(fx.a, &st);
+        assert_int_equal(st.requests, 0);
+        assert_int_equal(srv.n_requests, 0);
+        for (size_t i = 0; i < ELEMENTSOF(same); i++) {
+                with_port(url, sizeof(url), same[i], port);
+                assert_int_equal(api_request(fx.a, API_GET, url, NULL, on_done, &res), 0);
+                run_until(&res.calls, (unsigned)(ELEMENTSOF(foreign) + i + 1));
+                if (res.status != 200)
+                        fail_msg("'%s': status %d, error %d", url, res.status, res.error);
+        }
+        assert_int_equal(srv.n_requests, 1 + ELEMENTSOF(same)); /* the token, then each */
+        fx_stop();
+}
+
+/* A redirect is the answer, never followed: the token and the key would
+ * go wherever Location says. */
+static void test_redirect_not_followed(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx_api();
+        assert_int_equal(api_request_path(fx.a, API_POST, "/redirect", "{}", on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.status, 307);
+        assert_int_equal(res.error, 0);
+        assert_int_equal(srv.n_requests, 2);
+        assert_string_equal(srv.paths[1], "POST /redirect");
         fx_stop();
 }
 
@@ -1166,6 +1286,8 @@ int main(void)
                 cmocka_unit_test(test_start_fails),
                 cmocka_unit_test(test_token_start_fails),
                 cmocka_unit_test(test_bad_url),
+                cmocka_unit_test(test_origin_forms),
+                cmocka_unit_test(test_redirect_not_followed),
                 cmocka_unit_test(test_path_as_is),
                 cmocka_unit_test(test_token_refused),
                 cmocka_unit_test(test_api_error_code),
