@@ -453,6 +453,18 @@ static void p_duration_s(struct ctx *x, const yaml_node_t *n, const struct key_s
                 *FIELD(base, k, int64_t) = s;
 }
 
+/* A duration, or 0 to turn the feature off. */
+static void p_duration_s_or_off(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                                void *base)
+{
+        if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 1 &&
+            n->data.scalar.value[0] == '0') {
+                *FIELD(base, k, int64_t) = 0;
+                return;
+        }
+        p_duration_s(x, n, k, base);
+}
+
 static void p_duration_ms(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
 {
         int64_t s;
@@ -964,6 +976,9 @@ static void p_customers(struct ctx *x, const yaml_node_t *n, const struct key_sp
 
 static const struct key_spec credit_keys[] = {
         { .key = "window", .parse = p_duration_s, .offset = offsetof(struct credit, window_s) },
+        { .key = "refresh",
+          .parse = p_duration_s_or_off,
+          .offset = offsetof(struct credit, refresh_s) },
         { .key = "default", .parse = p_limits, .offset = offsetof(struct credit, dflt) },
         { .key = "customers", .parse = p_customers, .offset = 0 },
 };
@@ -1414,6 +1429,7 @@ static struct config *config_new(const char *path)
         c->poll.page_size = 100;
         c->mode = MODE_ENFORCE;
         c->credit.window_s = 30 * 24 * 3600;
+        c->credit.refresh_s = 3600;
         c->dflt = ACTION_HOLD;
         return TAKE_PTR(c);
 }

@@ -40,10 +40,19 @@ static const struct command commands[] = {
           "object over several lines: an order, or a List response {\"items\":[...]}\n"
           "(read as bytes, at most 256 MiB; its items split as an array's).\n"
           "Each order is decided at its createdAt (or --now); approvals\n"
-          "feed the history that later orders see.\n"
+          "feed the history that later orders see.  An order whose status is\n"
+          "Approved is not decided: it is counted in the history from its\n"
+          "createdAt, as the daemon counts approvals made elsewhere.\n"
           "Output: one JSON line per order: {\"id\",\"decision\",\"rule\",\"reason\"}.\n"
           "A bad line is reported on stderr as stdin:LINE: and skipped; the exit\n"
           "status is then 65.  A bad rules file gives 78.\n" },
+        { "resync", cmd_resync, "list AppXite's approved orders again at the next cycle",
+          "approvald resync [--state-dir DIR]\n"
+          "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
+          "                      " JOURNAL_STATE_DIR_DEFAULT ")\n"
+          "Leaves the file DIR/resync; the daemon's next cycle (or next start) then\n"
+          "journals every order approved within the rules' longest window that it\n"
+          "does not know, and removes the file.\n" },
         { "journal", cmd_journal, "dump or verify the on-disk journal",
           "approvald journal dump|verify [--state-dir DIR]\n"
           "  dump     print every record as a JSON line\n"

@@ -146,6 +146,7 @@ struct customer_limits {
 
 struct credit {
         int64_t window_s; /* default 30d */
+        int64_t refresh_s; /* default 1h; 0: no refresh of approvals from the API */
         struct limits dflt;
         struct customer_limits *customers;
         size_t n_customers;
