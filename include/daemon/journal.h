@@ -1,6 +1,7 @@
 /* journal.h: approvald's crash-safe state: an append-only file of decision
- * intents and call outcomes in the state directory, under an exclusive
- * flock.  The on-disk format is documented in docs/journal.md. */
+ * intents and call outcomes, holds, what the API said of orders decided
+ * elsewhere, and the daemon's milestones, in the state directory, under an
+ * exclusive flock.  The on-disk format is documented in docs/journal.md. */
 #pragma once
 
 #include <stdbool.h>
@@ -118,8 +119,11 @@ struct journal;
  * flock on the folder (-EWOULDBLOCK when another process holds it), recovers
  * the file (a torn or zeroed tail is truncated; *ret_truncated says how many
  * bytes, may be NULL), replays every record through visit (may be NULL),
- * and then syncs the file and the folder once, so that every record read
- * is durable before any call rests on it.
+ * rewrites a journal of an older version as the current one (same records,
+ * through a temp file and a rename: an older approvald then refuses it as
+ * another version rather than misread it), and then syncs the file and the
+ * folder once, so that every record read is durable before any call rests
+ * on it.
  * Returns 0; -EBADMSG when a record before the tail is damaged, or when
  * non-zero bytes lie further after the last good record than a crash can
  * leave (the bad offset in *ret_bad_offset, may be NULL; nothing is
@@ -145,17 +149,18 @@ int journal_intent_check(const struct journal_intent *in, const char **ret_field
  * "final_status", "http_status"), -E2BIG for a string too long. */
 int journal_outcome_check(const struct journal_outcome *out, const char **ret_field);
 
-/* The same for a hold (order_id non-empty; reason, customer_id,
- * customer_name, currency not NULL), an external record (order_id
- * non-empty; status, source, customer_id, currency not NULL) and a mark
- * (what non-empty). */
+/* The same for a hold (order_id non-empty; rule may be NULL; reason,
+ * customer_id, customer_name, currency not NULL), an external record
+ * (order_id non-empty; status, source, customer_id, currency not NULL) and
+ * a mark (what non-empty): -EINVAL for a field missing or empty, -E2BIG for
+ * one longer than JOURNAL_STRING_MAX, naming it in *ret_field as above. */
 int journal_hold_check(const struct journal_hold *h, const char **ret_field);
 int journal_external_check(const struct journal_external *x, const char **ret_field);
 int journal_mark_check(const struct journal_mark *m, const char **ret_field);
 
-/* Appends a record (not yet durable).  Returns 0, the codes of
- * journal_intent_check() / journal_outcome_check() (nothing is written
- * then), -EIO when an earlier failed append could not be undone, or the
+/* Appends a record (not yet durable).  Returns 0, the codes of the
+ * record's journal_*_check() (nothing is written then), -EIO when an
+ * earlier failed append could not be undone, or the
  * write's -errno (-ENOSPC, -EIO, -EFBIG, ...; the partial record is cut off
  * again). */
 int journal_append_intent(struct journal *j, const struct journal_intent *in);
