@@ -47,7 +47,7 @@ extern const char *const order_field_defaults[_FIELD_MAX];
 
 /* The longest text, in bytes, that the daemon journals from the config (a
  * rule's name and reason).  It equals the journal's per-string limit,
- * JOURNAL_STRING_MAX in journal-internal.h, so that whatever `check`
+ * JOURNAL_STRING_MAX in journal.h, so that whatever `check`
  * accepts the journal can store. */
 #define CONFIG_TEXT_MAX 1024
 
@@ -190,6 +190,14 @@ struct config {
  * config_free(); -EINVAL when the file has problems (all reported);
  * -errno when it cannot be read (also reported). The file is never modified. */
 int config_load(const char *path, FILE *errors, struct config **ret);
+
+/* config_load_flags(): also refuse every file the daemon opens itself (the
+ * rules file, list files, ca_file) that the service's DynamicUser could
+ * not read (service-view.h), for `check --for-service`. */
+#define CONFIG_FOR_SERVICE (1u << 0)
+
+/* As config_load(), with CONFIG_* flags. */
+int config_load_flags(const char *path, FILE *errors, unsigned flags, struct config **ret);
 
 /* Frees a config and everything it owns (indexes too).  Accepts NULL. */
 void config_free(struct config *c);

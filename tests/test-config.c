@@ -175,7 +175,7 @@ static void test_string_keys(void **state)
                                    "  referer: https://portal.example.com\n"
                                    "  on_behalf_of: ORG-123\n"
                                    "  credentials_dir: /run/creds\n"
-                                   "  ca_file: /etc/ca.pem\n"
+                                   "  ca_file: " TEST_DATA_DIR "/rules-valid/ca.pem\n"
                                    "  fields: {customer_id: /Customer/Id, item_sku: /a~1b~0c}",
                                    "rules: []");
 
@@ -183,7 +183,7 @@ static void test_string_keys(void **state)
         assert_string_equal(c->api.referer, "https://portal.example.com");
         assert_string_equal(c->api.on_behalf_of, "ORG-123");
         assert_string_equal(c->api.credentials_dir, "/run/creds");
-        assert_string_equal(c->api.ca_file, "/etc/ca.pem");
+        assert_string_equal(c->api.ca_file, TEST_DATA_DIR "/rules-valid/ca.pem");
         assert_string_equal(c->api.fields[FIELD_CUSTOMER_ID], "/Customer/Id");
         assert_string_equal(c->api.fields[FIELD_ITEM_SKU], "/a~1b~0c");
         assert_string_equal(c->api.fields[FIELD_TOTAL], "/price/total");
