@@ -427,6 +427,12 @@ static size_t json_error_offset(const char *text, size_t len, bool *ret_trailing
         return (size_t)(at - text);
 }
 
+static void bad_json_at(struct stream *st, const char *doc, size_t at, bool trailing)
+{
+        bad(st, 1 + lines_in(doc, at),
+            trailing ? "trailing data after the JSON document" : "not valid JSON");
+}
+
 /* An object over several lines: an order, or a List response whose items
  * are split from the bytes rather than parsed all at once.  Besides the
  * items, the object is parsed with "[]" in their place. */
@@ -464,8 +470,7 @@ static int read_object(struct stream *st)
 
                 if (found && at >= a + 2) /* after the items: back to doc's offsets */
                         at += (b - a) - 2;
-                bad(st, 1 + lines_in(doc, at),
-                    trailing ? "trailing data after the JSON document" : "not valid JSON");
+                bad_json_at(st, doc, at, trailing);
                 return 0;
         }
         if (r == -EFBIG) {
@@ -488,10 +493,18 @@ static int read_object(struct stream *st)
                 return r;
         if (list)
                 return hand_over_span(st, doc, a, b, 1 + lines_in(doc, a));
-        /* An order with items: read whole. */
+        /* An order with items: read whole.  The items were not parsed yet:
+         * the error may lie in them. */
         r = order_reader_parse(st->reader, doc, len, &o);
         if (r == -EFBIG) {
                 bad(st, 1, "order larger than 1 MiB");
+                return 0;
+        }
+        if (r == -EBADMSG) {
+                bool trailing;
+                size_t at = json_error_offset(doc, len, &trailing);
+
+                bad_json_at(st, doc, at, trailing);
                 return 0;
         }
         if (r < 0)
