@@ -202,6 +202,14 @@ int config_load_flags(const char *path, FILE *errors, unsigned flags, struct con
 /* Frees a config and everything it owns (indexes too).  Accepts NULL. */
 void config_free(struct config *c);
 
+/* Parses the text of a list file (size bytes, need not be NUL-terminated)
+ * into l's entries: one entry a line; '#' at the start of a line or after a
+ * blank starts a comment; surrounding blanks and blank lines are ignored.
+ * l must have no entries yet.  Returns 0, -EINVAL when the text holds a NUL
+ * byte, or -ENOMEM; entries already added stay in l for config_free() or
+ * the caller to free. */
+int config_list_parse(const char *text, size_t size, struct list *l);
+
 /* Looks up a named list; NULL when none has that name. */
 const struct list *config_find_list(const struct config *c, const char *name);
 

@@ -837,15 +837,39 @@ static void list_from_sequence(struct ctx *x, const yaml_node_t *n, struct list 
         }
 }
 
-/* One entry a line; '#' at the start of a line or after a blank starts a
- * comment; surrounding blanks and blank lines are ignored. */
-static void list_from_text(struct ctx *x, struct list *l, const char *text, size_t size)
+/* Appends text[0..len) to the entries of a list filled only from here:
+ * the array grows by doubling (a list file may hold a million entries). */
+static int list_push(struct list *l, const char *s, size_t len)
+{
+        size_t n = l->n_entries;
+        char *e;
+
+        if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+                char **p = reallocarray(l->entries, n == 0 ? 8 : 2 * n, sizeof(char *));
+
+                if (!p)
+                        return -ENOMEM;
+                l->entries = p;
+        }
+        e = strndup(s, len);
+        if (!e)
+                return -ENOMEM;
+        l->entries[l->n_entries++] = e;
+        return 0;
+}
+
+int config_list_parse(const char *text, size_t size, struct list *l)
 {
         const char *end = text + size;
 
+        assert(text || size == 0);
+        assert(l && l->n_entries == 0 && !l->entries);
+        if (size > 0 && memchr(text, '\0', size))
+                return -EINVAL;
         for (const char *line = text; line < end;) {
                 const char *eol = memchr(line, '\n', (size_t)(end - line)) ?: end;
                 const char *s = line, *e = eol;
+                int r;
 
                 for (const char *p = s; p < e; p++)
                         if (*p == '#' && (p == s || *(p - 1) == ' ' || *(p - 1) == '\t')) {
@@ -856,10 +880,14 @@ static void list_from_text(struct ctx *x, struct list *l, const char *text, size
                         s++;
                 while (e > s && strchr(" \t\r", *(e - 1)))
                         e--;
-                if (e > s)
-                        list_add(x, l, s, (size_t)(e - s));
+                if (e > s) {
+                        r = list_push(l, s, (size_t)(e - s));
+                        if (r < 0)
+                                return r;
+                }
                 line = eol + 1;
         }
+        return 0;
 }
 
 static void list_from_file(struct ctx *x, const yaml_node_t *n, struct list *l)
@@ -916,11 +944,11 @@ static void list_from_file(struct ctx *x, const yaml_node_t *n, struct list *l)
                 return;
         }
         check_service_can_read(x, file, "list file", path, l->file);
-        if (memchr(text, '\0', size)) {
+        r = config_list_parse(text, size, l);
+        if (r == -EINVAL)
                 yerror(&x->y, file, "list file '%s' contains a NUL byte", path);
-                return;
-        }
-        list_from_text(x, l, text, size);
+        else if (r < 0)
+                x->oom = r;
 }
 
 static void parse_list(struct ctx *x, const yaml_node_t *key, const yaml_node_t *n)
