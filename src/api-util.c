@@ -1,12 +1,15 @@
 /* api-util.c: the pure policy of the API client (see api.h): which URLs may
- * be followed, how long a Retry-After asks to wait, and the retry backoff.
+ * be followed, how long a Retry-After asks to wait, the retry backoff, and
+ * what the response headers say.
  * No state, no I/O: unit-tested and fuzzed on its own. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "api.h"
@@ -148,5 +151,269 @@ int api_same_origin(const char *base, const char *url)
             streq(b.port, u.port) && streq_ptr(b.zone, u.zone);
         url_parts_done(&b);
         url_parts_done(&u);
+        return r;
+}
+
+/* ---- response headers ---- */
+
+/* When line is "name: value" (name compared case-insensitively), the value
+ * without the blanks and line end around it. */
+static bool header_is(const char *line, size_t len, const char *name, const char **ret_value,
+                      size_t *ret_len)
+{
+        size_t n = strlen(name);
+
+        if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+                return false;
+        line += n + 1;
+        len -= n + 1;
+        while (len > 0 && (*line == ' ' || *line == '\t'))
+                line++, len--;
+        while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
+                           line[len - 1] == '\t'))
+                len--;
+        *ret_value = line;
+        *ret_len = len;
+        return true;
+}
+
+int api_headers_feed(struct api_headers *h, const char *line, size_t len)
+{
+        const char *v;
+        size_t vlen;
+
+        assert(h);
+        assert(line || len == 0);
+        if (len > API_HEADERS_MAX - h->size)
+                return -EMSGSIZE;
+        h->size += len;
+        if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) { /* a new response */
+                h->retry_after[0] = '\0';
+                h->invalid_token = false;
+                h->complete = false;
+        } else if (len == 0 || line[0] == '\r' || line[0] == '\n') {
+                h->complete = true;
+        } else if (header_is(line, len, "Retry-After", &v, &vlen)) {
+                if (vlen >= sizeof(h->retry_after))
+                        vlen = sizeof(h->retry_after) - 1;
+                memcpy(h->retry_after, v, vlen);
+                h->retry_after[vlen] = '\0';
+        } else if (header_is(line, len, "WWW-Authenticate", &v, &vlen)) {
+                if (api_www_authenticate_invalid_token(v, vlen))
+                        h->invalid_token = true;
+        }
+        return 0;
+}
+
+/* RFC 9110's tchar */
+static bool is_tchar(char c)
+{
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static size_t skip_ows(const char *s, size_t i, size_t n)
+{
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+                i++;
+        return i;
+}
+
+static size_t token_end(const char *s, size_t i, size_t n)
+{
+        while (i < n && is_tchar(s[i]))
+                i++;
+        return i;
+}
+
+/* Where the list element that starts at i ends: at the next comma outside
+ * a quoted string, or at n. */
+static size_t element_end(const char *s, size_t i, size_t n)
+{
+        bool quoted = false;
+
+        for (; i < n; i++) {
+                if (quoted && s[i] == '\\')
+                        i++; /* a quoted pair: the next byte is text */
+                else if (s[i] == '"')
+                        quoted = !quoted;
+                else if (!quoted && s[i] == ',')
+                        break;
+        }
+        return i < n ? i : n;
+}
+
+/* 1 when s[i..end) is exactly want, as a token or a quoted string. */
+static bool value_is(const char *s, size_t i, size_t end, const char *want)
+{
+        size_t k = 0, w = strlen(want);
+
+        if (i < end && s[i] != '"')
+                return token_end(s, i, end) - i == w && memcmp(s + i, want, w) == 0 &&
+                       skip_ows(s, i + w, end) == end;
+        for (i++; i < end && s[i] != '"'; i++) {
+                if (s[i] == '\\' && i + 1 < end)
+                        i++;
+                if (k >= w || s[i] != want[k])
+                        return false;
+                k++;
+        }
+        return i < end && k == w && skip_ows(s, i + 1, end) == end;
+}
+
+int api_www_authenticate_invalid_token(const char *s, size_t n)
+{
+        bool bearer = false;
+
+        assert(s || n == 0);
+        for (size_t i = 0, end; i < n; i = end + 1) {
+                size_t t, a;
+
+                end = element_end(s, i, n);
+                i = skip_ows(s, i, end);
+                t = token_end(s, i, end);
+                if (t == i)
+                        continue; /* empty element, or not a token: skipped */
+                a = skip_ows(s, t, end);
+                if (a == end || s[a] != '=') { /* a challenge: "scheme [param]" */
+                        bearer = t - i == 6 && strncasecmp(s + i, "Bearer", 6) == 0;
+                        if (a == end || a == t)
+                                continue;
+                        i = a; /* its first parameter (or a token68) */
+                        t = token_end(s, i, end);
+                        a = skip_ows(s, t, end);
+                        if (t == i || a == end || s[a] != '=')
+                                continue;
+                }
+                if (bearer && t - i == 5 && strncasecmp(s + i, "error", 5) == 0 &&
+                    value_is(s, skip_ows(s, a + 1, end), end, "invalid_token"))
+                        return 1;
+        }
+        return 0;
+}
+
+/* ---- error answers ---- */
+
+/* RFC 6749's error charset, a little stricter: printable, no quote, no
+ * backslash. */
+static bool error_code_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= API_ERROR_MAX)
+                return false;
+        for (; *s; s++)
+                if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+                        return false;
+        return true;
+}
+
+int api_parse_error_code(const char *body, size_t size, char *buf, size_t bufsize)
+{
+        const cJSON *e;
+        cJSON *j;
+        int r = 0;
+
+        assert(body || size == 0);
+        assert(buf && bufsize >= API_ERROR_MAX);
+        buf[0] = '\0';
+        j = cJSON_ParseWithLength(body, size);
+        if (!cJSON_IsObject(j)) {
+                cJSON_Delete(j);
+                return 0;
+        }
+        e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        if (cJSON_IsObject(e))
+                e = cJSON_GetObjectItemCaseSensitive(e, "code");
+        else if (!e)
+                e = cJSON_GetObjectItemCaseSensitive(j, "code");
+        if (cJSON_IsString(e) && error_code_ok(e->valuestring)) {
+                (void)snprintf(buf, bufsize, "%s", e->valuestring);
+                r = 1;
+        }
+        cJSON_Delete(j);
+        return r;
+}
+
+/* ---- the token endpoint's answer ---- */
+
+static bool token_text_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= API_TOKEN_MAX)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+/* expires_in in seconds: a number, or a string of digits as some servers
+ * send it; 3600 when absent.  -EBADMSG when present and not one of those. */
+static int token_ttl(const cJSON *e, double *ret)
+{
+        int64_t v;
+
+        if (!e) {
+                *ret = 3600;
+                return 0;
+        }
+        if (cJSON_IsNumber(e)) {
+                *ret = e->valuedouble;
+                return 0;
+        }
+        if (cJSON_IsString(e) && e->valuestring[0] >= '0' && e->valuestring[0] <= '9' &&
+            safe_atoi64(e->valuestring, &v) >= 0) {
+                *ret = (double)v;
+                return 0;
+        }
+        return -EBADMSG;
+}
+
+/* Wipes the strings of an object's members: the parser's copies of a
+ * token (a duplicate key's too). */
+static void wipe_member_strings(cJSON *j)
+{
+        for (cJSON *c = j ? j->child : NULL; c; c = c->next)
+                if (cJSON_IsString(c))
+                        explicit_bzero(c->valuestring, strlen(c->valuestring));
+}
+
+int api_parse_token(const char *body, size_t size, char **ret_token, uint64_t *ret_lifetime_usec)
+{
+        const cJSON *t;
+        double ttl = 0;
+        char *token;
+        cJSON *j;
+        int r = -EBADMSG;
+
+        assert(body || size == 0);
+        assert(ret_token);
+        assert(ret_lifetime_usec);
+        /* cJSON ends a string at \u0000: the token would be cut short */
+        if (size >= 6 && memmem(body, size, "\\u0000", 6))
+                return -EBADMSG;
+        j = cJSON_ParseWithLength(body, size);
+        if (!cJSON_IsObject(j))
+                goto out;
+        t = cJSON_GetObjectItemCaseSensitive(j, "access_token");
+        if (!cJSON_IsString(t) || !token_text_ok(t->valuestring))
+                goto out;
+        if (token_ttl(cJSON_GetObjectItemCaseSensitive(j, "expires_in"), &ttl) < 0 ||
+            !(ttl >= 1 && ttl <= 366.0 * 86400))
+                goto out;
+        token = strdup(t->valuestring);
+        if (!token) {
+                r = -ENOMEM;
+                goto out;
+        }
+        *ret_token = token;
+        *ret_lifetime_usec = (uint64_t)(ttl * 1e6);
+        r = 0;
+out:
+        if (cJSON_IsObject(j))
+                wipe_member_strings(j);
+        cJSON_Delete(j);
         return r;
 }

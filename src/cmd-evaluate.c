@@ -17,6 +17,8 @@
 #include "history.h"
 #include "jsonw.h"
 #include "order-stream.h"
+#include "order.h"
+#include "policy.h"
 #include "rules.h"
 #include "timeutil.h"
 #include "util.h"
@@ -115,16 +117,6 @@ static void report(struct evaluator *e, size_t line, const char *msg)
         e->n_bad++;
 }
 
-/* Records an approval for the orders after this one.  An approval that no
- * condition could tie to a customer is not recorded. */
-static int remember(struct evaluator *e, const struct order *o, int64_t now)
-{
-        if (!o->customer_id)
-                return 0;
-        return history_add(e->history, o->customer_id, now, o->has_total ? o->total : 0,
-                           o->currency ?: "");
-}
-
 /* Forgets approvals no window can see any more.  A prune walks every
  * customer, so it runs only once the cutoff has moved by a sixteenth of the
  * longest window: the history then holds at most 17/16 of a window. */
@@ -163,14 +155,14 @@ static int decide(struct evaluator *e, const struct order *o)
                 return 0;
         }
         now = e->has_now ? e->now : o->created_at;
-        r = rules_evaluate(e->config, e->history, o, now, &v, NULL);
+        r = policy_decide(e->config, e->history, o, now, &v, NULL);
         if (r < 0)
                 return r;
         out_verdict(e, o->id, &v);
         if (v.decision == ACTION_APPROVE) {
-                r = remember(e, o, now);
-                if (r < 0 && r != -EINVAL)
-                        return r;
+                r = policy_count_order(e->history, o, now);
+                if (r < 0)
+                        return r; /* policy_decide() let it through: only -ENOMEM */
         }
         maybe_prune(e, now);
         return 0;

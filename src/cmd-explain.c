@@ -12,6 +12,8 @@
 #include "config.h"
 #include "history.h"
 #include "order-stream.h"
+#include "order.h"
+#include "policy.h"
 #include "rules.h"
 #include "timeutil.h"
 #include "util.h"
@@ -159,7 +161,7 @@ static int explain(const struct explain_args *a, const struct config *c, const s
         if (r >= 0)
                 r = rules_trace_new(&t);
         if (r >= 0)
-                r = rules_evaluate(c, h, o, now, &v, t);
+                r = policy_decide(c, h, o, now, &v, t);
         if (r >= 0) {
                 if (a->json)
                         r = print_json(o, now, t, &v);

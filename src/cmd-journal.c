@@ -10,91 +10,22 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 
-#include <cjson/cJSON.h>
-
 #include "commands.h"
 #include "config.h"
 #include "fileio.h"
+#include "journal-dump.h"
 #include "journal.h"
-#include "utf8.h"
 #include "util.h"
-
-/* Adds an integer as a raw JSON number: cJSON's doubles would round values
- * past 2^53. */
-static bool add_int(cJSON *o, const char *name, int64_t v)
-{
-        char buf[32];
-
-        snprintf(buf, sizeof(buf), "%" PRId64, v);
-        return cJSON_AddRawToObject(o, name, buf) != NULL;
-}
-
-/* Journal strings are stored as given; JSON wants UTF-8, so each byte that
- * does not start a well-formed sequence becomes U+FFFD. */
-static char *utf8_sanitize(const char *s)
-{
-        size_t len = strlen(s), k = 0;
-        char *out = malloc(len * 3 + 1);
-
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < len;) {
-                size_t n = utf8_decode(s + i, NULL);
-
-                if (n == 0) {
-                        memcpy(out + k, "\xef\xbf\xbd", 3);
-                        k += 3;
-                        i++;
-                        continue;
-                }
-                memcpy(out + k, s + i, n);
-                k += n;
-                i += n;
-        }
-        out[k] = '\0';
-        return out;
-}
-
-static bool add_str(cJSON *o, const char *name, const char *s)
-{
-        _cleanup_free_ char *clean = NULL;
-
-        if (!s)
-                return cJSON_AddNullToObject(o, name) != NULL;
-        clean = utf8_sanitize(s);
-        return clean && cJSON_AddStringToObject(o, name, clean) != NULL;
-}
-
-static bool add_fields(cJSON *o, const struct journal_record *r)
-{
-        const struct journal_intent *in = &r->intent;
-        const struct journal_outcome *out = &r->outcome;
-
-        if (r->type == JOURNAL_OUTCOME)
-                return add_str(o, "type", "outcome") && add_str(o, "order_id", out->order_id) &&
-                       add_int(o, "http_status", out->http_status) &&
-                       add_str(o, "final_status", out->final_status) &&
-                       add_int(o, "time", out->time);
-        return add_str(o, "type", "intent") && add_str(o, "order_id", in->order_id) &&
-               add_str(o, "decision", action_to_string(in->decision)) &&
-               add_str(o, "rule", in->rule) && add_str(o, "reason", in->reason) &&
-               add_str(o, "customer_id", in->customer_id) && add_int(o, "total", in->total) &&
-               add_str(o, "currency", in->currency) && add_int(o, "time", in->time);
-}
 
 static int dump_record(const struct journal_record *r, void *userdata)
 {
-        cJSON *o = cJSON_CreateObject();
-        char *line = NULL;
+        _cleanup_free_ char *line = NULL;
+        int k;
 
-        if (o && add_int(o, "offset", (int64_t)r->offset) && add_int(o, "seq", (int64_t)r->seq) &&
-            add_fields(o, r))
-                line = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        if (!line)
-                return -ENOMEM;
+        k = journal_record_to_json(r, &line);
+        if (k < 0)
+                return k;
         puts(line);
-        cJSON_free(line);
         return 0;
 }
 

@@ -1,7 +1,13 @@
-/* daemon-private.h: the state the daemon's files share: daemon.c (life
- * cycle: start, notify, reload, stop), poller.c (one cycle: listing pages
- * and deciding) and act.c (journal intents, approve/reject calls, their
- * outcomes, and reconciliation of unfinished intents). */
+/* daemon-private.h: the state the daemon's parts share.  Who owns what:
+ *   daemon.c        the life cycle: start, systemd notifications, reload,
+ *                   signals;
+ *   daemon-cycle.c  the poll cycle's state machine: the only code that
+ *                   changes struct cycle's state and request counters;
+ *   daemon-poll.c   the listing: pages of pending orders, each order
+ *                   decided through the one approval policy (policy.h);
+ *   daemon-act.c    acting: intents journaled, approve/reject calls,
+ *                   outcomes, reconciliation of open intents.
+ * docs/hacking.md draws the cycle's states and transitions. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,53 +35,100 @@ struct entry {
         char *reason; /* kept while the intent is open, to send it again */
 };
 
-/* A call decided and journaled, waiting for the batch's fsync. */
-struct pending_call {
-        char *order_id;
-        char *url;
-        enum action decision;
-        char *reason;
+/* The poll cycle's states (daemon-cycle.c, docs/hacking.md). */
+enum cycle_state {
+        CYCLE_IDLE, /* between cycles: the poll timer is armed */
+        CYCLE_RECONCILING, /* looking up intents a crash or a failed call left open */
+        CYCLE_LISTING, /* a page of pending orders is asked for */
+        CYCLE_WAITING_CALLS, /* a page is decided; the next one waits for its calls */
+        CYCLE_FINISHING, /* the listing ended; waiting for the last calls */
+        CYCLE_STOPPING, /* stop asked or the journal failed: waiting for requests out */
+        _CYCLE_STATE_MAX,
 };
 
-/* One cycle's counters and paging state. */
+/* What went wrong in a cycle: a bit set, for STATUS=, the summary line and
+ * --once's exit status. */
+enum {
+        CYCLE_API_FAILED = 1 << 0, /* listing or reconciling failed */
+        CYCLE_CALLS_FAILED = 1 << 1, /* some call is left to retry */
+        CYCLE_LISTING_CUT = 1 << 2, /* given up before the end of the list */
+        CYCLE_OVERRAN = 1 << 3, /* ran past its time bound and was ended */
+};
+
+/* How the listing goes on after a page (daemon-poll.c tells daemon-cycle.c). */
+enum page_next {
+        PAGE_NEXT_NOW, /* the next page is set: ask for it */
+        PAGE_NEXT_AFTER_CALLS, /* ask for the next page once most calls are done */
+        PAGE_NEXT_AFTER_ALL_CALLS, /* ... once every call is done */
+        PAGE_NEXT_END, /* the last page was read */
+        PAGE_NEXT_FAILED, /* the page could not be had (logged) */
+        PAGE_NEXT_CUT, /* the list kept moving; the next cycle goes on (logged) */
+        PAGE_NEXT_FATAL, /* the journal failed (logged): stop */
+};
+
+/* How a call ended (daemon-act.c tells daemon-cycle.c). */
+enum call_result {
+        CALL_DONE, /* the outcome is journaled, or nothing was to be done */
+        CALL_RETRY, /* the call failed; its intent stays open for the next cycle */
+        CALL_LOOKUP_FAILED, /* a reconcile lookup told nothing */
+        CALL_FATAL, /* the journal failed: stop */
+};
+
+enum call_kind {
+        CALL_DECISION, /* POST to the approve or reject link */
+        CALL_CONFLICT_GET, /* GET /orders/{id} after a 409 */
+        CALL_RECONCILE_GET, /* GET /orders/{id} for an intent without outcome */
+};
+
+/* One cycle: its state (daemon-cycle.c writes it, everyone reads it), the
+ * requests out, and its counters. */
 struct cycle {
-        bool running;
-        bool listing_done;
-        bool listing_cut; /* given up before the end: not every order was read */
-        bool waiting_calls; /* the next page waits for this page's calls */
-        bool last_forward_all_seen; /* last move: page++ past a page of seen ids */
-        bool drain_all; /* the next page waits for every call, not just most */
-        size_t guess_calls; /* calls under way when the page was last guessed */
+        enum cycle_state state;
+        unsigned trouble; /* CYCLE_* bits */
+        bool fatal; /* the journal failed: the daemon stops */
+        size_t n_requests; /* every request of ours out: page, calls, lookups */
+        size_t n_calls; /* calls and lookups out (the paging guesses with it) */
+        size_t n_reconciling; /* reconcile lookups out */
+        size_t wait_threshold; /* CYCLE_WAITING_CALLS: the next page at this many calls */
+        size_t n_seen, n_gone; /* listed; and left the pending list since */
+        size_t n_approved, n_rejected, n_held, n_skipped, n_failed;
+        size_t n_problems_unlogged; /* order problems past the log's rate */
+        int64_t started; /* realtime seconds */
+        uint64_t started_usec; /* monotonic */
+};
+
+/* The listing's paging (daemon-poll.c). */
+struct listing {
         int64_t page;
         int64_t page_size; /* of this request: see next_page_guess() */
         size_t fetches;
-        size_t n_seen, n_gone; /* listed; and left the pending list since */
-        size_t n_approved, n_rejected, n_held, n_skipped, n_failed;
-        int64_t started; /* realtime seconds */
+        size_t guess_calls; /* calls under way when the page was last guessed */
+        bool forward_all_seen; /* last move: page++ past a page of seen ids */
+        bool guess; /* the next fetch works out the page first (calls landed) */
 };
 
 struct daemon {
         struct daemon_options opt;
+        char *state_dir; /* --state-dir or $STATE_DIRECTORY */
         sd_event *event;
         struct config *config;
-        unsigned config_gen;
         struct api *api;
+        const struct api_options *api_options; /* --once's or the service's */
         struct journal *journal;
         struct history *history;
         struct idmap *entries; /* order id -> struct entry: every journaled decision */
         struct idmap *held; /* order id -> (void *)1: holds logged since the last reload */
         struct idmap *seen; /* order id -> (void *)1: listed in this cycle */
-        sd_event_source *poll_timer, *stop_timer;
+        struct idmap *dry_counted; /* dry run: order id -> (void *)1, approval counted */
+        sd_event_source *poll_timer, *deadline_timer, *stop_timer;
         struct cycle cycle;
+        struct listing listing;
         struct pending_call *batch; /* intents appended since the last fsync */
         size_t n_batch, alloc_batch;
-        size_t n_calls; /* our calls and reconcile requests under way */
-        size_t n_reconciling;
-        bool stopping;
+        uint64_t problem_tokens; /* order-problem lines the log may take now */
+        uint64_t problem_refill_usec;
+        int64_t loaded_at; /* realtime seconds: when the rules in force were loaded */
         bool ready;
-        bool api_failed; /* this cycle: listing or reconciling failed */
-        bool calls_failed; /* this cycle: some call is left to retry */
-        bool fatal; /* journal write failed: stop */
 };
 
 static inline bool daemon_dry_run(const struct daemon *d)
@@ -83,21 +136,50 @@ static inline bool daemon_dry_run(const struct daemon *d)
         return d->opt.dry_run || d->config->mode == MODE_DRY_RUN;
 }
 
-/* poller.c */
-void poller_start_cycle(struct daemon *d);
-void poller_calls_drained(struct daemon *d);
-size_t poller_calls_threshold(const struct daemon *d);
+/* ---- daemon-cycle.c: the state machine's inputs ---- */
 
-/* poller.c, called by act.c when every reconcile GET has answered */
-void poller_reconciled(struct daemon *d);
+/* The poll timer (or a start) begins a cycle; ignored unless idle. */
+void cycle_begin(struct daemon *d);
+/* SIGTERM/SIGINT: no new work; the loop exits once requests out are done. */
+void cycle_stop(struct daemon *d);
+/* A request of ours was started (a page, a call or a lookup). */
+void cycle_request_started(struct daemon *d, enum call_kind kind, bool page);
+/* daemon-poll.c: a page was answered and decided; how the listing goes on. */
+void cycle_page_done(struct daemon *d, enum page_next next);
+/* daemon-act.c: the one report of a finished call or lookup. */
+void cycle_call_complete(struct daemon *d, enum call_kind kind, enum call_result result);
+/* The process exit status the run has earned so far. */
+int cycle_exit_status(const struct daemon *d);
+const char *cycle_state_to_string(enum cycle_state s);
+/* Frees the cycle's timers. */
+void cycle_done(struct daemon *d);
 
-/* act.c */
+/* ---- daemon-poll.c ---- */
+
+/* Starts the listing from its first page. */
+void poll_start(struct daemon *d);
+/* Asks for the next page, working out first where the list now starts
+ * when calls have landed since the last page. */
+void poll_fetch(struct daemon *d);
+/* Forgets holds that a whole listing proved gone. */
+void poll_forget_gone_holds(struct daemon *d);
+/* The calls out under which the next page may be asked for. */
+size_t poll_calls_threshold(const struct daemon *d, enum page_next next);
+
+/* ---- daemon-act.c ---- */
+
+/* Journals the decision on order o (not yet durable) and queues its call.
+ * Returns 0; -E2BIG or -EINVAL when the journal cannot store the order
+ * (nothing written: the caller holds it); -ENOMEM; or another -errno when
+ * the journal failed (the daemon must stop). */
 int act_decided(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now,
                 const char *link);
+/* fsyncs the intents appended and starts their calls.  Returns 0 or the
+ * sync's -errno (no call made: the daemon must stop). */
 int act_flush(struct daemon *d);
-void act_reconcile(struct daemon *d);
+/* Starts a lookup for every open intent.  Returns 0, or -ENOMEM when some
+ * could not start (their intents stay open for the next cycle). */
+int act_reconcile(struct daemon *d);
+/* Records that order_id left the pending list (outcome known). */
 void entry_free(void *p);
-
-/* daemon.c */
-void daemon_cycle_finished(struct daemon *d);
-void daemon_check_idle(struct daemon *d);
+void act_done(struct daemon *d);

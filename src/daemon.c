@@ -1,7 +1,8 @@
 /* daemon.c: the daemon's life cycle on one sd-event loop: start (config,
- * credentials, journal recovery, history rebuilt from the journal), the
- * poll timer, systemd notifications and watchdog, SIGHUP reload, and a
- * clean stop on SIGTERM/SIGINT that lets calls on the wire finish. */
+ * credentials, journal recovery, history rebuilt from the journal through
+ * the one approval policy), systemd notifications and watchdog, SIGHUP
+ * reload, and SIGTERM/SIGINT handed to the cycle's state machine
+ * (daemon-cycle.c), which lets calls on the wire finish. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,24 +10,33 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
 #include "credentials.h"
 #include "daemon-private.h"
+#include "fileio.h"
 #include "log.h"
+#include "policy.h"
 #include "timeutil.h"
 #include "util.h"
 
-#define STOP_GRACE_USEC (10 * UINT64_C(1000000)) /* in-flight calls get this long */
 #define EX_JOURNAL_DAMAGED 76
+
+_Static_assert(POLICY_TEXT_MAX <= JOURNAL_STRING_MAX,
+               "an order the policy lets through must fit in the journal");
+_Static_assert(CONFIG_TEXT_MAX <= JOURNAL_STRING_MAX,
+               "a rule's name and reason must fit in the journal");
 
 /* --once: how hard one cycle tries before it gives up and exits 75 */
 static const struct api_options once_options = {
         .max_attempts = 8,
         .backoff_base_usec = 250000,
         .backoff_cap_usec = 8000000,
+        /* every 429's Retry-After together: past this the run exits 75 */
+        .retry_after_budget_usec = 300 * UINT64_C(1000000),
 };
 
 /* the service: a request that still fails after these attempts is logged,
@@ -72,24 +82,37 @@ static int replay_record(const struct journal_record *rec, void *userdata)
         return 0;
 }
 
-/* Second pass: every approve intent counts in the history unless its
- * outcome says the order did not end Approved (rejected by someone else,
- * not found).  Intents without an outcome count: the call may have gone
- * through, and over-counting exposure errs on the safe side. */
+/* Second pass: every approve intent counts in the history, through the
+ * one approval policy, unless its outcome says the order did not end
+ * Approved (rejected by someone else, not found).  Intents without an
+ * outcome count: the call may have gone through, and over-counting
+ * exposure errs on the safe side. */
 static int history_record(const struct journal_record *rec, void *userdata)
 {
         struct daemon *d = userdata;
         const struct journal_intent *in = &rec->intent;
         struct entry *e;
+        int r;
 
-        if (rec->type != JOURNAL_INTENT || in->decision != ACTION_APPROVE || !in->order_id ||
-            !in->customer_id || !in->currency)
+        if (rec->type != JOURNAL_INTENT || in->decision != ACTION_APPROVE || !in->order_id)
                 return 0;
         e = idmap_get(d->entries, in->order_id);
         if (!e || e->in_history || (e->done && e->not_approved))
                 return 0;
+        r = policy_count_approval(d->history, in->customer_id, in->total, in->currency, in->time);
+        if (r == -EINVAL) { /* written by an older approvald that let it through */
+                char id[LOG_ESCAPE_MAX];
+
+                log_warning("journal: approval of %s at offset %llu lacks a customer, currency or "
+                            "valid total: not counted in the history",
+                            log_escape(in->order_id, id, sizeof(id)),
+                            (unsigned long long)rec->offset);
+                return 0;
+        }
+        if (r < 0)
+                return r;
         e->in_history = true;
-        return history_add(d->history, in->customer_id, in->time, in->total, in->currency);
+        return 0;
 }
 
 static int open_journal(struct daemon *d, const char *state_dir)
@@ -112,6 +135,22 @@ static int open_journal(struct daemon *d, const char *state_dir)
                           state_dir, JOURNAL_FILE_NAME, (unsigned long long)bad);
                 return EX_JOURNAL_DAMAGED;
         }
+        if (r == -ENODEV || r == -EISDIR || r == -ELOOP) {
+                _cleanup_free_ char *path = NULL;
+                struct stat st;
+
+                if (asprintf(&path, "%s/%s", state_dir, JOURNAL_FILE_NAME) < 0)
+                        return log_error("out of memory"), EX_OSERR;
+                log_error("journal %s is %s, not a regular file: move it aside", path,
+                          lstat(path, &st) == 0 ? fileio_kind(st.st_mode) : "not a file");
+                return EX_CANTCREAT;
+        }
+        if (r == -EIO || r == -ENOSPC || r == -EDQUOT) {
+                /* as for any failed fsync: nothing may rest on what was read */
+                log_error_errno(r, "cannot make the journal in %s durable; no call made",
+                                state_dir);
+                return EX_TEMPFAIL;
+        }
         if (r < 0) {
                 log_error_errno(r, "cannot open the journal in %s", state_dir);
                 return EX_CANTCREAT;
@@ -132,30 +171,6 @@ static int open_journal(struct daemon *d, const char *state_dir)
 
 /* ---- notify ---- */
 
-static void notify_status(struct daemon *d)
-{
-        char when[16] = "?", next[64] = "";
-        struct tm tm;
-        time_t t = (time_t)d->cycle.started;
-
-        if (localtime_r(&t, &tm))
-                strftime(when, sizeof(when), "%H:%M:%S", &tm);
-        if (!d->opt.once)
-                snprintf(next, sizeof(next), "; next in %llds",
-                         (long long)(d->config->poll.interval_ms / 1000));
-        sd_notifyf(false,
-                   "STATUS=Last poll %s: %zu pending, %zu approved, %zu rejected, %zu held%s%s%s",
-                   when, d->cycle.n_seen, d->cycle.n_approved, d->cycle.n_rejected, d->cycle.n_held,
-                   d->cycle.n_failed ? ", calls to retry" : "",
-                   d->api_failed ? ", API unreachable" : "", next);
-        log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,
-                  "cycle done: %zu pending listed, %zu approved, %zu rejected, %zu held, %zu "
-                  "decided before, %zu calls failed%s",
-                  d->cycle.n_seen, d->cycle.n_approved, d->cycle.n_rejected, d->cycle.n_held,
-                  d->cycle.n_skipped, d->cycle.n_failed,
-                  d->api_failed ? "; the API could not be reached" : "");
-}
-
 static void daemon_ready(struct daemon *d)
 {
         if (d->ready)
@@ -168,157 +183,39 @@ static void daemon_ready(struct daemon *d)
         sd_notify(false, "READY=1\nSTATUS=Ready; first cycle under way");
 }
 
-/* ---- cycles ---- */
-
-static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct daemon *d = userdata;
-
-        if (!d->stopping && !d->cycle.running)
-                poller_start_cycle(d);
-        return 0;
-}
-
-static void arm_poll_timer(struct daemon *d)
-{
-        uint64_t usec = (uint64_t)d->config->poll.interval_ms * 1000u;
-        int r;
-
-        if (d->poll_timer) {
-                r = sd_event_source_set_time_relative(d->poll_timer, usec);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(d->poll_timer, SD_EVENT_ONESHOT);
-        } else
-                r = sd_event_add_time_relative(d->event, &d->poll_timer, CLOCK_MONOTONIC, usec,
-                                               100000, on_poll_timer, d);
-        if (r < 0) {
-                log_error_errno(r, "cannot arm the poll timer");
-                sd_event_exit(d->event, EX_SOFTWARE);
-        }
-}
-
-static int exit_status(struct daemon *d)
-{
-        if (d->fatal)
-                return EX_TEMPFAIL;
-        if (d->opt.once &&
-            (d->api_failed || d->calls_failed || d->cycle.running || d->cycle.listing_cut))
-                return EX_TEMPFAIL;
-        return 0;
-}
-
-/* A held order that left the list (a person decided it) is forgotten, once
- * a whole listing proves it gone, so the set does not grow for ever. */
-static void forget_gone_holds(struct daemon *d)
-{
-        const char *id;
-        size_t i = 0;
-
-        if (d->api_failed || d->stopping || d->cycle.listing_cut)
-                return;
-        while (idmap_next(d->held, &i, &id, NULL))
-                if (!idmap_get(d->seen, id))
-                        idmap_remove(d->held, id); /* allowed during a walk */
-}
-
-void daemon_cycle_finished(struct daemon *d)
-{
-        int64_t now = now_realtime_s();
-        int r;
-
-        d->cycle.running = false;
-        r = journal_sync(d->journal);
-        if (r < 0) {
-                log_error_errno(r, "cannot sync the journal");
-                d->fatal = true;
-        }
-        if (!daemon_dry_run(d)) {
-                /* Keep every final decision for the retention period, and
-                 * longer if a window of the rules looks further back. */
-                int64_t keep = rules_longest_window(d->config);
-
-                if (keep < JOURNAL_RETENTION_DEFAULT_S)
-                        keep = JOURNAL_RETENTION_DEFAULT_S;
-                r = journal_compact(d->journal, now, keep, JOURNAL_COMPACT_DEFAULT_SIZE);
-                if (r < 0)
-                        log_warning("journal compaction failed, the file is unchanged: %s",
-                                    strerror(-r));
-        }
-        history_prune(d->history, now - rules_longest_window(d->config));
-        forget_gone_holds(d);
-        notify_status(d);
-        if (d->fatal || d->opt.once)
-                sd_event_exit(d->event, exit_status(d));
-        else if (!d->stopping)
-                arm_poll_timer(d);
-}
-
-void daemon_check_idle(struct daemon *d)
-{
-        if (d->stopping) {
-                if (api_n_outstanding(d->api) == 0)
-                        sd_event_exit(d->event, exit_status(d));
-                return;
-        }
-        if (d->fatal) {
-                if (d->n_calls == 0)
-                        sd_event_exit(d->event, exit_status(d));
-                return;
-        }
-        if (d->cycle.waiting_calls && d->n_calls <= poller_calls_threshold(d))
-                poller_calls_drained(d);
-        else if (d->cycle.running && d->cycle.listing_done && d->n_calls == 0)
-                daemon_cycle_finished(d);
-}
-
 /* ---- signals ---- */
-
-static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct daemon *d = userdata;
-
-        log_warning("calls still under way after 10 s: abandoned (reconciled at the next start)");
-        api_cancel_all(d->api);
-        sd_event_exit(d->event, exit_status(d));
-        return 0;
-}
 
 static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         struct daemon *d = userdata;
 
-        if (d->stopping)
+        if (d->cycle.state == CYCLE_STOPPING)
                 return 0;
-        d->stopping = true;
         sd_notify(false, "STOPPING=1\nSTATUS=Stopping: letting calls under way finish");
         log_event(LOG_INFO, LOG_MID_STOP, NULL, 0, "stopping on %s",
                   si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-        if (d->poll_timer)
-                (void)sd_event_source_set_enabled(d->poll_timer, SD_EVENT_OFF);
-        api_drain(d->api); /* queued and failed calls stay open intents: reconciled on start */
-        if (api_n_outstanding(d->api) == 0) {
-                sd_event_exit(d->event, exit_status(d));
-                return 0;
-        }
-        if (sd_event_add_time_relative(d->event, &d->stop_timer, CLOCK_MONOTONIC, STOP_GRACE_USEC,
-                                       100000, on_stop_timeout, d) < 0)
-                sd_event_exit(d->event, exit_status(d));
+        cycle_stop(d);
         return 0;
 }
 
-/* Logs each line config_load() wrote ("FILE:LINE:COLUMN: message"). */
-static void log_config_errors(char *text, int priority)
+/* Logs each line config_load() wrote ("FILE:LINE:COLUMN: message") under
+ * message_id; returns how many. */
+static size_t log_config_errors(char *text, const char *message_id)
 {
         char *line = text, *nl;
+        size_t n = 0;
 
         while (line && *line) {
                 nl = strchr(line, '\n');
                 if (nl)
                         *nl = '\0';
-                if (*line)
-                        log_event(priority, LOG_MID_RELOAD, NULL, 0, "%s", line);
+                if (*line) {
+                        log_event(LOG_ERR, message_id, NULL, 0, "%s", line);
+                        n++;
+                }
                 line = nl ? nl + 1 : NULL;
         }
+        return n;
 }
 
 /* The parser takes any http(s) URL; the client only https, or http to a
@@ -337,7 +234,10 @@ static int check_api_url(const char *key, const char *url)
         return r;
 }
 
-static int load_config(const char *path, struct config **ret, int priority)
+/* Loads and checks the rules file; each problem is logged under
+ * message_id (start or reload), and counted in *ret_errors. */
+static int load_config(const char *path, const char *message_id, struct config **ret,
+                       size_t *ret_errors)
 {
         _cleanup_free_ char *errors = NULL;
         struct config *c = NULL;
@@ -345,13 +245,14 @@ static int load_config(const char *path, struct config **ret, int priority)
         FILE *f;
         int r;
 
+        *ret_errors = 1;
         f = open_memstream(&errors, &size);
         if (!f)
                 return -ENOMEM;
         r = config_load(path, f, &c);
         fclose(f);
         if (r < 0) {
-                log_config_errors(errors, priority);
+                *ret_errors = log_config_errors(errors, message_id) ?: 1;
                 return r;
         }
         if (check_api_url("api.base_url", c->api.base_url) < 0 ||
@@ -359,8 +260,34 @@ static int load_config(const char *path, struct config **ret, int priority)
                 config_free(c);
                 return -EINVAL;
         }
+        *ret_errors = 0;
         *ret = c;
         return 0;
+}
+
+/* Dry-run approvals live only in memory: when the mode was or becomes
+ * dry-run, a reload rebuilds the history from the journal alone, so every
+ * pending order is decided again as at a fresh start and none is counted
+ * twice (its own earlier dry-run approval included). */
+static int rebuild_history(struct daemon *d)
+{
+        struct history *h = NULL;
+        const char *id;
+        void *v;
+        size_t i = 0;
+        int r;
+
+        r = history_new(&h);
+        if (r < 0)
+                return r;
+        while (idmap_next(d->entries, &i, &id, &v))
+                ((struct entry *)v)->in_history = false;
+        history_free(d->history);
+        d->history = h;
+        idmap_clear(d->dry_counted);
+        r = journal_read(d->state_dir, history_record, d, NULL);
+        history_prune(d->history, now_realtime_s() - rules_longest_window(d->config));
+        return r;
 }
 
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -368,36 +295,51 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         struct daemon *d = userdata;
         struct config *c = NULL;
         const char *why = NULL;
+        bool was_dry = daemon_dry_run(d);
+        size_t n_errors = 0;
+        char when[16] = "?";
+        struct tm tm;
         int r;
 
-        if (d->stopping)
+        if (d->cycle.state == CYCLE_STOPPING)
                 return 0;
         sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading %s",
                    (unsigned long long)now_monotonic_us(), d->opt.config_path);
-        r = load_config(d->opt.config_path, &c, LOG_ERR);
+        r = load_config(d->opt.config_path, LOG_MID_RELOAD, &c, &n_errors);
         if (r < 0)
                 why = r == -EINVAL ? "the file has errors (above)" : strerror(-r);
         else {
                 r = api_reconfigure(d->api, &c->api);
-                if (r < 0)
+                if (r < 0) {
                         why = r == -EINVAL ? "a header value in api spans lines" : strerror(-r);
+                        n_errors = 1;
+                }
         }
         if (r < 0) {
+                time_t t = (time_t)d->loaded_at;
+
                 log_event(LOG_ERR, LOG_MID_RELOAD, NULL, 0,
                           "reload of %s refused: %s; the previous rules stay in force",
                           d->opt.config_path, why);
                 config_free(c);
-        } else {
-                /* nothing keeps pointers into the old config between events */
-                config_free(d->config);
-                d->config = c;
-                d->config_gen++;
-                idmap_clear(d->held); /* holds are decided again under the new rules */
-                log_event(LOG_NOTICE, LOG_MID_RELOAD, NULL, 0,
-                          "reloaded %s: %zu rules, mode %s; held orders will be decided again",
-                          d->opt.config_path, c->n_rules,
-                          daemon_dry_run(d) ? "dry-run" : "enforce");
+                if (localtime_r(&t, &tm))
+                        strftime(when, sizeof(when), "%H:%M", &tm);
+                sd_notifyf(false,
+                           "READY=1\nSTATUS=Reload refused (%zu error%s); rules from %s in force",
+                           n_errors, n_errors == 1 ? "" : "s", when);
+                return 0;
         }
+        /* nothing keeps pointers into the old config between events */
+        config_free(d->config);
+        d->config = c;
+        d->loaded_at = now_realtime_s();
+        idmap_clear(d->held); /* holds are decided again under the new rules */
+        if ((was_dry || daemon_dry_run(d)) && rebuild_history(d) < 0)
+                log_warning("cannot rebuild the history after the reload: dry-run decisions may "
+                            "over-count exposure until a restart");
+        log_event(LOG_NOTICE, LOG_MID_RELOAD, NULL, 0,
+                  "reloaded %s: %zu rules, mode %s; held orders will be decided again",
+                  d->opt.config_path, c->n_rules, daemon_dry_run(d) ? "dry-run" : "enforce");
         sd_notify(false, "READY=1\nSTATUS=Reloaded; waiting for the next poll");
         return 0;
 }
@@ -450,6 +392,7 @@ static int daemon_start(struct daemon *d)
         _cleanup_(credentials_freep) struct credentials *creds = NULL;
         _cleanup_free_ char *env_dir = NULL;
         const char *state_dir = d->opt.state_dir, *e = getenv("STATE_DIRECTORY");
+        size_t n_errors;
         int r;
 
         if (!state_dir && e) {
@@ -460,26 +403,33 @@ static int daemon_start(struct daemon *d)
                 state_dir = env_dir;
         }
 
-        if (load_config(d->opt.config_path, &d->config, LOG_ERR) < 0)
-                return log_error("%s: not valid; not starting", d->opt.config_path), EX_CONFIG;
+        if (load_config(d->opt.config_path, LOG_MID_CONFIG, &d->config, &n_errors) < 0)
+                return log_event(LOG_ERR, LOG_MID_CONFIG, NULL, 0, "%s: not valid; not starting",
+                                 d->opt.config_path),
+                       EX_CONFIG;
+        d->loaded_at = now_realtime_s();
         if (!state_dir || !*state_dir) {
                 log_error("no state directory: pass --state-dir DIR, or run under systemd with "
                           "StateDirectory= (STATE_DIRECTORY)");
                 return EX_USAGE;
         }
+        d->state_dir = strdup(state_dir);
+        if (!d->state_dir)
+                return log_error("out of memory"), EX_OSERR;
         if (load_credentials(d, &creds) < 0)
                 return EX_CONFIG;
         if (idmap_new(&d->entries, entry_free) < 0 || idmap_new(&d->held, NULL) < 0 ||
-            idmap_new(&d->seen, NULL) < 0 || history_new(&d->history) < 0)
+            idmap_new(&d->seen, NULL) < 0 || idmap_new(&d->dry_counted, NULL) < 0 ||
+            history_new(&d->history) < 0)
                 return log_error("out of memory"), EX_OSERR;
         r = open_journal(d, state_dir);
         if (r != 0)
                 return r;
+        d->api_options = d->opt.once ? &once_options : &service_options;
         r = setup_loop(d);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the event loop"), EX_OSERR;
-        r = api_new(&d->api, d->event, &d->config->api, creds,
-                    d->opt.once ? &once_options : &service_options);
+        r = api_new(&d->api, d->event, &d->config->api, creds, d->api_options);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the API client"), EX_CONFIG;
         return 0;
@@ -488,14 +438,8 @@ static int daemon_start(struct daemon *d)
 static void daemon_done(struct daemon *d)
 {
         api_free(d->api);
-        for (size_t i = 0; i < d->n_batch; i++) {
-                free(d->batch[i].order_id);
-                free(d->batch[i].url);
-                free(d->batch[i].reason);
-        }
-        free(d->batch);
-        sd_event_source_disable_unref(d->poll_timer);
-        sd_event_source_disable_unref(d->stop_timer);
+        act_done(d);
+        cycle_done(d);
         sd_event_unref(d->event);
         if (d->journal)
                 (void)journal_sync(d->journal);
@@ -504,7 +448,9 @@ static void daemon_done(struct daemon *d)
         idmap_free(d->entries);
         idmap_free(d->held);
         idmap_free(d->seen);
+        idmap_free(d->dry_counted);
         config_free(d->config);
+        free(d->state_dir);
 }
 
 int daemon_run(const struct daemon_options *opt)
@@ -523,7 +469,7 @@ int daemon_run(const struct daemon_options *opt)
                  * reconciling open intents needs the API, which may take
                  * longer than systemd waits for a start. */
                 daemon_ready(&d);
-                poller_start_cycle(&d);
+                cycle_begin(&d);
                 r = sd_event_loop(d.event);
                 if (r < 0) {
                         log_error_errno(r, "event loop failed");

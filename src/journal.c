@@ -99,10 +99,16 @@ int journal_intent_check(const struct journal_intent *in, const char **ret_field
 {
         static const char *const names[] = { "order_id", "rule", "reason", "customer_id",
                                              "currency" };
-        const char *strs[] = { in->order_id, in->rule, in->reason, in->customer_id, in->currency };
+        const char *strs[5];
         int r;
 
         assert(in);
+
+        strs[0] = in->order_id;
+        strs[1] = in->rule;
+        strs[2] = in->reason;
+        strs[3] = in->customer_id;
+        strs[4] = in->currency;
 
         for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
                 r = check_str(strs[i], i == 1, i == 0);
@@ -175,6 +181,9 @@ int journal_record_encode(const struct journal_record *r, uint64_t seq, uint8_t 
         struct wbuf w = { buf, JOURNAL_RECORD_HEADER_SIZE };
         int k;
 
+        assert(r);
+        assert(buf);
+
         if (r->type == JOURNAL_INTENT) {
                 k = journal_intent_check(&r->intent, NULL);
                 if (k < 0)
@@ -197,6 +206,8 @@ int journal_record_encode(const struct journal_record *r, uint64_t seq, uint8_t 
 
 void journal_header_encode(uint64_t first_seq, uint8_t buf[JOURNAL_FILE_HEADER_SIZE])
 {
+        assert(buf);
+
         memcpy(buf, JOURNAL_MAGIC, 8);
         put_le(buf + 8, JOURNAL_VERSION, 4);
         put_le(buf + 12, 0, 4);
@@ -532,6 +543,9 @@ int journal_scan_buffer(const uint8_t *data, size_t size, journal_visit_t visit,
         _cleanup_free_ char *scratch = malloc(JOURNAL_RECORD_MAX + 8);
         struct source s = { .mem = data ? data : (const uint8_t *)"", .fd = -1, .size = size };
 
+        assert(data || size == 0);
+        assert(ret);
+
         if (!scratch)
                 return -ENOMEM;
         s.scratch = scratch;
@@ -810,6 +824,9 @@ int journal_open(struct journal **ret, const char *state_dir, journal_visit_t vi
         _cleanup_(journal_closep) struct journal *j = NULL;
         int r;
 
+        assert(ret);
+        assert(state_dir);
+
         r = journal_new(&j);
         if (r < 0)
                 return r;
@@ -859,20 +876,30 @@ static int journal_append(struct journal *j, const struct journal_record *rec)
 
 int journal_append_intent(struct journal *j, const struct journal_intent *in)
 {
-        struct journal_record rec = { .type = JOURNAL_INTENT, .intent = *in };
+        struct journal_record rec = { .type = JOURNAL_INTENT };
 
+        assert(j);
+        assert(in);
+
+        rec.intent = *in;
         return journal_append(j, &rec);
 }
 
 int journal_append_outcome(struct journal *j, const struct journal_outcome *out)
 {
-        struct journal_record rec = { .type = JOURNAL_OUTCOME, .outcome = *out };
+        struct journal_record rec = { .type = JOURNAL_OUTCOME };
 
+        assert(j);
+        assert(out);
+
+        rec.outcome = *out;
         return journal_append(j, &rec);
 }
 
 int journal_sync(struct journal *j)
 {
+        assert(j);
+
         if (j->broken)
                 return -EIO;
         return fdatasync(j->fd) < 0 ? -errno : 0;
@@ -880,6 +907,8 @@ int journal_sync(struct journal *j)
 
 uint64_t journal_size(const struct journal *j)
 {
+        assert(j);
+
         return j->size;
 }
 
@@ -1109,6 +1138,8 @@ int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max
         uint64_t size = 0;
         int r;
 
+        assert(j);
+
         if (j->broken)
                 return -EIO;
         if (j->size <= compact_threshold(j, max_size))
@@ -1149,6 +1180,8 @@ int journal_read(const char *state_dir, journal_visit_t visit, void *userdata,
         struct journal_scan sc;
         uint64_t size = 0;
         int r;
+
+        assert(state_dir);
 
         dir_fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)

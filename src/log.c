@@ -196,7 +196,7 @@ static void field_add(struct iovec *iov, size_t *n, char *store, size_t store_si
         (*n)++;
 }
 
-#define N_FIELDS 11 /* structured fields besides MESSAGE */
+#define N_FIELDS 14 /* structured fields besides MESSAGE */
 #define FIELD_SIZE (LOG_ESCAPE_MAX + 32)
 
 static void journal_send(int priority, const char *message_id, const struct log_fields *f,
@@ -222,10 +222,13 @@ static void journal_send(int priority, const char *message_id, const struct log_
                 field_add(iov, &n, store[7], FIELD_SIZE, "REASON", f->reason);
                 field_add(iov, &n, store[8], FIELD_SIZE, "AMOUNT", f->amount);
                 field_add(iov, &n, store[9], FIELD_SIZE, "CURRENCY", f->currency);
+                field_add(iov, &n, store[11], FIELD_SIZE, "OUTCOME", f->outcome);
+                field_add(iov, &n, store[12], FIELD_SIZE, "MODE", f->mode);
                 if (f->http_status > 0) {
                         snprintf(status, sizeof(status), "%d", f->http_status);
                         field_add(iov, &n, store[10], FIELD_SIZE, "HTTP_STATUS", status);
                 }
+                field_add(iov, &n, store[13], FIELD_SIZE, "API_ERROR", f->api_error);
         }
         (void)sd_journal_sendv(iov, (int)n);
 }

@@ -466,7 +466,7 @@ static int when_eval(const struct ctx *x, const struct when *w, unsigned depth, 
         bool all = true;
 
         for (size_t i = 0; i < w->n_conds && (x->trace || all); i++) {
-                bool h;
+                bool h = false;
                 int r = cond_eval(x, &w->conds[i], depth, &h);
 
                 if (r < 0)
@@ -485,6 +485,7 @@ static void verdict_missing(const struct order *o, const struct rule *rule, int 
 
         v->decision = ACTION_HOLD;
         v->rule = NULL;
+        v->problem = true;
         snprintf(v->buf, sizeof(v->buf), "order %s '%s', which rule '%s' reads",
                  bad ? "has a malformed" : "has no", name, rule->name);
         v->reason = v->buf;
@@ -494,6 +495,7 @@ static void verdict_rule(const struct rule *rule, struct verdict *v)
 {
         v->decision = rule->then;
         v->rule = rule;
+        v->problem = false;
         v->reason = rule->reason;
         if (!v->reason) {
                 snprintf(v->buf, sizeof(v->buf), "rule '%s'", rule->name);
@@ -513,6 +515,7 @@ static void verdict_default(const struct config *c, struct verdict *v)
 
         v->decision = c->dflt;
         v->rule = NULL;
+        v->problem = false;
         v->reason = c->dflt < _ACTION_MAX ? reasons[c->dflt] : "no rule matched";
 }
 

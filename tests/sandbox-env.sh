@@ -35,14 +35,18 @@ sandbox_credentials() {
 
 # sandbox_rules TOP URL CREDS OUT [SED_ARGS...]: conf/rules.yaml, the
 # production example, pointed at the sandbox and written to OUT, with the
-# list file it names beside it; SED_ARGS change more keys.
+# list file it names beside it.  The example's optional settings are
+# commented out ("#key: value"); credentials_dir is set to CREDS, and
+# poll.page_size and api.max_parallel are switched on at their defaults, so
+# that SED_ARGS can change them ("s#^\(  page_size:\).*#\1 50#").
 sandbox_rules() {
     top=$1 url=$2 creds=$3 out=$4
     shift 4
     sed -e "s#^\(  base_url:\).*#\1 $url#" \
         -e "s#^\(  token_url:\).*#\1 $url/oauth2/token#" \
-        -e "s#^\(  credentials_dir:\).*#\1 $creds#" \
-        -e '/^  ca_file:/d' "$@" \
+        -e "s#^  \#credentials_dir:.*#  credentials_dir: $creds#" \
+        -e 's/^#\(poll:\)/\1/' -e 's/^#\(  page_size:\)/\1/' \
+        -e 's/^  #\(max_parallel:\)/  \1/' "$@" \
         "$top/conf/rules.yaml" >"$out"
     cp "$top/conf/blocked-customers.txt" "$(dirname "$out")/"
 }

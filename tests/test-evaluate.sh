@@ -174,8 +174,10 @@ ev <"$tmp/nodate.jsonl"
 printf '%s\n' '{"id":"A\"B\\\u0001é","decision":"hold","rule":null,"reason":"order has no '"'"'created_at'"'"', the evaluation time (use --now)"}' >"$tmp/expected-nodate"
 check "no createdAt: hold; output escaped" "$tmp/expected-nodate" "$tmp/out"
 ev --now 2026-11-01T12:00:00Z <"$tmp/nodate.jsonl"
-printf '%s\n' '{"id":"A\"B\\\u0001é","decision":"approve","rule":"trusted customers","reason":"Approved by the seller'"'"'s approval rules"}' >"$tmp/expected-nodate"
-check "no createdAt with --now: decided" "$tmp/expected-nodate" "$tmp/out"
+# The time is there now, but the id holds a control character: the one
+# approval policy holds it, as the daemon would.
+printf '%s\n' '{"id":"A\"B\\\u0001é","decision":"hold","rule":null,"reason":"the order id holds a control character"}' >"$tmp/expected-nodate"
+check "no createdAt with --now: a control character in the id holds it" "$tmp/expected-nodate" "$tmp/out"
 
 # 7. Empty input: no output, success.
 ev </dev/null

@@ -1,10 +1,13 @@
 /* main.c: appxite-sandbox starts here: parse options, fill the store, start
- * the listeners, print the address, and wait for SIGTERM/SIGINT.  The
+ * the webhook sender and the listeners, print the address, and wait for
+ * SIGTERM/SIGINT.  The
  * signals are blocked in every thread and taken with sigwait(), so no
  * handler runs inside libmicrohttpd's threads. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "sb-seed.h"
 #include "sb-server.h"
@@ -57,12 +60,21 @@ static int sandbox_init(struct sandbox *sb, const struct sb_options *opt)
         if (r < 0)
                 return r;
         mark_foreign(sb);
-        return 0;
+        if (!opt->webhook_url)
+                return 0;
+        r = sb_webhook_new(&sb->webhook, opt->webhook_url, opt->webhook_authorization);
+        if (r < 0)
+                fprintf(stderr, "appxite-sandbox: cannot start the webhook sender: %s\n",
+                        strerror(-r));
+        return r;
 }
 
+/* The listeners stop first, so that no request queues an event while the
+ * webhook sender goes. */
 static void sandbox_done(struct sandbox *sb)
 {
         sb_http_stop(sb);
+        sb_webhook_free(sb->webhook);
         sb_store_free(sb->store);
         sb_stats_done(&sb->stats);
         pthread_mutex_destroy(&sb->lock);
@@ -105,9 +117,14 @@ int main(int argc, char *argv[])
         sigaddset(&mask, SIGINT);
         pthread_sigmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                fprintf(stderr, "appxite-sandbox: cannot initialise libcurl\n");
+                return 1;
+        }
         r = sandbox_init(&sb, &opt);
         if (r >= 0)
                 r = serve(&sb, &mask);
         sandbox_done(&sb);
+        curl_global_cleanup();
         return r < 0 ? 1 : 0;
 }

@@ -1,7 +1,9 @@
 /* sb-handlers.c: the operations of the contract in docs/appxite-api.md:
  * the token endpoint, the gate every /orders request passes (subscription
- * key, injected faults, bearer token, api-version), the five order
- * operations, the /_sandbox/ control endpoints and the foreign listener. */
+ * key, injected faults, bearer token, api-version), the order operations
+ * but the listing (sb-list.c), and the foreign listener.  The /_sandbox/
+ * control calls are in sb-control.c. */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -9,6 +11,7 @@
 
 #include "sb-parse.h"
 #include "sb-server.h"
+#include "sb-tiers.h"
 
 #define API_VERSION "3.1"
 #define RECORDED_BODY_MAX 4096
@@ -19,50 +22,6 @@ static const char apim_missing_key[] =
 static const char apim_invalid_key[] =
         "{\"statusCode\":401,\"message\":\"Access denied due to invalid subscription key. "
         "Make sure to provide a valid key for an active subscription.\"}";
-
-static void add_header(struct sb_reply *reply, const char *name, const char *value)
-{
-        if (reply->n_headers >= SB_REPLY_HEADERS)
-                return;
-        reply->headers[reply->n_headers].name = name;
-        snprintf(reply->headers[reply->n_headers].value, sizeof(reply->headers[0].value), "%s",
-                 value);
-        reply->n_headers++;
-}
-
-static void set_text(struct sb_reply *reply, unsigned status, const char *json)
-{
-        reply->status = status;
-        reply->body = strdup(json);
-        if (!reply->body)
-                reply->status = 500;
-}
-
-/* Takes ownership of j (may be NULL: allocation failed, answer 500). */
-static void set_json(struct sb_reply *reply, unsigned status, cJSON *j)
-{
-        reply->body = j ? cJSON_PrintUnformatted(j) : NULL;
-        reply->status = reply->body ? status : 500;
-        cJSON_Delete(j);
-}
-
-static void set_error(struct sb_reply *reply, unsigned status, const char *code, const char *msg)
-{
-        cJSON *j = cJSON_CreateObject();
-
-        if (j && (!cJSON_AddStringToObject(j, "error", code) ||
-                  (msg && !cJSON_AddStringToObject(j, "message", msg)))) {
-                cJSON_Delete(j);
-                j = NULL;
-        }
-        set_json(reply, status, j);
-}
-
-static void method_not_allowed(struct sb_reply *reply, const char *allow)
-{
-        set_error(reply, 405, "method_not_allowed", "method not allowed on this path");
-        add_header(reply, MHD_HTTP_HEADER_ALLOW, allow);
-}
 
 /* ---- token ---- */
 
@@ -95,7 +54,7 @@ static void issue_token(struct sandbox *sb, struct sb_reply *reply)
         r = sb_tokens_issue(&sb->tokens, sb->opt.token_ttl, now_monotonic_us(), token);
         pthread_mutex_unlock(&sb->lock);
         if (r < 0)
-                return set_error(reply, 500, "internal", "cannot draw a random token");
+                return sb_reply_error(reply, 500, "internal", "cannot draw a random token");
         j = cJSON_CreateObject();
         if (j && (!cJSON_AddStringToObject(j, "access_token", token) ||
                   !cJSON_AddStringToObject(j, "token_type", "Bearer") ||
@@ -103,8 +62,8 @@ static void issue_token(struct sandbox *sb, struct sb_reply *reply)
                 cJSON_Delete(j);
                 j = NULL;
         }
-        set_json(reply, 200, j);
-        add_header(reply, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        sb_reply_json(reply, 200, j);
+        sb_reply_header(reply, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
 static void handle_token(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
@@ -114,22 +73,22 @@ static void handle_token(struct sandbox *sb, const struct sb_request *req, struc
         int r;
 
         if (!streq(req->method, "POST"))
-                return method_not_allowed(reply, "POST");
+                return sb_reply_method_not_allowed(reply, "POST");
         r = sb_form_get(req->body ?: "", req->body_len, "grant_type", &grant);
         if (r < 0)
-                return set_error(reply, 400, "invalid_request", "grant_type is required");
+                return sb_reply_error(reply, 400, "invalid_request", "grant_type is required");
         if (!streq(grant, "client_credentials"))
-                return set_error(reply, 400, "unsupported_grant_type",
-                                 "only client_credentials is supported");
+                return sb_reply_error(reply, 400, "unsupported_grant_type",
+                                      "only client_credentials is supported");
         r = token_credentials(req, &id, &secret, &basic);
         if (r < 0)
-                return set_error(reply, 500, "internal", "out of memory");
+                return sb_reply_error(reply, 500, "internal", "out of memory");
         if (!id || !secret || !sb_secret_equal(id, sb->opt.client_id) ||
             !sb_secret_equal(secret, sb->opt.client_secret)) {
-                set_error(reply, 401, "invalid_client", "unknown client or wrong secret");
+                sb_reply_error(reply, 401, "invalid_client", "unknown client or wrong secret");
                 if (basic)
-                        add_header(reply, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                   "Basic realm=\"appxite-sandbox\"");
+                        sb_reply_header(reply, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                        "Basic realm=\"appxite-sandbox\"");
                 return;
         }
         issue_token(sb, reply);
@@ -143,11 +102,11 @@ static bool gate_subscription(struct sandbox *sb, const struct sb_request *req,
         const char *key = sb_request_header(req, "Ocp-Apim-Subscription-Key");
 
         if (!key) {
-                set_text(reply, 401, apim_missing_key);
+                sb_reply_text(reply, 401, apim_missing_key);
                 return false;
         }
         if (!sb_secret_equal(key, sb->opt.subscription_key)) {
-                set_text(reply, 401, apim_invalid_key);
+                sb_reply_text(reply, 401, apim_invalid_key);
                 return false;
         }
         return true;
@@ -168,13 +127,13 @@ static bool gate_faults(struct sandbox *sb, struct sb_reply *reply)
                          "{\"statusCode\":429,\"message\":\"Rate limit is exceeded. Try again in "
                          "%lld seconds.\"}",
                          (long long)wait);
-                set_text(reply, 429, buf);
+                sb_reply_text(reply, 429, buf);
                 snprintf(buf, sizeof(buf), "%lld", (long long)wait);
-                add_header(reply, MHD_HTTP_HEADER_RETRY_AFTER, buf);
+                sb_reply_header(reply, MHD_HTTP_HEADER_RETRY_AFTER, buf);
                 return false;
         }
         if (fail) {
-                set_error(reply, 503, "service_unavailable", "injected failure (--fail-rate)");
+                sb_reply_error(reply, 503, "service_unavailable", "injected failure (--fail-rate)");
                 return false;
         }
         return true;
@@ -191,9 +150,10 @@ static bool gate_token(struct sandbox *sb, const struct sb_request *req, struct 
                 pthread_mutex_unlock(&sb->lock);
         }
         if (!ok) {
-                set_error(reply, 401, "invalid_token", "missing, unknown or expired access token");
-                add_header(reply, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                           "Bearer error=\"invalid_token\"");
+                sb_reply_error(reply, 401, "invalid_token",
+                               "missing, unknown or expired access token");
+                sb_reply_header(reply, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer error=\"invalid_token\"");
         }
         return ok;
 }
@@ -204,7 +164,7 @@ static bool gate_api_version(const struct sb_request *req, struct sb_reply *repl
 
         if (v && streq(v, API_VERSION))
                 return true;
-        set_error(reply, 400, "unsupported_api_version", "send the header api-version: 3.1");
+        sb_reply_error(reply, 400, "unsupported_api_version", "send the header api-version: 3.1");
         return false;
 }
 
@@ -216,122 +176,86 @@ static bool gate(struct sandbox *sb, const struct sb_request *req, struct sb_rep
 
 /* ---- order operations ---- */
 
-static const char *origin_of(const struct sandbox *sb, const struct sb_order *o)
+void sb_view_of(const struct sandbox *sb, const struct sb_order *o, struct sb_view *ret)
 {
-        return o->foreign ? sb->foreign_origin : sb->origin;
+        assert(sb && o && ret);
+        *ret = (struct sb_view){
+                .origin = o->foreign ? sb->foreign_origin : sb->origin,
+                .prefix = "/orders",
+                .parties = sb->opt.tiers.list,
+                .n_parties = sb->opt.tiers.n,
+        };
 }
 
-static bool page_items(struct sandbox *sb, const struct sb_list_query *q, cJSON *items,
-                       int64_t *ret_total)
+cJSON *sb_order_json(const struct sandbox *sb, const struct sb_order *o)
 {
-        int64_t skip = (q->page - 1) * q->page_size, total = 0, taken = 0;
+        struct sb_view v;
 
-        for (size_t i = 0; i < sb_store_count(sb->store); i++) {
-                const struct sb_order *o = sb_store_at(sb->store, i);
-                cJSON *j;
-
-                if (q->status >= 0 && (int)o->status != q->status)
-                        continue;
-                if (total++ < skip || taken >= q->page_size)
-                        continue;
-                j = sb_order_to_json(o, origin_of(sb, o));
-                if (!j || !cJSON_AddItemToArray(items, j)) {
-                        cJSON_Delete(j);
-                        return false;
-                }
-                taken++;
-        }
-        *ret_total = total;
-        return true;
+        sb_view_of(sb, o, &v);
+        return sb_order_render(o, &v);
 }
 
-/* A query parameter's value, NULL when absent.  "?page" without '=' has
- * no value in libmicrohttpd's eyes, and "?page=1%002" holds a NUL that
- * would cut it to "1": both come back as "" so that they are refused like
- * "?page=" instead of read as absent or as another value. */
-static const char *query_arg(const struct sb_request *req, const char *name)
+const char *sb_request_query(const struct sb_request *req, const char *name)
 {
         const char *value = NULL;
         size_t size = 0;
 
+        assert(req && name);
         if (MHD_lookup_connection_value_n(req->connection, MHD_GET_ARGUMENT_KIND, name,
                                           strlen(name), &value, &size) != MHD_YES)
                 return NULL;
         return value && strlen(value) == size ? value : "";
 }
 
-static void handle_list(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
-{
-        struct sb_list_query q;
-        cJSON *j, *items;
-        int64_t total = 0;
-        bool ok;
-
-        if (sb_list_query_parse(query_arg(req, "status"), query_arg(req, "page"),
-                                query_arg(req, "pageSize"), &q) < 0)
-                return set_error(reply, 400, "bad_request",
-                                 "status must be PendingApproval, Approved or Rejected; page "
-                                 "an integer >= 1; pageSize an integer from 1 to 500");
-        j = cJSON_CreateObject();
-        items = cJSON_AddArrayToObject(j, "items");
-        if (!items) {
-                cJSON_Delete(j);
-                return set_json(reply, 500, NULL);
-        }
-        pthread_mutex_lock(&sb->lock);
-        ok = page_items(sb, &q, items, &total);
-        pthread_mutex_unlock(&sb->lock);
-        if (!ok || !cJSON_AddNumberToObject(j, "page", (double)q.page) ||
-            !cJSON_AddNumberToObject(j, "pageSize", (double)q.page_size) ||
-            !cJSON_AddNumberToObject(j, "totalCount", (double)total)) {
-                cJSON_Delete(j);
-                j = NULL;
-        }
-        set_json(reply, 200, j);
-}
-
-/* Adds a parsed order to the store; answers 201 with it. */
+/* Adds a parsed order to the store; answers 201 with it and queues its
+ * webhook event (built under the lock, queued after it). */
 static void create_order(struct sandbox *sb, struct sb_order *o, struct sb_reply *reply)
 {
+        char *event = NULL;
         cJSON *j = NULL;
         int r;
 
         pthread_mutex_lock(&sb->lock);
         sb_store_next_id(sb->store, o->id);
         o->status = SB_STATUS_PENDING;
+        sb_tiers_init_order(o);
         o->created_at = now_realtime_s();
         o->foreign =
                 sb->opt.foreign_rate > 0 && sb_rng_double(&sb->foreign_rng) < sb->opt.foreign_rate;
         r = sb_store_add(sb->store, o);
         if (r >= 0)
-                j = sb_order_to_json(o, origin_of(sb, o));
+                j = sb_order_json(sb, o);
+        if (r >= 0 && sb->webhook)
+                event = sb_webhook_event(o);
         pthread_mutex_unlock(&sb->lock);
         if (r < 0)
                 sb_order_free(o);
-        set_json(reply, 201, j);
+        if (r >= 0 && sb->webhook)
+                (void)sb_webhook_enqueue(sb->webhook, event, SB_WEBHOOK_AUTH_CONFIGURED);
+        sb_reply_json(reply, 201, j);
 }
 
-static void handle_create(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
+void sb_handle_create(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
 {
         struct sb_order *o = NULL;
         const char *why = "out of memory";
         int r;
 
+        assert(sb && req && reply);
         r = sb_order_parse_create(req->body ?: "", req->body_len, &o, &why);
         if (r == -ENOMEM)
-                return set_error(reply, 500, "internal", why);
+                return sb_reply_error(reply, 500, "internal", why);
         if (r < 0)
-                return set_error(reply, 400, "bad_request", why);
+                return sb_reply_error(reply, 400, "bad_request", why);
         create_order(sb, o, reply);
 }
 
-/* Extracts the id after "/orders/" up to the next '/' into id; returns the
- * rest of the path ("" or "/approve"...), or NULL for an impossible id. */
-static const char *split_id(const char *path, char id[static SB_ID_MAX])
+const char *sb_split_id(const char *path, char id[static SB_ID_MAX])
 {
         const char *slash = strchr(path, '/');
         size_t n = slash ? (size_t)(slash - path) : strlen(path);
 
+        assert(path);
         if (n == 0 || n >= SB_ID_MAX)
                 return NULL;
         memcpy(id, path, n);
@@ -339,44 +263,54 @@ static const char *split_id(const char *path, char id[static SB_ID_MAX])
         return path + n;
 }
 
-static void conflict(struct sb_reply *reply, const struct sb_order *o)
+/* 409 with the order's status; msg NULL says "order is <status>". */
+static void conflict(const struct sandbox *sb, struct sb_reply *reply, const struct sb_order *o,
+                     const char *msg)
 {
+        const char *status = sb_status_name(o->status, false);
         cJSON *j = cJSON_CreateObject();
-        char msg[64];
+        char buf[64];
 
-        snprintf(msg, sizeof(msg), "order is %s", sb_status_to_string(o->status));
+        snprintf(buf, sizeof(buf), "order is %s", status);
         if (j && (!cJSON_AddStringToObject(j, "error", "conflict") ||
-                  !cJSON_AddStringToObject(j, "message", msg) ||
-                  !cJSON_AddStringToObject(j, "status", sb_status_to_string(o->status)))) {
+                  !cJSON_AddStringToObject(j, "message", msg ?: buf) ||
+                  !cJSON_AddStringToObject(j, "status", status))) {
                 cJSON_Delete(j);
                 j = NULL;
         }
-        set_json(reply, 409, j);
+        sb_reply_json(reply, 409, j);
 }
 
-/* Approves (reason NULL) or rejects the order id; the caller validated the
- * body.  Takes ownership of reason. */
-static void decide(struct sandbox *sb, const char *id, char *reason, bool approve,
-                   struct sb_reply *reply)
+/* The order id, decided by party through the one tier rule; the caller
+ * validated the body.  Takes ownership of reason.  by_link counts the
+ * call in the order's approveCalls/rejectCalls. */
+static void decide(struct sandbox *sb, const char *id, enum sb_party party, bool approve,
+                   char *reason, bool by_link, struct sb_reply *reply)
 {
         struct sb_order *o;
+        int r;
 
         pthread_mutex_lock(&sb->lock);
         o = sb_store_get(sb->store, id);
         if (!o) {
-                set_error(reply, 404, "not_found", "no such order");
-        } else if (o->status != SB_STATUS_PENDING) {
-                conflict(reply, o);
-        } else {
-                o->status = approve ? SB_STATUS_APPROVED : SB_STATUS_REJECTED;
-                if (!approve)
-                        o->rejection_reason = TAKE_PTR(reason);
-                set_json(reply, 200, sb_order_to_json(o, origin_of(sb, o)));
+                sb_reply_error(reply, 404, "not_found", "no such order");
+                goto out;
         }
-        if (o && approve)
+        r = sb_tiers_decide(&sb->opt.tiers, o, party, approve, &reason);
+        if (r == -EBUSY)
+                conflict(sb, reply, o, NULL);
+        else if (r == -EALREADY)
+                conflict(sb, reply, o,
+                         party == SB_PARTY_SELLER ? "the seller has decided; other parties have not"
+                                                  : "the distributor has decided; other parties "
+                                                    "have not");
+        else
+                sb_reply_json(reply, 200, sb_order_json(sb, o));
+        if (by_link && approve)
                 o->approve_calls++;
-        else if (o)
+        else if (by_link)
                 o->reject_calls++;
+out:
         pthread_mutex_unlock(&sb->lock);
         free(reason);
 }
@@ -389,19 +323,20 @@ static bool order_exists(struct sandbox *sb, const char *id, struct sb_reply *re
         found = sb_store_get(sb->store, id) != NULL;
         pthread_mutex_unlock(&sb->lock);
         if (!found)
-                set_error(reply, 404, "not_found", "no such order");
+                sb_reply_error(reply, 404, "not_found", "no such order");
         return found;
 }
 
-static void handle_decision(struct sandbox *sb, const struct sb_request *req, const char *id,
-                            bool approve, struct sb_reply *reply)
+void sb_handle_decision(struct sandbox *sb, const struct sb_request *req, const char *id,
+                        enum sb_party party, bool approve, bool by_link, struct sb_reply *reply)
 {
         char *reason = NULL;
         const char *why = "out of memory";
         int r;
 
+        assert(sb && req && id && reply);
         if (!streq(req->method, "POST"))
-                return method_not_allowed(reply, "POST");
+                return sb_reply_method_not_allowed(reply, "POST");
         if (!order_exists(sb, id, reply))
                 return;
         if (approve)
@@ -409,11 +344,11 @@ static void handle_decision(struct sandbox *sb, const struct sb_request *req, co
         else
                 r = sb_reject_parse(req->body ?: "", req->body_len, &reason, &why);
         if (r == -ENOMEM)
-                return set_error(reply, 500, "internal", why);
+                return sb_reply_error(reply, 500, "internal", why);
         if (r < 0)
-                return set_error(reply, 400, "bad_request",
-                                 approve ? "body must be empty or a JSON object" : why);
-        decide(sb, id, reason, approve, reply);
+                return sb_reply_error(reply, 400, "bad_request",
+                                      approve ? "body must be empty or a JSON object" : why);
+        decide(sb, id, party, approve, reason, by_link, reply);
 }
 
 static void handle_retrieve(struct sandbox *sb, const char *id, struct sb_reply *reply)
@@ -423,9 +358,9 @@ static void handle_retrieve(struct sandbox *sb, const char *id, struct sb_reply 
         pthread_mutex_lock(&sb->lock);
         o = sb_store_get(sb->store, id);
         if (o)
-                set_json(reply, 200, sb_order_to_json(o, origin_of(sb, o)));
+                sb_reply_json(reply, 200, sb_order_json(sb, o));
         else
-                set_error(reply, 404, "not_found", "no such order");
+                sb_reply_error(reply, 404, "not_found", "no such order");
         pthread_mutex_unlock(&sb->lock);
 }
 
@@ -436,60 +371,38 @@ static void route_orders(struct sandbox *sb, const struct sb_request *req, struc
 
         if (streq(req->url, "/orders")) {
                 if (streq(req->method, "GET"))
-                        return handle_list(sb, req, reply);
+                        return sb_handle_list(sb, req, reply);
                 if (streq(req->method, "POST"))
-                        return handle_create(sb, req, reply);
-                return method_not_allowed(reply, "GET, POST");
+                        return sb_handle_create(sb, req, reply);
+                return sb_reply_method_not_allowed(reply, "GET, POST");
         }
-        rest = split_id(req->url + strlen("/orders/"), id);
+        rest = sb_split_id(req->url + strlen("/orders/"), id);
         if (rest && streq(rest, "")) {
                 if (!streq(req->method, "GET"))
-                        return method_not_allowed(reply, "GET");
+                        return sb_reply_method_not_allowed(reply, "GET");
                 return handle_retrieve(sb, id, reply);
         }
+        /* The order's links act for the seller. */
         if (rest && (streq(rest, "/approve") || streq(rest, "/reject")))
-                return handle_decision(sb, req, id, streq(rest, "/approve"), reply);
-        set_error(reply, 404, "not_found", "no such resource");
-}
-
-/* ---- control ---- */
-
-static void handle_control(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
-{
-        cJSON *j;
-
-        reply->delay = false;
-        if (streq(req->url, "/_sandbox/stats")) {
-                if (!streq(req->method, "GET"))
-                        return method_not_allowed(reply, "GET");
-                reply->count = false;
-                pthread_mutex_lock(&sb->lock);
-                j = sb_stats_to_json(&sb->stats, sb->store);
-                pthread_mutex_unlock(&sb->lock);
-                return set_json(reply, 200, j);
-        }
-        if (streq(req->url, "/_sandbox/orders")) {
-                if (!streq(req->method, "POST"))
-                        return method_not_allowed(reply, "POST");
-                return handle_create(sb, req, reply);
-        }
-        set_error(reply, 404, "not_found", "no such resource");
+                return sb_handle_decision(sb, req, id, SB_PARTY_SELLER, streq(rest, "/approve"),
+                                          true, reply);
+        sb_reply_error(reply, 404, "not_found", "no such resource");
 }
 
 void sb_handle_main(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
 {
         if (req->too_big)
-                return set_error(reply, 413, "payload_too_large", "request body over 1 MiB");
+                return sb_reply_error(reply, 413, "payload_too_large", "request body over 1 MiB");
         if (streq(req->url, "/oauth2/token"))
                 return handle_token(sb, req, reply);
         if (strncmp(req->url, "/_sandbox/", 10) == 0)
-                return handle_control(sb, req, reply);
+                return sb_handle_control(sb, req, reply);
         if (streq(req->url, "/orders") || strncmp(req->url, "/orders/", 8) == 0) {
                 if (gate(sb, req, reply))
                         route_orders(sb, req, reply);
                 return;
         }
-        set_error(reply, 404, "not_found", "no such resource");
+        sb_reply_error(reply, 404, "not_found", "no such resource");
 }
 
 /* ---- the foreign listener ---- */
@@ -526,7 +439,7 @@ void sb_handle_foreign(struct sandbox *sb, const struct sb_request *req, struct 
         sb_stats_record_foreign(&sb->stats, rec);
         pthread_mutex_unlock(&sb->lock);
         if (req->too_big)
-                return set_error(reply, 413, "payload_too_large", "request body over 1 MiB");
-        set_error(reply, 403, "foreign_origin",
-                  "this listener stands for a foreign origin; the request was recorded");
+                return sb_reply_error(reply, 413, "payload_too_large", "request body over 1 MiB");
+        sb_reply_error(reply, 403, "foreign_origin",
+                       "this listener stands for a foreign origin; the request was recorded");
 }

@@ -1,10 +1,12 @@
 /* sb-options.c: command-line parsing and the --help text, which documents
  * every option with its default. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sb-options.h"
 #include "timeutil.h"
@@ -43,6 +45,18 @@ static void help(void)
                "                             (default 0 = no second listener)\n"
                "  --foreign-listen ADDR:PORT address of that listener (default: the --listen\n"
                "                             address, port 0)\n"
+               "  --tiers LIST               the parties that must approve each order, of\n"
+               "                             distributor and seller, comma-separated, the\n"
+               "                             seller always among them (default: seller); with\n"
+               "                             two, orders list \"approvals\" and stay pending\n"
+               "                             until both approve\n"
+               "  --webhook URL              POST an OrderPendingApproval event to URL (http\n"
+               "                             or https) for every order the create calls add\n"
+               "                             (not for --seed or --orders ones), from a thread\n"
+               "                             of its own, up to 5 attempts each\n"
+               "  --webhook-authorization VALUE\n"
+               "                             send 'Authorization: VALUE' with every event\n"
+               "                             (default: no Authorization header)\n"
                "  --tls-cert FILE            serve HTTPS with this PEM certificate ...\n"
                "  --tls-key FILE             ... and this PEM key (both or neither; needs\n"
                "                             libmicrohttpd built with TLS)\n"
@@ -91,6 +105,23 @@ int sb_parse_fraction(const char *s, double *ret)
         return 0;
 }
 
+/* Whether s holds a control character (a CR or LF would split a header). */
+static bool has_control(const char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
+bool sb_webhook_url_valid(const char *s)
+{
+        assert(s);
+        if (strncasecmp(s, "http://", 7) != 0 && strncasecmp(s, "https://", 8) != 0)
+                return false;
+        return strlen(s) <= SB_WEBHOOK_URL_MAX && !has_control(s) && !strchr(s, ' ');
+}
+
 enum {
         OPT_LISTEN = 0x100,
         OPT_SEED,
@@ -108,6 +139,9 @@ enum {
         OPT_FOREIGN_LISTEN,
         OPT_TLS_CERT,
         OPT_TLS_KEY,
+        OPT_TIERS,
+        OPT_WEBHOOK,
+        OPT_WEBHOOK_AUTHORIZATION,
         OPT_VERSION,
 };
 
@@ -128,6 +162,9 @@ static const struct option options[] = {
         { "foreign-listen", required_argument, NULL, OPT_FOREIGN_LISTEN },
         { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
         { "tls-key", required_argument, NULL, OPT_TLS_KEY },
+        { "tiers", required_argument, NULL, OPT_TIERS },
+        { "webhook", required_argument, NULL, OPT_WEBHOOK },
+        { "webhook-authorization", required_argument, NULL, OPT_WEBHOOK_AUTHORIZATION },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         {},
@@ -142,6 +179,7 @@ static void set_defaults(struct sb_options *o)
                 .subscription_key = SB_DEFAULT_SUBSCRIPTION_KEY,
                 .token_ttl = 3600,
         };
+        sb_tiers_default(&o->tiers);
         (void)sb_parse_listen("127.0.0.1:8080", &o->listen);
         (void)timestamp_parse(SB_DEFAULT_SEED_START, &o->seed_start);
 }
@@ -195,6 +233,14 @@ static int apply(struct sb_options *o, int c, const char *arg, bool *foreign_lis
         case OPT_TLS_KEY:
                 o->tls_key = arg;
                 return 0;
+        case OPT_TIERS:
+                return sb_tiers_parse(arg, &o->tiers);
+        case OPT_WEBHOOK:
+                o->webhook_url = arg;
+                return sb_webhook_url_valid(arg) ? 0 : -EINVAL;
+        case OPT_WEBHOOK_AUTHORIZATION:
+                o->webhook_authorization = arg;
+                return *arg && !has_control(arg) ? 0 : -EINVAL;
         }
         return -EINVAL;
 }
@@ -207,6 +253,10 @@ static int check(struct sb_options *o, bool foreign_listen_set)
         }
         if (!!o->tls_cert != !!o->tls_key) {
                 fprintf(stderr, "appxite-sandbox: --tls-cert and --tls-key go together\n");
+                return -EINVAL;
+        }
+        if (o->webhook_authorization && !o->webhook_url) {
+                fprintf(stderr, "appxite-sandbox: --webhook-authorization needs --webhook\n");
                 return -EINVAL;
         }
         if (o->orders_file && o->seed > 0) {
@@ -239,8 +289,13 @@ int sb_options_parse(int argc, char *argv[], struct sb_options *ret)
                 if (c == '?')
                         return -EINVAL;
                 if (apply(&o, c, optarg, &foreign_listen_set) < 0) {
-                        fprintf(stderr, "appxite-sandbox: invalid value for --%s: '%s'\n",
-                                options[c - OPT_LISTEN].name, optarg);
+                        /* a secret's value is not repeated on the terminal */
+                        bool secret = c == OPT_CLIENT_SECRET || c == OPT_SUBSCRIPTION_KEY ||
+                                      c == OPT_WEBHOOK_AUTHORIZATION;
+
+                        fprintf(stderr, "appxite-sandbox: invalid value for --%s%s%s%s\n",
+                                options[c - OPT_LISTEN].name, secret ? "" : ": '",
+                                secret ? "" : optarg, secret ? "" : "'");
                         return -EINVAL;
                 }
         }

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "sb-tiers.h"
 
 struct sb_options {
         struct sockaddr_in listen; /* --listen, default 127.0.0.1:8080 */
@@ -18,6 +21,9 @@ struct sb_options {
         int64_t token_ttl; /* --token-ttl seconds, default 3600 */
         double foreign_rate; /* --foreign-links, default 0 */
         const char *tls_cert, *tls_key;
+        struct sb_tiers tiers; /* --tiers, default the seller alone */
+        const char *webhook_url; /* --webhook, NULL = no events */
+        const char *webhook_authorization; /* --webhook-authorization, NULL = no header */
 };
 
 #define SB_DEFAULT_PORT 8080
@@ -26,6 +32,7 @@ struct sb_options {
 #define SB_DEFAULT_SUBSCRIPTION_KEY "demo-key"
 #define SB_DEFAULT_SEED_START "2026-01-01T00:00:00Z"
 #define SB_SEED_MAX 1000000
+#define SB_WEBHOOK_URL_MAX 2048
 
 /* Parses argv into *ret (strings point into argv).  Returns 1 to run, 0
  * when --help or --version was printed, or -EINVAL after printing the
@@ -35,6 +42,10 @@ int sb_options_parse(int argc, char *argv[], struct sb_options *ret);
 /* Parses "A.B.C.D:PORT" or "PORT" (address 127.0.0.1).  Returns 0 or
  * -EINVAL. */
 int sb_parse_listen(const char *s, struct sockaddr_in *ret);
+
+/* Whether s is a --webhook URL: http:// or https://, at most
+ * SB_WEBHOOK_URL_MAX bytes, no spaces or control characters. */
+bool sb_webhook_url_valid(const char *s);
 
 /* Parses a fraction in [0, 1] ("0.25").  Returns 0 or -EINVAL. */
 int sb_parse_fraction(const char *s, double *ret);

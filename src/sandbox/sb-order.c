@@ -1,30 +1,68 @@
 /* sb-order.c: the order record, its JSON rendering (amounts printed from
  * cents, never through a double) and the validating JSON parser. */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
 #include "money.h"
 #include "sb-order.h"
+#include "sb-tiers.h"
 #include "timeutil.h"
 #include "utf8.h"
 
-static const char *const status_names[_SB_STATUS_MAX] = {
-        [SB_STATUS_PENDING] = "PendingApproval",
-        [SB_STATUS_APPROVED] = "Approved",
-        [SB_STATUS_REJECTED] = "Rejected",
+static const char *const status_names[2][_SB_STATUS_MAX] = {
+        {
+                [SB_STATUS_PENDING] = "PendingApproval",
+                [SB_STATUS_APPROVED] = "Approved",
+                [SB_STATUS_REJECTED] = "Rejected",
+        },
+        {
+                [SB_STATUS_PENDING] = "pending",
+                [SB_STATUS_APPROVED] = "approved",
+                [SB_STATUS_REJECTED] = "rejected",
+        },
 };
+
+static const char *const party_status_names[2][_SB_STATUS_MAX] = {
+        {
+                [SB_STATUS_PENDING] = "Pending",
+                [SB_STATUS_APPROVED] = "Approved",
+                [SB_STATUS_REJECTED] = "Rejected",
+        },
+        {
+                [SB_STATUS_PENDING] = "pending",
+                [SB_STATUS_APPROVED] = "approved",
+                [SB_STATUS_REJECTED] = "rejected",
+        },
+};
+
+const char *sb_status_name(enum sb_status s, bool lower)
+{
+        return s < _SB_STATUS_MAX ? status_names[lower][s] : "Unknown";
+}
 
 const char *sb_status_to_string(enum sb_status s)
 {
-        return s < _SB_STATUS_MAX ? status_names[s] : "Unknown";
+        return sb_status_name(s, false);
+}
+
+const char *sb_party_status_name(enum sb_status s, bool lower)
+{
+        return s < _SB_STATUS_MAX ? party_status_names[lower][s] : "Unknown";
+}
+
+int sb_status_from_name(const char *s, bool lower)
+{
+        assert(s);
+        for (int i = 0; i < _SB_STATUS_MAX; i++)
+                if (streq(s, status_names[lower][i]))
+                        return i;
+        return -EINVAL;
 }
 
 int sb_status_from_string(const char *s)
 {
-        for (int i = 0; i < _SB_STATUS_MAX; i++)
-                if (streq(s, status_names[i]))
-                        return i;
-        return -EINVAL;
+        return sb_status_from_name(s, false);
 }
 
 static void item_done(struct sb_item *it)
@@ -287,6 +325,7 @@ static int file_fields_from_json(const cJSON *j, struct sb_order *o, const char 
                 *why = "createdAt must be an RFC 3339 time";
                 return -EINVAL;
         }
+        sb_tiers_init_order(o);
         if (o->status == SB_STATUS_REJECTED) {
                 o->rejection_reason = strdup(rr ? rr : "");
                 if (!o->rejection_reason)
@@ -368,29 +407,57 @@ static bool add_item(cJSON *arr, const struct sb_item *it)
                cJSON_AddStringToObject(j, "termDuration", it->term_duration);
 }
 
-static bool add_links(cJSON *j, const struct sb_order *o, const char *origin)
+static bool add_links(cJSON *j, const struct sb_order *o, const struct sb_view *v)
 {
         cJSON *links = cJSON_AddObjectToObject(j, "links");
         char url[512];
 
         if (!links)
                 return false;
-        if (snprintf(url, sizeof(url), "%s/orders/%s/approve", origin, o->id) >= (int)sizeof(url))
+        if (snprintf(url, sizeof(url), "%s%s/%s/approve", v->origin, v->prefix, o->id) >=
+            (int)sizeof(url))
                 return false;
         if (!cJSON_AddStringToObject(links, "approve", url))
                 return false;
-        if (snprintf(url, sizeof(url), "%s/orders/%s/reject", origin, o->id) >= (int)sizeof(url))
+        if (snprintf(url, sizeof(url), "%s%s/%s/reject", v->origin, v->prefix, o->id) >=
+            (int)sizeof(url))
                 return false;
         return cJSON_AddStringToObject(links, "reject", url) != NULL;
 }
 
-static bool add_head(cJSON *j, const struct sb_order *o)
+/* "approvals": [{"party": "distributor", "status": "Approved"}, ...] */
+static bool add_approvals(cJSON *j, const struct sb_order *o, const struct sb_view *v)
+{
+        cJSON *arr;
+
+        if (v->n_parties < 2)
+                return true;
+        arr = cJSON_AddArrayToObject(j, "approvals");
+        if (!arr)
+                return false;
+        for (size_t i = 0; i < v->n_parties; i++) {
+                enum sb_party p = v->parties[i];
+                cJSON *e = cJSON_CreateObject();
+
+                if (!e || !cJSON_AddItemToArray(arr, e)) {
+                        cJSON_Delete(e);
+                        return false;
+                }
+                if (!cJSON_AddStringToObject(e, "party", sb_party_to_string(p)) ||
+                    !cJSON_AddStringToObject(e, "status",
+                                             sb_party_status_name(o->approvals[p], v->lower)))
+                        return false;
+        }
+        return true;
+}
+
+static bool add_head(cJSON *j, const struct sb_order *o, const struct sb_view *v)
 {
         char ts[TIMESTAMP_BUF_SIZE];
         cJSON *c, *p;
 
         if (!cJSON_AddStringToObject(j, "id", o->id) ||
-            !cJSON_AddStringToObject(j, "status", sb_status_to_string(o->status)) ||
+            !cJSON_AddStringToObject(j, "status", sb_status_name(o->status, v->lower)) ||
             !cJSON_AddStringToObject(j, "createdAt", timestamp_format(o->created_at, ts)))
                 return false;
         c = cJSON_AddObjectToObject(j, "customer");
@@ -404,11 +471,12 @@ static bool add_head(cJSON *j, const struct sb_order *o)
                cJSON_AddStringToObject(p, "currency", o->currency);
 }
 
-cJSON *sb_order_to_json(const struct sb_order *o, const char *origin)
+cJSON *sb_order_render(const struct sb_order *o, const struct sb_view *view)
 {
         cJSON *j = cJSON_CreateObject(), *items;
 
-        if (!j || !add_head(j, o))
+        assert(o && view);
+        if (!j || !add_head(j, o, view))
                 goto fail;
         items = cJSON_AddArrayToObject(j, "items");
         if (!items)
@@ -416,7 +484,7 @@ cJSON *sb_order_to_json(const struct sb_order *o, const char *origin)
         for (size_t i = 0; i < o->n_items; i++)
                 if (!add_item(items, &o->items[i]))
                         goto fail;
-        if (!add_links(j, o, origin))
+        if (!add_links(j, o, view) || !add_approvals(j, o, view))
                 goto fail;
         if (o->status == SB_STATUS_REJECTED &&
             !cJSON_AddStringToObject(j, "rejectionReason", o->rejection_reason ?: ""))
@@ -425,4 +493,11 @@ cJSON *sb_order_to_json(const struct sb_order *o, const char *origin)
 fail:
         cJSON_Delete(j);
         return NULL;
+}
+
+cJSON *sb_order_to_json(const struct sb_order *o, const char *origin)
+{
+        const struct sb_view v = { .origin = origin, .prefix = "/orders" };
+
+        return sb_order_render(o, &v);
 }

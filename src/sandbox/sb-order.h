@@ -23,6 +23,13 @@ enum sb_status {
         _SB_STATUS_MAX,
 };
 
+/* The parties that may have to approve an order (sb-tiers.h). */
+enum sb_party {
+        SB_PARTY_DISTRIBUTOR,
+        SB_PARTY_SELLER,
+        _SB_PARTY_MAX,
+};
+
 struct sb_item {
         char *offer_id, *sku, *name, *billing_frequency, *term_duration;
         int64_t quantity;
@@ -40,13 +47,31 @@ struct sb_order {
         struct sb_item *items;
         size_t n_items;
         char *rejection_reason;
+        enum sb_status approvals[_SB_PARTY_MAX]; /* each party's own decision */
         bool foreign; /* approve/reject links point at the foreign listener */
         unsigned approve_calls, reject_calls;
 };
 
+/* The API's status names ("PendingApproval"), or with lower the
+ * lower-case ones of the next shape ("pending"). */
 const char *sb_status_to_string(enum sb_status s);
+const char *sb_status_name(enum sb_status s, bool lower);
 /* Returns the status, or -EINVAL for an unknown name. */
 int sb_status_from_string(const char *s);
+int sb_status_from_name(const char *s, bool lower);
+
+/* A party's decision as the approvals list shows it ("Pending"...). */
+const char *sb_party_status_name(enum sb_status s, bool lower);
+
+/* How orders are shown: the links' origin and path, the status names and
+ * the approvals list. */
+struct sb_view {
+        const char *origin; /* e.g. "http://127.0.0.1:8080" */
+        const char *prefix; /* the orders' path, "/orders" */
+        bool lower; /* lower-case status names */
+        const enum sb_party *parties; /* listed as "approvals" when n_parties > 1 */
+        size_t n_parties;
+};
 
 void sb_order_free(struct sb_order *o);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct sb_order *, sb_order_free);
@@ -68,8 +93,13 @@ int sb_order_from_json(const cJSON *j, enum sb_order_source source, struct sb_or
 int sb_order_parse_create(const char *body, size_t len, struct sb_order **ret,
                           const char **ret_why);
 
-/* Returns the order as JSON with absolute links on origin (e.g.
- * "http://127.0.0.1:8080"), or NULL on allocation failure; caller frees. */
+/* Returns the order as JSON shown through view, or NULL on allocation
+ * failure; caller frees. */
+cJSON *sb_order_render(const struct sb_order *o, const struct sb_view *view);
+
+/* The same in the default view: absolute links on origin (e.g.
+ * "http://127.0.0.1:8080") under /orders, the API's status names, no
+ * approvals list. */
 cJSON *sb_order_to_json(const struct sb_order *o, const char *origin);
 
 /* Adds a JSON number with the amount's exact decimal text; returns false on

@@ -1,5 +1,6 @@
 /* sb-parse.c: request parsers; every input is length-bounded by the caller
  * (1 MiB for bodies) and nothing here trusts it to be well formed. */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -8,6 +9,7 @@
 
 #include "sb-order.h"
 #include "sb-parse.h"
+#include "timeutil.h"
 #include "util.h"
 
 static int hexval(char c)
@@ -81,7 +83,12 @@ int sb_form_get(const char *body, size_t len, const char *key, char **ret)
 int sb_list_query_parse(const char *status, const char *page, const char *page_size,
                         struct sb_list_query *ret)
 {
-        struct sb_list_query q = { .status = -1, .page = 1, .page_size = SB_PAGE_SIZE_DEFAULT };
+        struct sb_list_query q = {
+                .status = -1,
+                .created_from = INT64_MIN,
+                .page = 1,
+                .page_size = SB_PAGE_SIZE_DEFAULT,
+        };
         int r;
 
         if (status) {
@@ -100,6 +107,21 @@ int sb_list_query_parse(const char *status, const char *page, const char *page_s
                         return -EINVAL;
         }
         *ret = q;
+        return 0;
+}
+
+int sb_list_created_from_parse(const char *created_from, struct sb_list_query *q)
+{
+        int64_t t;
+
+        assert(q);
+        if (!created_from) {
+                q->created_from = INT64_MIN;
+                return 0;
+        }
+        if (timestamp_parse(created_from, &t) < 0)
+                return -EINVAL;
+        q->created_from = t;
         return 0;
 }
 

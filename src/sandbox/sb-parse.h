@@ -18,13 +18,19 @@ int sb_form_get(const char *body, size_t len, const char *key, char **ret);
 
 struct sb_list_query {
         int status; /* enum sb_status, or -1 for any */
+        int64_t created_from; /* orders created at or after it; INT64_MIN for all */
         int64_t page, page_size;
 };
 
-/* Validates the list parameters (each NULL when absent): status one of the
- * three names, page 1..10^9, pageSize 1..500.  Returns 0 or -EINVAL. */
+/* Validates the list parameters of the page shape (each NULL when
+ * absent): status one of the three names, page 1..10^9, pageSize 1..500.
+ * created_from is set to INT64_MIN.  Returns 0 or -EINVAL. */
 int sb_list_query_parse(const char *status, const char *page, const char *page_size,
                         struct sb_list_query *ret);
+
+/* Sets q->created_from from createdFrom (NULL when absent: every order),
+ * an RFC 3339 time.  Returns 0 or -EINVAL. */
+int sb_list_created_from_parse(const char *created_from, struct sb_list_query *q);
 
 /* Parses a reject body {"reason":"..."} and returns the reason (caller
  * frees).  Returns 0, or -EINVAL with *ret_why set (not JSON, reason

@@ -1,4 +1,5 @@
 /* sb-stats.c: counters and the stats document. */
+#include <assert.h>
 #include <errno.h>
 
 #include "sb-stats.h"
@@ -47,7 +48,25 @@ static bool add_requests(cJSON *root, const struct sb_stats *st)
         return true;
 }
 
-static bool add_orders(cJSON *root, const struct sb_store *store)
+/* "approvals": {"distributor": "Approved", "seller": "Pending"} */
+static bool add_approvals(cJSON *e, const struct sb_order *o, const struct sb_tiers *tiers)
+{
+        cJSON *a;
+
+        if (!sb_tiers_listed(tiers))
+                return true;
+        a = cJSON_AddObjectToObject(e, "approvals");
+        if (!a)
+                return false;
+        for (size_t i = 0; i < tiers->n; i++)
+                if (!cJSON_AddStringToObject(
+                            a, sb_party_to_string(tiers->list[i]),
+                            sb_party_status_name(o->approvals[tiers->list[i]], false)))
+                        return false;
+        return true;
+}
+
+static bool add_orders(cJSON *root, const struct sb_store *store, const struct sb_tiers *tiers)
 {
         cJSON *orders = cJSON_AddObjectToObject(root, "orders");
 
@@ -59,17 +78,20 @@ static bool add_orders(cJSON *root, const struct sb_store *store)
 
                 if (!e || !cJSON_AddStringToObject(e, "status", sb_status_to_string(o->status)) ||
                     !cJSON_AddNumberToObject(e, "approveCalls", o->approve_calls) ||
-                    !cJSON_AddNumberToObject(e, "rejectCalls", o->reject_calls))
+                    !cJSON_AddNumberToObject(e, "rejectCalls", o->reject_calls) ||
+                    !add_approvals(e, o, tiers))
                         return false;
         }
         return true;
 }
 
-cJSON *sb_stats_to_json(const struct sb_stats *st, const struct sb_store *store)
+cJSON *sb_stats_to_json(const struct sb_stats *st, const struct sb_store *store,
+                        const struct sb_tiers *tiers)
 {
         cJSON *root = cJSON_CreateObject(), *foreign;
 
-        if (!root || !add_requests(root, st) || !add_orders(root, store))
+        assert(st && store && tiers);
+        if (!root || !add_requests(root, st) || !add_orders(root, store, tiers))
                 goto fail;
         foreign = cJSON_Duplicate(st->foreign, true);
         if (!foreign || !cJSON_AddItemToObject(root, "foreignRequests", foreign)) {

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "sb-store.h"
+#include "sb-tiers.h"
 
 #define SB_FOREIGN_MAX 1000
 
@@ -26,5 +27,7 @@ void sb_stats_count(struct sb_stats *st, unsigned status);
  * or when rec is NULL (it could not be built), it is dropped and counted. */
 void sb_stats_record_foreign(struct sb_stats *st, cJSON *rec);
 
-/* Returns the stats document, or NULL on allocation failure; caller frees. */
-cJSON *sb_stats_to_json(const struct sb_stats *st, const struct sb_store *store);
+/* Returns the stats document, or NULL on allocation failure; caller frees.
+ * With two or more tiers each order also shows every party's decision. */
+cJSON *sb_stats_to_json(const struct sb_stats *st, const struct sb_store *store,
+                        const struct sb_tiers *tiers);

@@ -2,6 +2,7 @@
  * an array of the same pointers kept sorted by (createdAt, id).  New orders
  * usually carry the newest time, so insertion is an append; an older one
  * costs one memmove of pointers, cheap even at 100,000 orders. */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -70,24 +71,24 @@ static int grow_slots(struct sb_store *s)
         return 0;
 }
 
-static int order_cmp(const struct sb_order *a, const struct sb_order *b)
+static int key_cmp(const struct sb_order *a, int64_t created_at, const char *id)
 {
-        if (a->created_at != b->created_at)
-                return a->created_at < b->created_at ? -1 : 1;
-        return strcmp(a->id, b->id);
+        if (a->created_at != created_at)
+                return a->created_at < created_at ? -1 : 1;
+        return strcmp(a->id, id);
 }
 
-/* Index of the first order that sorts after o. */
-static size_t upper_bound(const struct sb_store *s, const struct sb_order *o)
+size_t sb_store_after(const struct sb_store *s, int64_t created_at, const char *id)
 {
         size_t lo = 0, hi = s->n;
 
-        if (s->n == 0 || order_cmp(s->sorted[s->n - 1], o) < 0)
+        assert(s && id);
+        if (s->n == 0 || key_cmp(s->sorted[s->n - 1], created_at, id) <= 0)
                 return s->n;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
 
-                if (order_cmp(s->sorted[mid], o) <= 0)
+                if (key_cmp(s->sorted[mid], created_at, id) <= 0)
                         lo = mid + 1;
                 else
                         hi = mid;
@@ -137,7 +138,7 @@ int sb_store_add(struct sb_store *s, struct sb_order *o)
         r = reserve_sorted(s);
         if (r < 0)
                 return r;
-        pos = upper_bound(s, o);
+        pos = sb_store_after(s, o->created_at, o->id);
         memmove(s->sorted + pos + 1, s->sorted + pos, (s->n - pos) * sizeof(*s->sorted));
         s->sorted[pos] = o;
         s->n++;

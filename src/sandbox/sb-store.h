@@ -26,5 +26,10 @@ struct sb_order *sb_store_get(struct sb_store *s, const char *id);
 
 size_t sb_store_count(const struct sb_store *s);
 
+/* The index of the first order that sorts after (created_at, id) in
+ * (createdAt, id) order, or count when none does.  An empty id finds the
+ * first order created at created_at or later. */
+size_t sb_store_after(const struct sb_store *s, int64_t created_at, const char *id);
+
 /* The i-th order in (createdAt, id) order, i < count. */
 struct sb_order *sb_store_at(const struct sb_store *s, size_t i);

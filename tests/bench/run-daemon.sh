@@ -3,7 +3,9 @@
 # orders behind appxite-sandbox --latency-ms 20, with max_parallel 32.
 # Prints the wall time and peak RSS (GNU time -v) for each page size given.
 #   tests/bench/run-daemon.sh [BUILD_DIR] [PAGE_SIZE...]   (default: build, 500 100)
-# Goal (docs/performance.md): under 10 s and 32 MiB.
+# Goal (docs/performance.md): under 10 s and 32 MiB; not slower than the
+# figures of "Before the cycle restructure (issue 8)" there.
+# BENCH_ORDERS=100000 gives the 100,000-order memory figure of issue 8.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/sandbox-env.sh"
@@ -24,7 +26,8 @@ trap 'exit 1' INT TERM
 
 sandbox_credentials "$tmp/credentials"
 
-echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)," \
+    "kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for size in $sizes; do
     sandbox_start "$build/appxite-sandbox" "$tmp/sandbox.out" --seed "$orders" \
         --latency-ms 20 || exit 1

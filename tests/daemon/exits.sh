@@ -34,6 +34,11 @@ printf 'demo-secret\n' >"$T/creds/client-secret"
 sed "s#^  base_url: .*#  base_url: http://0.0.0.0:1#" "$T/rules.yaml" >"$T/remote.yaml"
 expect 78 "api.base_url http://0.0.0.0:1: http is allowed only to a loopback address" -- \
     -c "$T/remote.yaml" --once --state-dir "$T/state"
+# a journal that is a FIFO: refused at once, by name and kind (it hung before)
+mkdir -p "$T/fifo-state"
+mkfifo "$T/fifo-state/journal"
+expect 73 "journal $T/fifo-state/journal is a FIFO, not a regular file" -- \
+    -c "$T/rules.yaml" --once --state-dir "$T/fifo-state"
 kill "$SB_PID"
 wait "$SB_PID" 2>/dev/null || true
 SB_PID=""

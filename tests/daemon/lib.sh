@@ -15,7 +15,7 @@ cleanup() {
     [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
     [ -n "$SB_PID" ] && kill "$SB_PID" 2>/dev/null
     wait 2>/dev/null
-    rm -rf "$T"
+    [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -23,6 +23,10 @@ Scenarios:
   garbage-page  the listing answers 200 with HTML
   bad-page    the listing holds items of the wrong types, absurd numbers, a
               forged line in an id, and one good order, ORD-7; totalCount lies
+  hang-list   the listing answers only after 30 s
+  odd-orders  one page of orders with odd data (over-long ids and customer
+              ids, no customer id or currency on orders a rule rejects, a
+              negative total, dot-segment ids), then 20 good ones GOOD-1..20
 """
 import json
 import sys
@@ -63,6 +67,26 @@ def bad_items(base):
             o("ORD-5", customer="nobody", items={"a": 1}),
             o("ORD-6\napprovald: info: ORD-9: forged"),
             o("ORD-7")]
+
+
+def odd_items(base):
+    def o(i, **change):
+        d = order(base)
+        d["id"] = i
+        d["links"] = {"approve": f"{base}/orders/{i}/approve",
+                      "reject": f"{base}/orders/{i}/reject"}
+        for k, v in change.items():
+            d[k] = v
+        return d
+    no = {"id": "CUS-2", "name": "Nordic", "countryCode": "NO"}
+    return [o("ODD-LONGCUS", customer={"id": "C" * 3000, "countryCode": "SE"}),
+            o("ODD-NOCUS-NO", customer={"name": "no id", "countryCode": "NO"}),
+            o("ODD-NOCUR-NO", customer=no, price={"total": 10.0}),
+            o("ODD-NEG", price={"total": -1000000.0, "currency": "EUR"}),
+            o("ODD-" + "L" * 3000),
+            o("."), o(".."),
+            o("ODD-NOCUS", customer={"countryCode": "SE"})] + \
+        [o(f"GOOD-{i}") for i in range(1, 21)]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -138,6 +162,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/orders?") and SCENARIO == "bad-page":
             return self.reply(200, {"items": bad_items(self.base()), "page": 1,
                                     "pageSize": 100, "totalCount": 999999})
+        if self.path.startswith("/orders?") and SCENARIO == "hang-list":
+            time.sleep(30)
+        if self.path.startswith("/orders?") and SCENARIO == "odd-orders":
+            return self.reply(200, {"items": odd_items(self.base()), "page": 1,
+                                    "pageSize": 100, "totalCount": 28})
         if self.path.startswith("/orders?"):
             return self.reply(200, {"items": [order(self.base())], "page": 1,
                                     "pageSize": 100, "totalCount": 1})

@@ -14,6 +14,10 @@
  *                              with EIO
  *   FAULT_FSYNC_FROM=N         the same for fsync()
  *
+ *   FAULT_TRACE=1              also report every successful fdatasync()
+ *                              and fsync() with the file's size then:
+ *                              "faultfs: CALL #N on PATH: synced SIZE bytes"
+ *
  * Counts start at 1 in each process.  Each injected fault is reported on
  * stderr as "faultfs: CALL #N on PATH: ERROR", so a test can tell that the
  * fault it asked for happened. */
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -125,8 +130,9 @@ ssize_t write(int fd, const void *buf, size_t len)
 static int sync_call(int fd, const char *name, unsigned long *count, const char *var)
 {
         int (*real)(int) = next(name);
-        char path[PATH_MAX];
-        int error;
+        char path[PATH_MAX], msg[PATH_MAX + 128];
+        struct stat st;
+        int error, r, n;
 
         if (!affected(fd, path, sizeof(path)))
                 return real(fd);
@@ -136,7 +142,14 @@ static int sync_call(int fd, const char *name, unsigned long *count, const char 
                 errno = error;
                 return -1;
         }
-        return real(fd);
+        r = real(fd);
+        if (r == 0 && env_count("FAULT_TRACE") && fstat(fd, &st) == 0) {
+                n = snprintf(msg, sizeof(msg), "faultfs: %s #%lu on %s: synced %lld bytes\n", name,
+                             *count, path, (long long)st.st_size);
+                if (n > 0 && (size_t)n < sizeof(msg))
+                        (void)!syscall(SYS_write, 2, msg, (size_t)n);
+        }
+        return r;
 }
 
 int fdatasync(int fd)

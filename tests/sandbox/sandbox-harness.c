@@ -23,16 +23,24 @@
 #error "SANDBOX_BIN must name the built appxite-sandbox"
 #endif
 
+/* Reads one line that starts with prefix and copies the rest into out; a
+ * rest that does not fit is an error, not a shortened origin. */
 static bool read_line_prefix(FILE *f, const char *prefix, char *out, size_t size)
 {
         char line[256];
+        const char *rest;
+        size_t n;
 
         if (!fgets(line, sizeof(line), f))
                 return false;
         line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, prefix, strlen(prefix)) != 0)
                 return false;
-        snprintf(out, size, "%s", line + strlen(prefix));
+        rest = line + strlen(prefix);
+        n = strlen(rest);
+        if (n >= size)
+                return false;
+        memcpy(out, rest, n + 1);
         return true;
 }
 
@@ -161,6 +169,21 @@ void sbx_api(struct sbx_resp *r, struct sbx *s, const char *method, const char *
                 snprintf(url, sizeof(url), "%s%s", s->origin, path);
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token ? token : "");
         sbx_http(r, method, url, headers, body, body ? strlen(body) : 0);
+}
+
+void sbx_control(struct sbx_resp *r, struct sbx *s, const char *method, const char *path,
+                 const char *body)
+{
+        static const char *const headers[] = { "Content-Type: application/json", NULL };
+        char url[512];
+
+        snprintf(url, sizeof(url), "%s%s", s->origin, path);
+        sbx_http(r, method, url, headers, body, body ? strlen(body) : 0);
+}
+
+const char *sbx_jstr(const cJSON *j, const char *name)
+{
+        return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, name));
 }
 
 char *sbx_token(struct sbx *s)

@@ -38,5 +38,13 @@ void sbx_api(struct sbx_resp *r, struct sbx *s, const char *method, const char *
 char *sbx_token(struct sbx *s);
 void sbx_resp_done(struct sbx_resp *r);
 
+/* A /_sandbox/ control call against s->origin + path: no credentials, a
+ * JSON body (may be NULL). */
+void sbx_control(struct sbx_resp *r, struct sbx *s, const char *method, const char *path,
+                 const char *body);
+
+/* A string member of j, or NULL. */
+const char *sbx_jstr(const cJSON *j, const char *name);
+
 /* Value of a response header (case-insensitive name) into buf, or NULL. */
 const char *sbx_header(const struct sbx_resp *r, const char *name, char *buf, size_t size);

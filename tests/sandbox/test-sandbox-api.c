@@ -3,6 +3,7 @@
  * appxite-sandbox. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -328,6 +329,12 @@ static void test_list_bad_params(void **state)
                 "?page=%0A2",
                 "?page=%202",
                 "?page=1%002",
+                "?createdFrom=",
+                "?createdFrom",
+                "?createdFrom=yesterday",
+                "?createdFrom=2026-13-01T00:00:00Z",
+                "?createdFrom=2026-01-01",
+                "?createdFrom=2026-01-01T00:00:00Z&status=Pending",
         };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -339,6 +346,49 @@ static void test_list_bad_params(void **state)
                 assert_error(&r, 400, "bad_request");
                 sbx_resp_done(&r);
         }
+}
+
+/* createdFrom keeps the orders created at or after it; seeded orders are
+ * created strictly one after the other, so the n-th order starts a
+ * listing of total - n + 1. */
+static void test_list_created_from(void **state)
+{
+        struct sbx_resp r;
+        char at[32], id[64], q[160];
+        const cJSON *o;
+        int total;
+
+        list_page(&r, "?status=PendingApproval&pageSize=500");
+        total = (int)jnum(r.json, "totalCount");
+        o = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 99);
+        snprintf(at, sizeof(at), "%s", jstr(o, "createdAt"));
+        snprintf(id, sizeof(id), "%s", jstr(o, "id"));
+        sbx_resp_done(&r);
+
+        snprintf(q, sizeof(q), "?status=PendingApproval&pageSize=2&createdFrom=%s", at);
+        assert_int_equal(list_page(&r, q), 2);
+        assert_int_equal((int)jnum(r.json, "totalCount"), total - 99);
+        o = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0);
+        assert_string_equal(jstr(o, "id"), id);
+        assert_true(strcmp(jstr(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 1),
+                                "createdAt"),
+                           at) > 0);
+        sbx_resp_done(&r);
+        /* the same instant written with an offset (the '+' percent-encoded) */
+        at[19] = '\0';
+        snprintf(q, sizeof(q), "?status=PendingApproval&pageSize=1&createdFrom=%s%%2B00:00", at);
+        assert_int_equal(list_page(&r, q), 1);
+        assert_int_equal((int)jnum(r.json, "totalCount"), total - 99);
+        sbx_resp_done(&r);
+        assert_int_equal(list_page(&r, "?createdFrom=2999-01-01T00:00:00Z"), 0);
+        assert_int_equal((int)jnum(r.json, "totalCount"), 0);
+        sbx_resp_done(&r);
+        list_page(&r, "?pageSize=1&createdFrom=1970-01-01T00:00:00Z");
+        total = (int)jnum(r.json, "totalCount");
+        sbx_resp_done(&r);
+        list_page(&r, "?pageSize=1");
+        assert_int_equal((int)jnum(r.json, "totalCount"), total);
+        sbx_resp_done(&r);
 }
 
 /* ---- create, retrieve ---- */
@@ -515,6 +565,51 @@ static void test_reject_then_approve(void **state)
         free(id);
 }
 
+/* Each status lists only its own orders, and the three make up the whole
+ * unfiltered list. */
+static void test_list_any_status(void **state)
+{
+        static const char *const statuses[] = { "PendingApproval", "Approved", "Rejected" };
+        char *approved = create(&shared, shared_token), *rejected = create(&shared, shared_token);
+        int sum = 0, all;
+        struct sbx_resp r;
+
+        post(&r, approved, "approve", NULL);
+        sbx_resp_done(&r);
+        post(&r, rejected, "reject", "{\"reason\":\"no\"}");
+        sbx_resp_done(&r);
+        for (size_t i = 0; i < 3; i++) {
+                bool found_a = false, found_r = false;
+                int n = 500;
+
+                for (int page = 1; n == 500; page++) {
+                        const cJSON *o;
+                        char q[96];
+
+                        snprintf(q, sizeof(q), "?status=%s&pageSize=500&page=%d", statuses[i],
+                                 page);
+                        n = list_page(&r, q);
+                        if (page == 1)
+                                sum += (int)jnum(r.json, "totalCount");
+                        cJSON_ArrayForEach(o, cJSON_GetObjectItem(r.json, "items"))
+                        {
+                                assert_string_equal(jstr(o, "status"), statuses[i]);
+                                found_a = found_a || strcmp(jstr(o, "id"), approved) == 0;
+                                found_r = found_r || strcmp(jstr(o, "id"), rejected) == 0;
+                        }
+                        sbx_resp_done(&r);
+                }
+                assert_true(found_a == (i == 1));
+                assert_true(found_r == (i == 2));
+        }
+        list_page(&r, "?pageSize=1");
+        all = (int)jnum(r.json, "totalCount");
+        sbx_resp_done(&r);
+        assert_int_equal(sum, all);
+        free(approved);
+        free(rejected);
+}
+
 static void test_decide_unknown(void **state)
 {
         struct sbx_resp r;
@@ -668,11 +763,13 @@ int main(void)
                 cmocka_unit_test(test_list_pages_ordered),
                 cmocka_unit_test(test_list_boundaries),
                 cmocka_unit_test(test_list_bad_params),
+                cmocka_unit_test(test_list_created_from),
                 cmocka_unit_test(test_create_then_list),
                 cmocka_unit_test(test_create_validation),
                 cmocka_unit_test(test_retrieve_unknown),
                 cmocka_unit_test(test_approve_then_reject),
                 cmocka_unit_test(test_reject_then_approve),
+                cmocka_unit_test(test_list_any_status),
                 cmocka_unit_test(test_decide_unknown),
                 cmocka_unit_test(test_reject_reason),
                 cmocka_unit_test(test_approve_bad_body),

@@ -54,7 +54,7 @@ static void test_help(void **state)
                 "--orders",        "--client-id",      "--client-secret", "--subscription-key",
                 "--token-ttl",     "--latency-ms",     "--fail-rate",     "--rate-limit",
                 "--foreign-links", "--foreign-listen", "--tls-cert",      "--tls-key",
-                "demo-client",     "demo-secret",      "demo-key",
+                "demo-client",     "demo-secret",      "demo-key",        "--tiers",
         };
         static char out[16384];
 
@@ -79,6 +79,16 @@ static void test_bad_options(void **state)
                 "extra",
                 "--seed 5 --orders /dev/null",
                 "--orders /nonexistent/file",
+                "--tiers distributor",
+                "--tiers seller,seller",
+                "--tiers ''",
+                "--tiers seller,buyer",
+                "--webhook ftp://127.0.0.1/x",
+                "--webhook 127.0.0.1:80",
+                "--webhook 'http://a b/'",
+                "--webhook-authorization x",
+                "--webhook http://127.0.0.1:1/ --webhook-authorization ''",
+                "--webhook http://127.0.0.1:1/ --webhook-authorization \"$(printf 'a\\nb')\"",
         };
         char out[4096];
 

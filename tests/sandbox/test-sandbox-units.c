@@ -1,6 +1,6 @@
 /* test-sandbox-units.c: the sandbox's modules on their own: the store's
  * ordering and lookup, the request parsers (table-driven), money rendering,
- * the fault limiter and seeding. */
+ * the fault limiter, seeding and the approval tiers. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include "sb-parse.h"
 #include "sb-seed.h"
 #include "sb-store.h"
+#include "sb-tiers.h"
 
 static struct sb_order *order(const char *id, int64_t at)
 {
@@ -153,6 +154,12 @@ static void test_bearer_and_options(void **state)
         assert_int_equal(sb_parse_fraction("1.01", &d), -EINVAL);
         assert_int_equal(sb_parse_fraction("nan", &d), -EINVAL);
         assert_int_equal(sb_parse_fraction("", &d), -EINVAL);
+        assert_true(sb_webhook_url_valid("http://127.0.0.1:8787/webhook"));
+        assert_true(sb_webhook_url_valid("HTTPS://example.com/"));
+        assert_false(sb_webhook_url_valid("ftp://example.com/"));
+        assert_false(sb_webhook_url_valid("http://a b/"));
+        assert_false(sb_webhook_url_valid("http://a/\r\nX: y"));
+        assert_false(sb_webhook_url_valid("example.com"));
 }
 
 static void test_order_money(void **state)
@@ -260,6 +267,86 @@ static void test_reject_reason_not_utf8(void **state)
         assert_int_equal(sb_utf8_length("\xe2\x82"), SIZE_MAX);
 }
 
+static void test_tiers_parse(void **state)
+{
+        static const struct {
+                const char *text;
+                int r;
+                size_t n;
+                enum sb_party first;
+        } cases[] = {
+                { "seller", 0, 1, SB_PARTY_SELLER },
+                { "distributor,seller", 0, 2, SB_PARTY_DISTRIBUTOR },
+                { "seller,distributor", 0, 2, SB_PARTY_SELLER },
+                { "distributor", -EINVAL, 0, 0 }, /* the seller always approves */
+                { "seller,seller", -EINVAL, 0, 0 },
+                { "seller,", -EINVAL, 0, 0 },
+                { ",seller", -EINVAL, 0, 0 },
+                { "", -EINVAL, 0, 0 },
+                { "seller,buyer", -EINVAL, 0, 0 },
+                { "Seller", -EINVAL, 0, 0 },
+                { "distributor,seller,distributor", -EINVAL, 0, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct sb_tiers t;
+
+                assert_int_equal(sb_tiers_parse(cases[i].text, &t), cases[i].r);
+                if (cases[i].r < 0)
+                        continue;
+                assert_int_equal(t.n, cases[i].n);
+                assert_int_equal(t.list[0], cases[i].first);
+                assert_true(sb_tiers_listed(&t) == (t.n > 1));
+        }
+}
+
+/* The one rule: every party must approve; one rejection rejects; a party
+ * decides once; a decided order stays decided. */
+static void test_tiers_decide(void **state)
+{
+        struct sb_tiers two, one;
+        struct sb_order *o = order("ORD-1", 0);
+        char *reason = strdup("no");
+
+        assert_int_equal(sb_tiers_parse("distributor,seller", &two), 0);
+        sb_tiers_default(&one);
+        sb_tiers_init_order(o);
+        assert_int_equal(sb_tiers_decide(&two, o, SB_PARTY_SELLER, true, NULL), 0);
+        assert_int_equal(o->status, SB_STATUS_PENDING);
+        assert_int_equal(sb_tiers_decide(&two, o, SB_PARTY_SELLER, true, NULL), -EALREADY);
+        assert_int_equal(sb_tiers_decide(&two, o, SB_PARTY_SELLER, false, &reason), -EALREADY);
+        assert_non_null(reason); /* not taken */
+        assert_int_equal(sb_tiers_decide(&two, o, SB_PARTY_DISTRIBUTOR, true, NULL), 0);
+        assert_int_equal(o->status, SB_STATUS_APPROVED);
+        assert_int_equal(sb_tiers_decide(&two, o, SB_PARTY_DISTRIBUTOR, false, &reason), -EBUSY);
+
+        o->status = SB_STATUS_PENDING;
+        sb_tiers_init_order(o);
+        assert_int_equal(sb_tiers_decide(&two, o, SB_PARTY_SELLER, true, NULL), 0);
+        assert_int_equal(sb_tiers_decide(&two, o, SB_PARTY_DISTRIBUTOR, false, &reason), 0);
+        assert_null(reason);
+        assert_int_equal(o->status, SB_STATUS_REJECTED);
+        assert_string_equal(o->rejection_reason, "no");
+        assert_int_equal(o->approvals[SB_PARTY_SELLER], SB_STATUS_APPROVED);
+        assert_int_equal(o->approvals[SB_PARTY_DISTRIBUTOR], SB_STATUS_REJECTED);
+
+        /* a file's approved order is approved by every party; a rejected
+         * one carries the seller's rejection */
+        sb_tiers_init_order(o);
+        assert_int_equal(o->approvals[SB_PARTY_SELLER], SB_STATUS_REJECTED);
+        assert_int_equal(o->approvals[SB_PARTY_DISTRIBUTOR], SB_STATUS_PENDING);
+        o->status = SB_STATUS_APPROVED;
+        sb_tiers_init_order(o);
+        assert_int_equal(o->approvals[SB_PARTY_DISTRIBUTOR], SB_STATUS_APPROVED);
+
+        /* one tier: the seller's approval decides at once */
+        o->status = SB_STATUS_PENDING;
+        sb_tiers_init_order(o);
+        assert_int_equal(sb_tiers_decide(&one, o, SB_PARTY_SELLER, true, NULL), 0);
+        assert_int_equal(o->status, SB_STATUS_APPROVED);
+        sb_order_free(o);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -273,6 +360,8 @@ int main(void)
                 cmocka_unit_test(test_utf8_length),
                 cmocka_unit_test(test_nul_escapes),
                 cmocka_unit_test(test_reject_reason_not_utf8),
+                cmocka_unit_test(test_tiers_parse),
+                cmocka_unit_test(test_tiers_decide),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

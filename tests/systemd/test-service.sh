@@ -1,11 +1,12 @@
 #!/bin/bash
-# approvald as a service under a real systemd: installs the build into a
-# temporary root, boots systemd as PID 1 of private PID and mount namespaces
-# (nothing of the host's services is touched), and drives the installed
-# unit against an appxite-sandbox on loopback: start and READY=1, STATUS=,
-# reload (good and broken rules), structured journal fields and catalog
-# text, the watchdog, a clean stop and a restart that decides nothing
-# twice, and the unit's sandboxing seen from inside.
+# approvald as a service under a real systemd: installs the build into the
+# namespace (tests/systemd/lib.sh boots systemd as PID 1 of private PID and
+# mount namespaces; nothing of the host's services is touched), and drives
+# the installed unit against an appxite-sandbox on loopback: start and
+# READY=1, STATUS=, reload (good rules; broken rules make `systemctl reload`
+# fail and show the errors), structured journal fields and catalog text, the
+# watchdog, a clean stop and a restart that decides nothing twice, and the
+# unit's sandboxing seen from inside.
 #
 # usage: test-service.sh APPROVALD SANDBOX SOURCE_DIR BUILD_DIR
 # The install paths come from the environment (set by CMake).  Exit 77
@@ -15,107 +16,19 @@
 set -eu
 
 # (SOURCE_DIR is not needed: everything comes from the installed tree.)
-approvald=$1 sandbox=$2 build=$4
-deadline=200 # seconds for the whole test; ctest's own timeout is longer
+approvald=$1 build=$4
+SANDBOX_BIN=$2
+. "$(dirname "$0")/lib.sh"
+sd_init systemd-service 200
 
-log() { printf '%s [%3ds] %s\n' "systemd-service" "$SECONDS" "$*"; }
-skip() {
-        echo "SKIP: $*"
-        exit 77
-}
-
-# --- Can this machine do it at all? -------------------------------------
-[ "$(id -u)" = 0 ] || skip "needs root to create PID and mount namespaces"
-[ -x /lib/systemd/systemd ] || skip "no /lib/systemd/systemd on this machine"
-for p in unshare nsenter curl python3 cmake; do
-        command -v "$p" >/dev/null || skip "$p is not installed"
-done
-unshare --pid --fork --mount --propagation private --mount-proc true 2>/dev/null ||
-        skip "this machine cannot create PID and mount namespaces (unshare failed)"
-[ -x "$approvald" ] || { echo "FAIL: no approvald at $approvald" >&2; exit 1; }
+[ -x "$approvald" ] || fail "no approvald at $approvald"
 harness_only=${APPROVALD_TEST_HARNESS_ONLY:-}
-[ -n "$harness_only" ] || [ -x "$sandbox" ] || { echo "FAIL: no appxite-sandbox built" >&2; exit 1; }
-
-tmp=$(mktemp -d /tmp/approvald-systemd.XXXXXX)
-chmod 755 "$tmp" # the service's dynamic user reads the test's files
-cg=approvald-test-${tmp##*.}
-unshare_pid='' pid1='' sandbox_pid=''
-
-# --- Teardown, always ---------------------------------------------------
-cleanup() {
-        local rc=$?
-        set +e
-        trap - EXIT INT TERM
-        if [ "$rc" != 0 ] && [ -n "$pid1" ] && kill -0 "$pid1" 2>/dev/null; then
-                echo "---- systemctl status (namespace) ----"
-                ns systemctl --no-pager status approvald 2>&1 | head -30 || true
-                echo "---- journal (namespace, last 80 lines) ----"
-                ns journalctl --no-pager -n 80 2>&1 || true
-        fi
-        if [ "$rc" != 0 ] && [ -s "$tmp/boot.log" ]; then
-                echo "---- the namespace's boot script and PID 1 said ----"
-                tail -20 "$tmp/boot.log"
-        fi
-        [ -n "$pid1" ] && kill -9 "$pid1" 2>/dev/null
-        [ -n "$unshare_pid" ] && kill -9 "$unshare_pid" 2>/dev/null
-        [ -n "$unshare_pid" ] && wait "$unshare_pid" 2>/dev/null
-        [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
-        [ -n "${watchdog_pid:-}" ] && kill "$watchdog_pid" 2>/dev/null
-        # The namespace's systemd made cgroups under $cg in the host's tree;
-        # its processes are gone, so the (empty) folders can go too.
-        for _ in 1 2 3 4 5; do
-                local left=
-                for h in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/"$cg"; do
-                        [ -d "$h" ] || continue
-                        find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || left=1
-                done
-                [ -z "$left" ] && break
-                sleep 0.2
-        done
-        rm -rf "$tmp"
-        exit "$rc"
-}
-trap cleanup EXIT
-trap 'echo "FAIL: interrupted" >&2; exit 1' INT TERM
-# A deadline of our own, so that teardown runs before ctest's kill would.
-(
-        sleep "$deadline" &
-        trap 'kill $!; exit 0' TERM
-        wait
-        echo "FAIL: the test took over ${deadline}s" >&2
-        kill -TERM $$
-) &
-watchdog_pid=$!
-
-fail() {
-        echo "FAIL: $*" >&2
-        exit 1
-}
-
-# Runs a command inside the namespaces.
-ns() { nsenter -t "$pid1" -m -p -- "$@"; }
-sctl() { ns systemctl --no-pager "$@"; }
-jctl() { ns journalctl --no-pager "$@"; }
-prop() { sctl show -P "$1" approvald; }
-
-# wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.2 s.
-wait_until() {
-        local limit=$1 what=$2 end
-        shift 2
-        end=$((SECONDS + limit))
-        until "$@" >/dev/null 2>&1; do
-                [ "$SECONDS" -lt "$end" ] || fail "timed out after ${limit}s waiting for: $what"
-                sleep 0.2
-        done
-}
 
 # --- Install ------------------------------------------------------------
-root="$tmp/root"
-DESTDIR="$root" cmake --install "$build" >"$tmp/install.log" 2>&1 ||
-        { cat "$tmp/install.log"; fail "cmake --install"; }
-rel_bindir=${APPROVALD_BINDIR#"$APPROVALD_PREFIX"/}
-cmp -s "$approvald" "$root$APPROVALD_PREFIX/$rel_bindir/approvald" ||
-        fail "the installed $rel_bindir/approvald is not the built $approvald"
+sd_install "$build"
+root=$tmp/sysroot
+cmp -s "$approvald" "$root$APPROVALD_BINDIR/approvald" ||
+        fail "the installed $APPROVALD_BINDIR/approvald is not the built $approvald"
 [ -f "$root$APPROVALD_UNITDIR/approvald.service" ] || fail "unit not installed"
 [ -f "$root$APPROVALD_CATALOGDIR/approvald.catalog" ] || fail "catalog not installed"
 
@@ -123,25 +36,13 @@ cmp -s "$approvald" "$root$APPROVALD_PREFIX/$rel_bindir/approvald" ||
 client_id=sd-test-client client_secret=sd-test-secret sub_key=sd-test-key
 base=http://127.0.0.1:9 # nothing listens there in harness-only mode
 if [ -z "$harness_only" ]; then
-        "$sandbox" --listen 127.0.0.1:0 --seed 40 --client-id "$client_id" \
-                --client-secret "$client_secret" --subscription-key "$sub_key" \
-                >"$tmp/sandbox.out" 2>"$tmp/sandbox.err" &
-        sandbox_pid=$!
-        wait_until 10 "the sandbox's address" grep -q '^listening on http://' "$tmp/sandbox.out"
-        base=$(sed -n '1s/^listening on //p' "$tmp/sandbox.out")
+        sd_sandbox "$tmp/sandbox.out" --seed 40 --client-id "$client_id" \
+                --client-secret "$client_secret" --subscription-key "$sub_key"
+        base=$SANDBOX_URL
         log "sandbox at $base"
 fi
 
 stats() { curl -fsS --max-time 5 "$base/_sandbox/stats"; }
-# js EXPR [ARG]: the value of a Python expression over the JSON on stdin
-# (as d; ARG as a), printed as JSON unless it is a string.
-js() {
-        python3 -c 'import json, sys
-d = json.load(sys.stdin)
-a = sys.argv[2] if len(sys.argv) > 2 else None
-r = eval(sys.argv[1])
-print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$@"
-}
 # new_order CUSTOMER: creates a pending order, prints its id.
 new_order() {
         local id
@@ -160,16 +61,13 @@ pending_count() {
         stats | js 'sum(o["status"] == "PendingApproval" for o in d["orders"].values())'
 }
 none_pending() { [ "$(pending_count)" = 0 ]; }
+prop() { sctl show -P "$1" approvald; }
 
 # --- What the namespace sees --------------------------------------------
-# share/ appears as /mnt/test (the probe, a world-writable folder);
-# etc/approvald/ is copied into the namespace's /etc (an overlay on the
-# host's), laid out as docs/install.md tells a seller to: root's rules,
-# root's credentials.
-share="$tmp/share" conf="$tmp/etc/approvald"
-mkdir -p "$share/open" "$conf/credentials" "$tmp/units/approvald.service.d" "$tmp/empty" \
-        "$tmp/var/lib" "$tmp/var/log" "$tmp/var/tmp" "$tmp/catalog"
-chmod 1777 "$share/open" "$tmp/var/tmp"
+# The install as is, with /etc/approvald laid out as docs/install.md tells a
+# seller to: root's rules, root's credentials.
+conf="$root$APPROVALD_CONFDIR"
+mkdir -p "$conf/credentials" "$tmp/units/approvald.service.d"
 printf '%s' "$sub_key" >"$conf/credentials/subscription-key"
 printf '%s' "$client_id" >"$conf/credentials/client-id"
 printf '%s' "$client_secret" >"$conf/credentials/client-secret"
@@ -177,7 +75,7 @@ chmod 700 "$conf/credentials"
 chmod 600 "$conf/credentials"/*
 
 # put_rules FILE: replaces /etc/approvald/rules.yaml (atomically); before
-# the boot in the staging folder, after it inside the namespace.
+# the boot in the sysroot, after it inside the namespace.
 put_rules() {
         chmod 644 "$1"
         if [ -z "$pid1" ]; then
@@ -210,98 +108,21 @@ EOF
 }
 write_rules ""
 
-# Units: the installed approvald.service as is, with a drop-in that points
-# it at the temporary install and the test's rules and credentials;
-# journald; and stub targets for the default dependencies.
-cp "$root$APPROVALD_UNITDIR/approvald.service" "$tmp/units/"
-cp /lib/systemd/system/systemd-journald.service /lib/systemd/system/systemd-journald.socket \
-        /lib/systemd/system/systemd-journald-dev-log.socket "$tmp/units/"
-for t in sysinit basic sockets shutdown network network-online paths timers slices \
-        local-fs remote-fs multi-user; do
-        printf '[Unit]\nDescription=Stub %s for the test\n' "$t" >"$tmp/units/$t.target"
-done
-printf '[Unit]\nDescription=approvald test\nWants=systemd-journald.socket systemd-journald.service\n' \
-        >"$tmp/units/test.target"
+# The installed approvald.service as is, with a drop-in for what the test
+# needs to see in a few seconds.
 cat >"$tmp/units/approvald.service.d/test.conf" <<EOF
 [Service]
-ExecStart=
-ExecStart=/mnt/prefix/$rel_bindir/approvald run -c /etc/approvald/rules.yaml
-LoadCredential=
-LoadCredential=subscription-key:/etc/approvald/credentials/subscription-key
-LoadCredential=client-id:/etc/approvald/credentials/client-id
-LoadCredential=client-secret:/etc/approvald/credentials/client-secret
 # Short enough for the test to see a stuck loop killed and restarted.
 WatchdogSec=3s
 RestartSec=1s
 TimeoutAbortSec=5s
 LimitCORE=0
 ExecStopPost=/bin/sh -c 'echo "stop-post: \$\$SERVICE_RESULT \$\$EXIT_CODE \$\$EXIT_STATUS"'
-# In a sanitizer build, the leak check at exit needs ptrace, which the
-# unit's system call filter refuses (rightly): it would turn every exit 0
-# into 1.  Leaks are valgrind's and the other tests' business.
-Environment=ASAN_OPTIONS=detect_leaks=0
 EOF
-
-
-# The catalog folder: the distribution's catalogs plus the installed one.
-cp /usr/lib/systemd/catalog/*.catalog "$tmp/catalog/" 2>/dev/null || true
-cp "$root$APPROVALD_CATALOGDIR/approvald.catalog" "$tmp/catalog/"
-
-cat >"$tmp/boot.sh" <<EOF
-set -e
-# A cgroup of our own, so that this systemd's units never meet the host's
-# or another test's.
-for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
-        [ -e "\$h/cgroup.procs" ] || continue
-        mkdir -p "\$h/$cg" && echo \$\$ >"\$h/$cg/cgroup.procs" || true
-        [ "\$h" = /sys/fs/cgroup/unified ] && break
-done
-mount -t tmpfs tmpfs /run
-mkdir -p /run/systemd/system
-mount -t tmpfs -o mode=755 tmpfs /mnt
-# /etc: the host's, with our changes in a layer of the namespace's own.
-mkdir -p /mnt/.etc/upper /mnt/.etc/work
-mount -t overlay overlay -o lowerdir=/etc,upperdir=/mnt/.etc/upper,workdir=/mnt/.etc/work /etc
-rm -rf /etc/approvald
-cp -a "$conf" /etc/approvald
-# The test's journal holds the test's entries, not the host's kernel log.
-mkdir -p /etc/systemd/journald.conf.d
-printf '[Journal]\nReadKMsg=no\n' >/etc/systemd/journald.conf.d/test.conf
-mount --bind "$tmp/units" /etc/systemd/system
-mount --bind "$tmp/empty" /lib/systemd/system
-mount --bind "$tmp/catalog" /usr/lib/systemd/catalog
-mkdir /mnt/prefix /mnt/test
-mount --bind "$root$APPROVALD_PREFIX" /mnt/prefix
-mount --bind "$share" /mnt/test
-# The service's state, the journal files and private temporary folders
-# stay in the test's folder, never the host's.
-mount --bind "$tmp/var/lib" /var/lib
-mount --bind "$tmp/var/log" /var/log
-mount --bind "$tmp/var/tmp" /var/tmp
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-# systemd hands credentials to a service by moving a mount made in a
-# child's namespace; it reaches PID 1's view only through shared
-# propagation.  These are new peer groups, none shared with the host.
-mount --make-rshared /
-exec /lib/systemd/systemd --system --unit=test.target --show-status=no --log-color=no
-EOF
+sd_asan_dropin approvald.service
 
 # --- Boot -----------------------------------------------------------------
-# --kill-child: should this script die before its teardown, the namespace
-# dies with unshare.
-setsid unshare --pid --kill-child --mount --propagation private --mount-proc \
-        sh "$tmp/boot.sh" </dev/null >"$tmp/boot.log" 2>&1 &
-unshare_pid=$!
-find_pid1() {
-        pid1=$(pgrep -P "$unshare_pid" | head -1)
-        [ -n "$pid1" ] && [ "$(cat "/proc/$pid1/comm" 2>/dev/null)" = systemd ]
-}
-wait_until 10 "systemd as PID 1 of the namespace" find_pid1
-wait_until 20 "the namespace's systemd to finish booting" \
-        sh -c "nsenter -t $pid1 -m -p -- systemctl is-system-running | grep -qE 'running|degraded'"
-wait_until 10 "journald" ns test -S /run/systemd/journal/socket
-ns journalctl --update-catalog
-log "systemd booted (host pid $pid1)"
+sd_boot
 
 # ---- 1-2. start: READY=1 and active (running); the seeded orders decided
 step_start() {
@@ -370,17 +191,24 @@ step_reload() {
         log "reload: $before (before) Approved, $after (after) Rejected, same process"
         reloaded_order=$after
 
-        printf 'version: 1\nrules:\n  - name: [unclosed\n' >"$tmp/rules.new"
-        put_rules "$tmp/rules.new"
+        # A typo in an edit: ExecReload's `approvald check` refuses the file,
+        # so `systemctl reload` fails, the errors are in the unit's log (and
+        # so in `systemctl status`), and the daemon is never signalled.
+        write_rules "$(printf '%s\n' "$reloaded_rule" | sed 's/then: reject/then: rejetc/')"
         since=$(ns date '+%Y-%m-%d %H:%M:%S')
-        sctl reload approvald || fail "systemctl reload (broken rules) failed"
+        ! out=$(sctl reload approvald 2>&1) || fail "systemctl reload succeeded with a broken rules file"
+        log "broken reload: systemctl reload failed: $(echo "$out" | head -1)"
         wait_until 10 "the rules error in the journal" rules_error_logged "$since"
-        wait_until 10 "active (running) after the refused reload" is_running
+        sctl status approvald >"$tmp/status.out" 2>&1 || true
+        grep -E "/etc/approvald/rules.yaml:[0-9]+:[0-9]+: .*'rejetc'" "$tmp/status.out" ||
+                { cat "$tmp/status.out"; fail "systemctl status does not show the rules error"; }
+        [ "$(prop SubState)" = running ] || fail "not running after a refused reload"
         [ "$(prop MainPID)" = "$pid" ] || fail "a broken rules file restarted the service"
+        [ -z "$(jctl -u approvald --since "$since" MESSAGE_ID=fd58764f68224149a7850a628c116ee0 \
+                _PID="$pid" -o cat)" ] || fail "the daemon was signalled despite the broken file"
         kept=$(new_order CUS-SD-1)
         wait_until 15 "$kept decided under the kept rules" status_is "$kept" Rejected
-        log "broken reload: still running on the old rules ($kept Rejected); logged:"
-        jctl -u approvald --since "$since" -o cat | grep '/etc/approvald/rules.yaml:' | head -3
+        log "broken reload: still running on the old rules ($kept Rejected), never signalled"
         # Good rules again, for the restarts to come.
         write_rules "$reloaded_rule"
         sctl reload approvald || fail "systemctl reload failed"
@@ -439,7 +267,7 @@ step_stop_restart() {
         [ "$result" = "stop-post: success exited 0" ] ||
                 fail "stop: '$result', not a clean exit 0"
         log "stop: exited 0 ($result)"
-        statedir="$tmp/var/lib/private/approvald"
+        statedir=$(sd_upper /var/lib/private/approvald)
         [ -n "$(find "$statedir" -type f -size +0 2>/dev/null)" ] ||
                 fail "the state directory holds no journal after stop"
         log "state directory: $(cd "$statedir" && find . -type f -printf '%p (%s bytes) ')"
@@ -467,12 +295,12 @@ step_stop_restart() {
 # The installed unit with its ExecStart swapped for a probe that tries to
 # write everywhere.  Only the state directory may take a file; the "open"
 # folders are world-writable, so only the sandboxing can refuse them.
-probe_dirs="/etc /etc/approvald /etc/approvald/open /usr /var/lib/open /run/open /mnt/test/open /mnt/prefix /var/log"
+probe_dirs="/etc /etc/approvald /etc/approvald/open /usr /var/lib/open /run/open /mnt/test/open $APPROVALD_BINDIR /var/log"
 expect() { grep -qx "PROBE $1" "$tmp/probe.out" || fail "probe: expected '$1'"; }
 step_probe() {
         local since d owners
         ns mkdir -p -m 1777 /run/open /var/lib/open /etc/approvald/open
-        cat >"$share/probe.sh" <<EOF
+        cat >"$tmp/share/probe.sh" <<EOF
 try() {
         if (: >"\$1/probe-file") 2>/dev/null; then
                 echo "PROBE writable \$1"
@@ -511,7 +339,7 @@ EOF
         expect "NoNewPrivs 1"
         expect "Seccomp 2"
         expect "private-tmp written"
-        { [ ! -e "$tmp/var/tmp/probe-private" ] && ! ns test -e /tmp/probe-private; } ||
+        { [ ! -e "$(sd_upper /var/tmp/probe-private)" ] && ! ns test -e /tmp/probe-private; } ||
                 fail "the service's /tmp or /var/tmp is not private"
         owners=$(ns stat -c %U /etc/approvald /etc/approvald/rules.yaml /etc/approvald/credentials \
                 /etc/approvald/credentials/client-secret | sort -u)

@@ -14,6 +14,8 @@ struct verdict {
         enum action decision;
         const struct rule *rule; /* NULL when the default decided or a field is missing */
         const char *reason; /* points into the config or into buf */
+        bool problem; /* held for what the order holds (a field missing, malformed or too
+                       * long, a bad id), not by a rule's choice */
         char buf[160];
 };
 

@@ -11,6 +11,10 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* The text of a macro's value: STRINGIFY(1024) is "1024". */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 /* Returns the pointer held in *p and leaves NULL behind: ownership moves. */
 #define TAKE_PTR(p)                                                                                \
         ({                                                                                         \

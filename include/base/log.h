@@ -20,10 +20,12 @@
 #define LOG_MID_LINK_REFUSED "8708db7ed9434e74b061093f66f4c47c" /* link off base_url's origin */
 #define LOG_MID_API_ERROR "500af41375ee49d1920dc549e1f5326e" /* a request failed */
 #define LOG_MID_RELOAD "fd58764f68224149a7850a628c116ee0" /* rules reloaded (or refused) */
+#define LOG_MID_CONFIG "b4d0e6a2c91f4e7d8a3b5c6d7e8f9a01" /* rules refused at start */
 #define LOG_MID_START "e70db3f9ab804aa0af812f9c2ed26a24" /* daemon ready */
 #define LOG_MID_STOP "0e57475ecc7e4b22a8a834cd45728d33" /* daemon stopping */
 #define LOG_MID_JOURNAL "e6ccf72257004deab4ee11975817a99b" /* journal recovered/damaged */
 #define LOG_MID_CYCLE "8d5d5663ca1e412b85f7ed01d34c6c0b" /* one poll cycle finished */
+#define LOG_MID_ORDER_PROBLEM "3f1c9a5e7b2d4c08a6e1d9b4f0c2e713" /* an order held for its data */
 
 /* The structured fields of one event; NULL strings and negative numbers
  * are left out. */
@@ -35,7 +37,10 @@ struct log_fields {
         const char *reason;
         const char *amount; /* formatted "1234.50" */
         const char *currency;
+        const char *outcome; /* final status after a call ("Approved") */
+        const char *mode; /* "dry-run", or NULL when enforcing */
         int http_status; /* 0: none */
+        const char *api_error; /* the API's error code (api_response.api_error) */
 };
 
 enum log_target {

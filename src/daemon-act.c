@@ -1,8 +1,9 @@
-/* act.c: acting on decisions safely: each decision is journaled (an
+/* daemon-act.c: acting on decisions safely: each decision is journaled (an
  * intent, fsync'd per batch before any call), then the approve or reject
  * link is called, and the outcome journaled: 2xx done, 409 look the order
  * up and record its real status, 404 record and stop.  Also reconciles the
  * intents a crash or a failed call left without an outcome. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +14,18 @@
 #include "daemon-private.h"
 #include "log.h"
 #include "money.h"
+#include "policy.h"
 #include "util.h"
 
 #define REJECT_REASON_MAX 500 /* the API takes 1..500 characters */
 #define REJECT_REASON_FALLBACK "Rejected by the seller's approval rules"
 
-enum call_kind {
-        CALL_DECISION, /* POST to the approve or reject link */
-        CALL_CONFLICT_GET, /* GET /orders/{id} after a 409 */
-        CALL_RECONCILE_GET, /* GET /orders/{id} for an intent without outcome */
+/* A call decided and journaled, waiting for the batch's fsync. */
+struct pending_call {
+        char *order_id;
+        char *url;
+        enum action decision;
+        char *reason;
 };
 
 struct call {
@@ -77,8 +81,10 @@ static char *reject_body(const char *reason)
 
 /* ---- outcomes ---- */
 
-static void record_outcome(struct daemon *d, const char *order_id, int http_status,
-                           const char *final_status)
+/* Journals the order's final status.  Returns CALL_DONE, or CALL_FATAL
+ * when the journal failed (logged). */
+static enum call_result record_outcome(struct daemon *d, const char *order_id, int http_status,
+                                       const char *final_status)
 {
         struct journal_outcome out = {
                 .order_id = order_id,
@@ -87,12 +93,14 @@ static void record_outcome(struct daemon *d, const char *order_id, int http_stat
                 .time = now_realtime_s(),
         };
         struct entry *e = idmap_get(d->entries, order_id);
+        char id[LOG_ESCAPE_MAX];
         int r;
 
         r = journal_append_outcome(d->journal, &out);
         if (r < 0) {
-                log_error_errno(r, "cannot append to the journal");
-                d->fatal = true;
+                log_error_errno(r, "%s: cannot append the outcome to the journal in %s",
+                                log_escape(order_id, id, sizeof(id)), d->state_dir);
+                return CALL_FATAL;
         }
         if (e) {
                 e->done = true;
@@ -102,33 +110,36 @@ static void record_outcome(struct daemon *d, const char *order_id, int http_stat
         }
         if (idmap_get(d->seen, order_id))
                 d->cycle.n_gone++;
+        return CALL_DONE;
 }
 
 static void log_outcome(const char *order_id, enum action decision, int http_status,
-                        const char *final_status)
+                        const char *final_status, bool conflict)
 {
         struct log_fields f = { .order_id = order_id,
-                                .decision = action_to_string(decision),
+                                .outcome = final_status,
                                 .http_status = http_status };
         char id[LOG_ESCAPE_MAX], st[64];
 
-        log_event(LOG_INFO, LOG_MID_OUTCOME, &f, 0, "%s: %s done: now %s (HTTP %d)",
-                  log_escape(order_id, id, sizeof(id)), action_to_string(decision),
-                  log_escape(final_status, st, sizeof(st)), http_status);
+        if (conflict)
+                log_event(LOG_WARNING, LOG_MID_CONFLICT, &f, 0,
+                          "%s: decided by someone else: now %s (ours was %s; not called again)",
+                          log_escape(order_id, id, sizeof(id)),
+                          log_escape(final_status, st, sizeof(st)), action_to_string(decision));
+        else
+                log_event(LOG_INFO, LOG_MID_OUTCOME, &f, 0, "%s: %s done: now %s (HTTP %d)",
+                          log_escape(order_id, id, sizeof(id)), action_to_string(decision),
+                          log_escape(final_status, st, sizeof(st)), http_status);
 }
 
-static void log_conflict(const char *order_id, enum action decision, int http_status,
-                         const char *final_status)
+/* Journals and logs a final status. */
+static enum call_result finish(struct daemon *d, const struct call *c, int http,
+                               const char *final_status, bool conflict)
 {
-        struct log_fields f = { .order_id = order_id,
-                                .decision = action_to_string(decision),
-                                .http_status = http_status };
-        char id[LOG_ESCAPE_MAX], st[64];
+        enum call_result res = record_outcome(d, c->order_id, http, final_status);
 
-        log_event(LOG_WARNING, LOG_MID_CONFLICT, &f, 0,
-                  "%s: decided by someone else: now %s (ours was %s; not called again)",
-                  log_escape(order_id, id, sizeof(id)), log_escape(final_status, st, sizeof(st)),
-                  action_to_string(decision));
+        log_outcome(c->order_id, c->decision, http, final_status, conflict);
+        return res;
 }
 
 static void log_api_error(const char *order_id, const char *what, const struct api_response *r)
@@ -157,21 +168,21 @@ static void entry_idle(struct daemon *d, const char *order_id)
                 e->busy = false;
 }
 
-static void call_done(struct daemon *d, struct call *c)
+/* Every finished call or lookup ends here: the cycle hears of it once. */
+static void call_done(struct daemon *d, struct call *c, enum call_result res)
 {
-        d->n_calls--;
-        if (c->kind == CALL_RECONCILE_GET) {
-                d->n_reconciling--;
-                if (d->n_reconciling == 0 && !d->stopping)
-                        poller_reconciled(d);
-        }
+        enum call_kind kind = c->kind;
+
+        if (res == CALL_RETRY || res == CALL_LOOKUP_FAILED)
+                entry_idle(d, c->order_id);
+        if (res == CALL_RETRY && kind == CALL_DECISION)
+                d->cycle.n_failed++;
         call_free(c);
-        daemon_check_idle(d);
+        cycle_call_complete(d, kind, res);
 }
 
 static int call_start(struct daemon *d, enum call_kind kind, const char *order_id,
                       enum action decision, const char *url, const char *body);
-static void on_order_get(struct api *a, const struct api_response *r, void *userdata);
 
 static int order_get(struct daemon *d, enum call_kind kind, const char *order_id,
                      enum action decision)
@@ -190,40 +201,42 @@ static int order_get(struct daemon *d, enum call_kind kind, const char *order_id
         return call_start(d, kind, order_id, decision, path, NULL);
 }
 
+/* The answer to an approve or reject call. */
+static enum call_result decision_answered(struct daemon *d, struct call *c,
+                                          const struct api_response *r)
+{
+        const char *what = c->decision == ACTION_APPROVE ? "approve call" : "reject call";
+        char id[LOG_ESCAPE_MAX];
+
+        if (r->error == -ECANCELED)
+                return CALL_RETRY; /* never sent: reconciled at the next start */
+        if (r->status == 404)
+                return finish(d, c, 404, "NotFound", true);
+        if (r->status == 409) {
+                /* someone decided first: look it up, record it, never call again */
+                if (order_get(d, CALL_CONFLICT_GET, c->order_id, c->decision) >= 0)
+                        return CALL_DONE;
+                log_error("%s: %s answered 409; cannot look the order up: out of memory",
+                          log_escape(c->order_id, id, sizeof(id)), what);
+                return CALL_RETRY;
+        }
+        if (r->error < 0 || r->status < 200 || r->status >= 300) {
+                log_api_error(c->order_id, what, r);
+                return CALL_RETRY;
+        }
+        return finish(d, c, r->status, intended_status(c->decision), false);
+}
+
 static void on_decision_done(struct api *a, const struct api_response *r, void *userdata)
 {
         struct call *c = userdata;
         struct daemon *d = c->d;
-        const char *what = c->decision == ACTION_APPROVE ? "approve call" : "reject call";
 
-        if (r->error == -ECANCELED) {
-                entry_idle(d, c->order_id); /* never sent: reconciled at the next start */
-        } else if (r->error < 0 || r->status == 0 || r->status == 429 || r->status >= 500 ||
-                   (r->status >= 400 && r->status != 404 && r->status != 409) ||
-                   (r->status >= 300 && r->status < 400)) {
-                log_api_error(c->order_id, what, r);
-                d->calls_failed = true;
-                d->cycle.n_failed++;
-                entry_idle(d, c->order_id);
-        } else if (r->status == 409) {
-                /* someone decided first: look it up, record it, never call again */
-                if (order_get(d, CALL_CONFLICT_GET, c->order_id, c->decision) < 0) {
-                        log_error("%s: out of memory", what);
-                        d->calls_failed = true;
-                        entry_idle(d, c->order_id);
-                }
-        } else if (r->status == 404) {
-                record_outcome(d, c->order_id, 404, "NotFound");
-                log_conflict(c->order_id, c->decision, 404, "NotFound");
-        } else {
-                record_outcome(d, c->order_id, r->status, intended_status(c->decision));
-                log_outcome(c->order_id, c->decision, r->status, intended_status(c->decision));
-        }
-        call_done(d, c);
+        call_done(d, c, decision_answered(d, c, r));
 }
 
 /* Sends the decision again for a reconciled order still pending. */
-static void resend(struct daemon *d, struct call *c, const struct order *o)
+static enum call_result resend(struct daemon *d, struct call *c, const struct order *o)
 {
         struct entry *e = idmap_get(d->entries, c->order_id);
         const char *link = c->decision == ACTION_APPROVE ? o->approve_link : o->reject_link;
@@ -232,13 +245,12 @@ static void resend(struct daemon *d, struct call *c, const struct order *o)
 
         if (!link || api_same_origin(d->config->api.base_url, link) != 1) {
                 struct log_fields f = { .order_id = c->order_id,
-                                        .decision = action_to_string(c->decision) };
+                                        .decision = action_to_string(ACTION_HOLD) };
 
                 log_event(LOG_ERR, LOG_MID_LINK_REFUSED, &f, 0,
                           "%s: %s link is not on api.base_url's origin: not followed, order held",
                           log_escape(c->order_id, id, sizeof(id)), action_to_string(c->decision));
-                entry_idle(d, c->order_id);
-                return;
+                return CALL_RETRY;
         }
         if (c->decision == ACTION_REJECT) {
                 body = reject_body(e ? e->reason : NULL);
@@ -249,21 +261,13 @@ static void resend(struct daemon *d, struct call *c, const struct order *o)
                  log_escape(c->order_id, id, sizeof(id)), action_to_string(c->decision));
         if (call_start(d, CALL_DECISION, c->order_id, c->decision, link, body) < 0)
                 goto oom;
-        return;
+        if (e)
+                e->busy = true; /* the new call has it now */
+        return CALL_DONE;
 oom:
-        log_error("%s: out of memory", log_escape(c->order_id, id, sizeof(id)));
-        d->calls_failed = true;
-        entry_idle(d, c->order_id);
-}
-
-/* A lookup that told nothing: the intent stays open for the next cycle. */
-static void lookup_failed(struct daemon *d, struct call *c)
-{
-        if (c->kind == CALL_RECONCILE_GET)
-                d->api_failed = true;
-        else
-                d->calls_failed = true;
-        entry_idle(d, c->order_id);
+        log_error("%s: cannot send the decision again: out of memory",
+                  log_escape(c->order_id, id, sizeof(id)));
+        return CALL_RETRY;
 }
 
 /* Parses a 200 answer to GET /orders/{id}; logs what is wrong with it. */
@@ -288,44 +292,47 @@ static int parse_lookup(struct daemon *d, struct call *c, const struct api_respo
         return k < 0 ? k : -EBADMSG;
 }
 
+/* The answer to GET /orders/{id}, after a 409 or for reconciliation. */
+static enum call_result lookup_answered(struct daemon *d, struct call *c,
+                                        const struct api_response *r, struct order *o)
+{
+        /* a lookup that told nothing leaves the intent open for the next cycle */
+        enum call_result failed = c->kind == CALL_RECONCILE_GET ? CALL_LOOKUP_FAILED : CALL_RETRY;
+        int http = c->kind == CALL_CONFLICT_GET ? 409 : r->status;
+        char id[LOG_ESCAPE_MAX];
+
+        if (r->error == -ECANCELED)
+                return failed;
+        if (r->status == 404)
+                return finish(d, c, 404, "NotFound", true);
+        if (r->error < 0 || r->status != 200) {
+                log_api_error(c->order_id, "order lookup", r);
+                return failed;
+        }
+        if (parse_lookup(d, c, r, o) < 0)
+                return failed;
+        if (streq(o->status, "PendingApproval") && c->kind == CALL_RECONCILE_GET) {
+                if (d->cycle.state == CYCLE_STOPPING)
+                        return failed; /* sent again at the next start */
+                return resend(d, c, o);
+        }
+        if (streq(o->status, "PendingApproval")) {
+                log_error("%s: answered 409 yet still pending; will try again",
+                          log_escape(c->order_id, id, sizeof(id)));
+                return CALL_RETRY;
+        }
+        return finish(d, c, http, o->status, !streq(o->status, intended_status(c->decision)));
+}
+
 static void on_order_get(struct api *a, const struct api_response *r, void *userdata)
 {
         struct call *c = userdata;
         struct daemon *d = c->d;
         struct order o = { 0 };
-        int http = c->kind == CALL_CONFLICT_GET ? 409 : r->status;
+        enum call_result res = lookup_answered(d, c, r, &o);
 
-        if (r->error == -ECANCELED) {
-                entry_idle(d, c->order_id);
-        } else if (r->status == 404) {
-                record_outcome(d, c->order_id, 404, "NotFound");
-                log_conflict(c->order_id, c->decision, 404, "NotFound");
-        } else if (r->error < 0 || r->status != 200) {
-                log_api_error(c->order_id, "order lookup", r);
-                lookup_failed(d, c);
-        } else if (parse_lookup(d, c, r, &o) < 0) {
-                lookup_failed(d, c);
-        } else if (streq(o.status, "PendingApproval") && c->kind == CALL_RECONCILE_GET) {
-                if (d->stopping)
-                        entry_idle(d, c->order_id); /* sent again at the next start */
-                else
-                        resend(d, c, &o);
-        } else if (streq(o.status, "PendingApproval")) {
-                char id[LOG_ESCAPE_MAX];
-
-                log_error("%s: answered 409 yet still pending; will try again",
-                          log_escape(c->order_id, id, sizeof(id)));
-                d->calls_failed = true;
-                entry_idle(d, c->order_id);
-        } else if (streq(o.status, intended_status(c->decision))) {
-                record_outcome(d, c->order_id, http, o.status);
-                log_outcome(c->order_id, c->decision, http, o.status);
-        } else {
-                record_outcome(d, c->order_id, http, o.status);
-                log_conflict(c->order_id, c->decision, http, o.status);
-        }
         order_done(&o);
-        call_done(d, c);
+        call_done(d, c, res);
 }
 
 static int call_start(struct daemon *d, enum call_kind kind, const char *order_id,
@@ -344,40 +351,31 @@ static int call_start(struct daemon *d, enum call_kind kind, const char *order_i
                 call_free(c);
                 return -ENOMEM;
         }
-        d->n_calls++;
-        if (kind == CALL_RECONCILE_GET)
-                d->n_reconciling++;
         if (kind == CALL_DECISION)
                 r = api_request(d->api, API_POST, url, body, on_decision_done, c);
         else
                 r = api_request_path(d->api, API_GET, url, NULL, on_order_get, c);
-        if (r < 0) {
-                d->n_calls--;
-                if (kind == CALL_RECONCILE_GET)
-                        d->n_reconciling--;
+        if (r < 0) { /* not started: the callback will not run */
                 call_free(c);
+                return r;
         }
-        return r;
+        cycle_request_started(d, kind, false);
+        return 0;
 }
 
 /* ---- intents ---- */
 
-int act_decided(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now,
-                const char *link)
+/* A text the intent keeps for information only (the customer and currency
+ * of a rejection): stored when the journal can take it, else empty. */
+static const char *if_storable(const char *s)
 {
-        struct journal_intent in = {
-                .order_id = o->id,
-                .decision = v->decision,
-                .rule = v->rule ? v->rule->name : NULL,
-                .reason = v->reason,
-                .customer_id = o->customer_id,
-                .total = o->has_total ? o->total : 0,
-                .currency = o->currency,
-                .time = now,
-        };
+        return s && strnlen(s, JOURNAL_STRING_MAX + 1) <= JOURNAL_STRING_MAX ? s : "";
+}
+
+static int batch_push(struct daemon *d, const struct order *o, const struct verdict *v,
+                      const char *link)
+{
         struct pending_call *p;
-        struct entry *e;
-        int r;
 
         if (d->n_batch == d->alloc_batch) {
                 size_t n = d->alloc_batch ? d->alloc_batch * 2 : 64;
@@ -388,29 +386,75 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
                 d->batch = p;
                 d->alloc_batch = n;
         }
-        e = calloc(1, sizeof(*e));
-        if (!e)
-                return -ENOMEM;
-        e->decision = v->decision;
-        e->busy = true;
-        e->reason = strdup_null(v->reason);
         p = &d->batch[d->n_batch];
         *p = (struct pending_call){ .decision = v->decision };
         p->order_id = strdup(o->id);
         p->url = strdup(link);
         p->reason = strdup_null(v->reason);
-        r = (!p->order_id || !p->url || (v->reason && (!p->reason || !e->reason))) ? -ENOMEM : 0;
-        if (r >= 0)
-                r = idmap_put(d->entries, o->id, e);
-        if (r < 0) {
+        if (!p->order_id || !p->url || (v->reason && !p->reason)) {
                 free(p->order_id), free(p->url), free(p->reason);
+                return -ENOMEM;
+        }
+        d->n_batch++;
+        return 0;
+}
+
+int act_decided(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now,
+                const char *link)
+{
+        bool approve = v->decision == ACTION_APPROVE;
+        struct journal_intent in = {
+                .order_id = o->id,
+                .decision = v->decision,
+                .rule = v->rule ? v->rule->name : NULL,
+                .reason = v->reason ? v->reason : "",
+                .customer_id = approve ? o->customer_id : if_storable(o->customer_id),
+                .total = o->has_total ? o->total : 0,
+                .currency = approve ? o->currency : if_storable(o->currency),
+                .time = now,
+        };
+        char id[LOG_ESCAPE_MAX];
+        struct entry *e;
+        int r;
+
+        assert(d);
+        assert(o && o->id);
+        assert(v && v->decision != ACTION_HOLD);
+        assert(link);
+
+        r = journal_intent_check(&in, NULL);
+        if (r < 0)
+                return r; /* the caller holds the order */
+        e = calloc(1, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        e->decision = v->decision;
+        e->busy = true;
+        e->reason = strdup_null(in.reason);
+        r = e->reason ? batch_push(d, o, v, link) : -ENOMEM;
+        if (r < 0) {
                 entry_free(e);
                 return r;
         }
-        d->n_batch++;
+        r = idmap_put(d->entries, o->id, e);
+        if (r < 0) {
+                d->n_batch--;
+                free(d->batch[d->n_batch].order_id), free(d->batch[d->n_batch].url),
+                        free(d->batch[d->n_batch].reason);
+                entry_free(e);
+                return r;
+        }
+        if (approve) {
+                r = policy_count_order(d->history, o, now);
+                if (r < 0) /* policy_decide() let it through: cannot fail but for memory */
+                        log_warning("%s: approval not counted in the history: %s",
+                                    log_escape(o->id, id, sizeof(id)), strerror(-r));
+                e->in_history = r >= 0;
+        }
         r = journal_append_intent(d->journal, &in);
         if (r < 0)
-                return log_error_errno(r, "cannot append to the journal");
+                return log_error_errno(r, "%s: cannot append the decision to the journal in %s",
+                                       log_escape(o->id, id, sizeof(id)), d->state_dir);
         return 0;
 }
 
@@ -418,11 +462,12 @@ int act_flush(struct daemon *d)
 {
         int r = 0;
 
+        assert(d);
         if (d->n_batch == 0)
                 return 0;
         r = journal_sync(d->journal); /* every intent is durable before its call */
         if (r < 0)
-                log_error_errno(r, "cannot sync the journal; no call made");
+                log_error_errno(r, "cannot sync the journal in %s; no call made", d->state_dir);
         for (size_t i = 0; i < d->n_batch; i++) {
                 struct pending_call *p = &d->batch[i];
                 _cleanup_free_ char *body = NULL;
@@ -436,11 +481,8 @@ int act_flush(struct daemon *d)
                 if (r >= 0 && k >= 0)
                         k = call_start(d, CALL_DECISION, p->order_id, p->decision, p->url, body);
                 if (r < 0 || k < 0) {
-                        struct entry *e = idmap_get(d->entries, p->order_id);
-
-                        if (e)
-                                e->busy = false;
-                        d->calls_failed = true;
+                        entry_idle(d, p->order_id); /* reconciled in the next cycle */
+                        d->cycle.n_failed++;
                 }
                 free(p->order_id), free(p->url), free(p->reason);
         }
@@ -448,20 +490,19 @@ int act_flush(struct daemon *d)
         return r;
 }
 
-void act_reconcile(struct daemon *d)
+int act_reconcile(struct daemon *d)
 {
+        _cleanup_free_ char **ids = NULL;
+        size_t i = 0, n = 0;
         const char *id;
         void *v;
-        size_t i = 0, n = 0;
-        _cleanup_free_ char **ids = NULL;
+        int r = 0;
 
+        assert(d);
         /* collect first: starting requests must not run during the walk */
         ids = calloc(idmap_size(d->entries) + 1, sizeof(char *));
-        if (!ids) {
-                d->api_failed = true;
-                poller_reconciled(d);
-                return;
-        }
+        if (!ids)
+                return -ENOMEM;
         while (idmap_next(d->entries, &i, &id, &v)) {
                 struct entry *e = v;
 
@@ -470,17 +511,25 @@ void act_reconcile(struct daemon *d)
         }
         if (n > 0)
                 log_info("reconciling %zu decision%s without an outcome", n, n == 1 ? "" : "s");
-        d->n_reconciling++; /* holds poller_reconciled() back until all are queued */
         for (size_t k = 0; k < n; k++) {
                 struct entry *e = idmap_get(d->entries, ids[k]);
 
-                e->busy = true;
-                if (order_get(d, CALL_RECONCILE_GET, ids[k], e->decision) < 0) {
-                        e->busy = false;
-                        d->api_failed = true;
-                }
+                if (order_get(d, CALL_RECONCILE_GET, ids[k], e->decision) < 0)
+                        r = -ENOMEM;
+                else
+                        e->busy = true;
         }
-        d->n_reconciling--;
-        if (d->n_reconciling == 0)
-                poller_reconciled(d);
+        return r;
+}
+
+void act_done(struct daemon *d)
+{
+        for (size_t i = 0; i < d->n_batch; i++) {
+                free(d->batch[i].order_id);
+                free(d->batch[i].url);
+                free(d->batch[i].reason);
+        }
+        free(d->batch);
+        d->batch = NULL;
+        d->n_batch = d->alloc_batch = 0;
 }

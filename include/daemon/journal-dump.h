@@ -1,0 +1,14 @@
+/* journal-dump.h: one journal record as one line of JSON, the format of
+ * `approvald journal dump` (docs/journal.md, "Commands"). */
+#pragma once
+
+#include "journal.h"
+
+/* Formats r as a JSON object on one line, without a newline: integers
+ * exact (64-bit), strings as valid UTF-8 with each byte that does not
+ * start a well-formed sequence shown as U+FFFD, and every control
+ * character, line or paragraph separator and bidirectional mark written as
+ * a \u escape, so that no text in the journal can reach the operator's
+ * terminal raw.  Returns 0 and a string the caller frees in *ret, or
+ * -ENOMEM. */
+int journal_record_to_json(const struct journal_record *r, char **ret);

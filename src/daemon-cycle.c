@@ -1,0 +1,395 @@
+/* daemon-cycle.c: the poll cycle as a state machine.  Every change of
+ * struct cycle's state goes through cycle_transition(), which logs it at
+ * debug level and runs the new state's entry action; the other parts only
+ * report what happened (a page decided, a call finished, a signal), through
+ * the functions below, always from the event loop.  A cycle that runs past
+ * a bound derived from the API's timeouts is logged and ended, so polling
+ * can never stop silently.  docs/hacking.md draws the diagram. */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sysexits.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "daemon-private.h"
+#include "log.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define STOP_GRACE_USEC (10 * UINT64_C(1000000)) /* in-flight calls get this long */
+
+static const char *const state_names[_CYCLE_STATE_MAX] = {
+        [CYCLE_IDLE] = "idle",           [CYCLE_RECONCILING] = "reconciling",
+        [CYCLE_LISTING] = "listing",     [CYCLE_WAITING_CALLS] = "waiting-calls",
+        [CYCLE_FINISHING] = "finishing", [CYCLE_STOPPING] = "stopping",
+};
+
+const char *cycle_state_to_string(enum cycle_state s)
+{
+        return s < _CYCLE_STATE_MAX ? state_names[s] : "?";
+}
+
+static void cycle_transition(struct daemon *d, enum cycle_state to, const char *why);
+
+int cycle_exit_status(const struct daemon *d)
+{
+        const struct cycle *c = &d->cycle;
+
+        assert(d);
+        if (c->fatal)
+                return EX_TEMPFAIL;
+        if (d->opt.once && (c->trouble || c->state != CYCLE_IDLE))
+                return EX_TEMPFAIL;
+        return 0;
+}
+
+/* The longest a cycle may run: four requests' worth of every attempt with
+ * its timeout and longest backoff, plus the Retry-After pauses allowed
+ * (--once's budget, else one at its cap).  APPROVALD_TEST_CYCLE_BOUND_S
+ * overrides it for the tests. */
+static uint64_t cycle_bound_usec(const struct daemon *d)
+{
+        const struct api_options *o = d->api_options;
+        const char *e = getenv("APPROVALD_TEST_CYCLE_BOUND_S");
+        uint64_t per_try = (uint64_t)d->config->api.timeout_ms * 1000u + o->backoff_cap_usec;
+        uint64_t pauses = o->retry_after_budget_usec ?: (uint64_t)API_RETRY_AFTER_MAX_S * 1000000u;
+        int64_t s;
+
+        if (e && safe_atoi64(e, &s) >= 0 && s > 0)
+                return (uint64_t)s * 1000000u;
+        return 4u * (o->max_attempts ?: 8u) * per_try + pauses;
+}
+
+static void exit_loop(struct daemon *d)
+{
+        sd_event_exit(d->event, cycle_exit_status(d));
+}
+
+static int arm_timer(struct daemon *d, sd_event_source **s, uint64_t usec,
+                     sd_event_time_handler_t handler)
+{
+        int r;
+
+        if (*s) {
+                r = sd_event_source_set_time_relative(*s, usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(*s, SD_EVENT_ONESHOT);
+                return r;
+        }
+        return sd_event_add_time_relative(d->event, s, CLOCK_MONOTONIC, usec, 100000, handler, d);
+}
+
+static void disarm(sd_event_source *s)
+{
+        if (s)
+                (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+static int on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        cycle_begin(userdata);
+        return 0;
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        if (d->cycle.state == CYCLE_IDLE || d->cycle.state == CYCLE_STOPPING)
+                return 0;
+        log_event(LOG_ERR, LOG_MID_CYCLE, NULL, 0,
+                  "cycle ended after %llu s while %s, past its bound: requests still out are "
+                  "cancelled (their orders are reconciled in the next cycle)",
+                  (unsigned long long)((now_monotonic_us() - d->cycle.started_usec) / 1000000u),
+                  cycle_state_to_string(d->cycle.state));
+        d->cycle.trouble |= CYCLE_OVERRAN;
+        cycle_transition(d, CYCLE_FINISHING, "past the cycle's bound");
+        api_cancel_all(d->api); /* their callbacks come from the loop */
+        return 0;
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        log_warning("calls still under way after 10 s: abandoned (reconciled at the next start)");
+        api_cancel_all(d->api);
+        if (d->cycle.n_requests == 0)
+                exit_loop(d);
+        return 0;
+}
+
+static void notify_status(struct daemon *d)
+{
+        const struct cycle *c = &d->cycle;
+        char when[16] = "?", next[64] = "", unlogged[96] = "";
+        bool api = c->trouble & (CYCLE_API_FAILED | CYCLE_OVERRAN);
+        struct tm tm;
+        time_t t = (time_t)c->started;
+
+        if (localtime_r(&t, &tm))
+                strftime(when, sizeof(when), "%H:%M:%S", &tm);
+        if (!d->opt.once)
+                snprintf(next, sizeof(next), "; next in %llds",
+                         (long long)(d->config->poll.interval_ms / 1000));
+        if (c->n_problems_unlogged > 0)
+                snprintf(unlogged, sizeof(unlogged),
+                         "; %zu more order problems not logged (rate limit)",
+                         c->n_problems_unlogged);
+        sd_notifyf(false,
+                   "STATUS=Last poll %s: %zu pending, %zu approved, %zu rejected, %zu held%s%s%s",
+                   when, c->n_seen, c->n_approved, c->n_rejected, c->n_held,
+                   c->n_failed ? ", calls to retry" : "", api ? ", API unreachable" : "", next);
+        log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,
+                  "cycle done: %zu pending listed, %zu approved, %zu rejected, %zu held, %zu "
+                  "decided before, %zu calls failed%s%s%s",
+                  c->n_seen, c->n_approved, c->n_rejected, c->n_held, c->n_skipped, c->n_failed,
+                  c->trouble & CYCLE_API_FAILED ? "; the API could not be reached" : "",
+                  c->trouble & CYCLE_OVERRAN ? "; ended past its time bound" : "", unlogged);
+}
+
+/* FINISHING with nothing out: the cycle's end. */
+static void end_cycle(struct daemon *d)
+{
+        int64_t now = now_realtime_s();
+        int r;
+
+        r = journal_sync(d->journal);
+        if (r < 0) {
+                log_error_errno(r, "cannot sync the journal in %s", d->state_dir);
+                d->cycle.fatal = true;
+                cycle_transition(d, CYCLE_STOPPING, "the journal failed");
+                return;
+        }
+        if (!daemon_dry_run(d)) {
+                /* Keep every final decision for the retention period, and
+                 * longer if a window of the rules looks further back. */
+                int64_t keep = rules_longest_window(d->config);
+
+                if (keep < JOURNAL_RETENTION_DEFAULT_S)
+                        keep = JOURNAL_RETENTION_DEFAULT_S;
+                r = journal_compact(d->journal, now, keep, JOURNAL_COMPACT_DEFAULT_SIZE);
+                if (r < 0)
+                        log_warning("journal compaction failed, the file is unchanged: %s",
+                                    strerror(-r));
+        }
+        history_prune(d->history, now - rules_longest_window(d->config));
+        if (!(d->cycle.trouble & (CYCLE_API_FAILED | CYCLE_LISTING_CUT | CYCLE_OVERRAN)))
+                poll_forget_gone_holds(d);
+        disarm(d->deadline_timer);
+        cycle_transition(d, CYCLE_IDLE, "cycle done");
+}
+
+/* The entry action of each state. */
+static void enter(struct daemon *d, enum cycle_state from)
+{
+        int r;
+
+        switch (d->cycle.state) {
+        case CYCLE_IDLE:
+                notify_status(d);
+                if (d->opt.once) {
+                        exit_loop(d);
+                        return;
+                }
+                r = arm_timer(d, &d->poll_timer, (uint64_t)d->config->poll.interval_ms * 1000u,
+                              on_poll_timer);
+                if (r < 0) {
+                        log_error_errno(r, "cannot arm the poll timer");
+                        sd_event_exit(d->event, EX_SOFTWARE);
+                }
+                return;
+        case CYCLE_RECONCILING:
+                if (act_reconcile(d) < 0)
+                        d->cycle.trouble |= CYCLE_API_FAILED;
+                if (d->cycle.n_reconciling == 0)
+                        cycle_transition(d, CYCLE_LISTING, "nothing to reconcile");
+                return;
+        case CYCLE_LISTING:
+                if (from == CYCLE_RECONCILING || from == CYCLE_IDLE)
+                        poll_start(d);
+                else
+                        poll_fetch(d);
+                return;
+        case CYCLE_WAITING_CALLS:
+                return;
+        case CYCLE_FINISHING:
+                if (d->cycle.n_requests == 0)
+                        end_cycle(d);
+                return;
+        case CYCLE_STOPPING:
+                disarm(d->poll_timer);
+                disarm(d->deadline_timer);
+                api_drain(d->api); /* queued and failed calls stay open intents */
+                if (d->cycle.n_requests == 0) {
+                        exit_loop(d);
+                        return;
+                }
+                r = arm_timer(d, &d->stop_timer, STOP_GRACE_USEC, on_stop_timeout);
+                if (r < 0)
+                        exit_loop(d);
+                return;
+        case _CYCLE_STATE_MAX:
+                break;
+        }
+        assert(false);
+}
+
+static void cycle_transition(struct daemon *d, enum cycle_state to, const char *why)
+{
+        enum cycle_state from = d->cycle.state;
+
+        log_debug("cycle: %s -> %s (%s; %zu requests out, %zu calls)", cycle_state_to_string(from),
+                  cycle_state_to_string(to), why, d->cycle.n_requests, d->cycle.n_calls);
+        d->cycle.state = to;
+        enter(d, from);
+}
+
+void cycle_begin(struct daemon *d)
+{
+        int r;
+
+        assert(d);
+        if (d->cycle.state != CYCLE_IDLE)
+                return;
+        assert(d->cycle.n_requests == 0); /* idle: nothing of ours is out */
+        d->cycle = (struct cycle){ .state = CYCLE_IDLE,
+                                   .started = now_realtime_s(),
+                                   .started_usec = now_monotonic_us() };
+        r = arm_timer(d, &d->deadline_timer, cycle_bound_usec(d), on_deadline);
+        if (r < 0)
+                log_warning("cannot arm the cycle's time bound: %s", strerror(-r));
+        if (daemon_dry_run(d)) /* dry run: nothing is sent again either */
+                cycle_transition(d, CYCLE_LISTING, "poll (dry run)");
+        else
+                cycle_transition(d, CYCLE_RECONCILING, "poll");
+}
+
+void cycle_stop(struct daemon *d)
+{
+        assert(d);
+        if (d->cycle.state == CYCLE_STOPPING)
+                return;
+        cycle_transition(d, CYCLE_STOPPING, "stop asked");
+}
+
+void cycle_request_started(struct daemon *d, enum call_kind kind, bool page)
+{
+        assert(d);
+        d->cycle.n_requests++;
+        if (page)
+                return;
+        d->cycle.n_calls++;
+        if (kind == CALL_RECONCILE_GET)
+                d->cycle.n_reconciling++;
+}
+
+/* After a request came back: whatever it waited for may now go on. */
+static void go_on(struct daemon *d)
+{
+        struct cycle *c = &d->cycle;
+
+        switch (c->state) {
+        case CYCLE_STOPPING:
+                if (c->n_requests == 0)
+                        exit_loop(d);
+                break;
+        case CYCLE_RECONCILING:
+                if (c->n_reconciling == 0)
+                        cycle_transition(d, CYCLE_LISTING, "every open intent looked up");
+                break;
+        case CYCLE_WAITING_CALLS:
+                if (c->n_calls <= c->wait_threshold)
+                        cycle_transition(d, CYCLE_LISTING, "calls done");
+                break;
+        case CYCLE_FINISHING:
+                if (c->n_requests == 0)
+                        end_cycle(d);
+                break;
+        case CYCLE_IDLE:
+        case CYCLE_LISTING:
+        case _CYCLE_STATE_MAX:
+                break;
+        }
+}
+
+void cycle_page_done(struct daemon *d, enum page_next next)
+{
+        struct cycle *c = &d->cycle;
+
+        assert(d);
+        assert(c->n_requests > 0);
+        c->n_requests--;
+        if (c->state != CYCLE_LISTING) { /* stopping, or ended past its bound */
+                go_on(d);
+                return;
+        }
+        switch (next) {
+        case PAGE_NEXT_NOW:
+                cycle_transition(d, CYCLE_LISTING, "next page");
+                return;
+        case PAGE_NEXT_AFTER_CALLS:
+        case PAGE_NEXT_AFTER_ALL_CALLS:
+                c->wait_threshold = poll_calls_threshold(d, next);
+                if (c->n_calls <= c->wait_threshold)
+                        cycle_transition(d, CYCLE_LISTING, "few calls out");
+                else
+                        cycle_transition(d, CYCLE_WAITING_CALLS, "page decided");
+                return;
+        case PAGE_NEXT_FAILED:
+                c->trouble |= CYCLE_API_FAILED;
+                cycle_transition(d, CYCLE_FINISHING, "listing failed");
+                return;
+        case PAGE_NEXT_CUT:
+                c->trouble |= CYCLE_LISTING_CUT;
+                cycle_transition(d, CYCLE_FINISHING, "listing cut");
+                return;
+        case PAGE_NEXT_FATAL:
+                c->fatal = true;
+                cycle_transition(d, CYCLE_STOPPING, "the journal failed");
+                return;
+        case PAGE_NEXT_END:
+                break;
+        }
+        cycle_transition(d, CYCLE_FINISHING, "last page");
+}
+
+void cycle_call_complete(struct daemon *d, enum call_kind kind, enum call_result result)
+{
+        struct cycle *c = &d->cycle;
+
+        assert(d);
+        assert(c->n_requests > 0 && c->n_calls > 0);
+        c->n_requests--;
+        c->n_calls--;
+        if (kind == CALL_RECONCILE_GET) {
+                assert(c->n_reconciling > 0);
+                c->n_reconciling--;
+        }
+        switch (result) {
+        case CALL_DONE:
+                break;
+        case CALL_RETRY:
+                c->trouble |= CYCLE_CALLS_FAILED;
+                break;
+        case CALL_LOOKUP_FAILED:
+                c->trouble |= CYCLE_API_FAILED;
+                break;
+        case CALL_FATAL:
+                if (!c->fatal) {
+                        c->fatal = true;
+                        cycle_transition(d, CYCLE_STOPPING, "the journal failed");
+                        return;
+                }
+                break;
+        }
+        go_on(d);
+}
+
+void cycle_done(struct daemon *d)
+{
+        d->poll_timer = sd_event_source_disable_unref(d->poll_timer);
+        d->deadline_timer = sd_event_source_disable_unref(d->deadline_timer);
+        d->stop_timer = sd_event_source_disable_unref(d->stop_timer);
+}
