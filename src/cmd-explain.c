@@ -11,13 +11,14 @@
 #include "commands.h"
 #include "config.h"
 #include "history.h"
+#include "order-stream.h"
 #include "order.h"
 #include "policy.h"
 #include "rules.h"
 #include "timeutil.h"
 #include "util.h"
 
-#define ORDER_FILE_MAX (1024 * 1024)
+#define ORDER_FILE_MAX ORDER_STREAM_ITEM_MAX
 
 struct explain_args {
         const char *config;
@@ -71,6 +72,7 @@ static int parse_options(int argc, char **argv, struct explain_args *a)
 static int read_order(const struct explain_args *a, const struct config *c, struct order *ret)
 {
         _cleanup_free_ char *text = NULL;
+        char why[160];
         size_t len;
         int r;
 
@@ -83,10 +85,10 @@ static int read_order(const struct explain_args *a, const struct config *c, stru
                         r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
                 return r;
         }
-        r = order_parse(text, len, &c->api, ret);
+        r = order_stream_parse_one(text, len, &c->api, ret, why, sizeof(why));
         if (r < 0)
                 fprintf(stderr, "approvald explain: %s: %s\n", a->order,
-                        r == -EBADMSG ? "not a JSON object" : strerror(-r));
+                        r == -EBADMSG ? why : strerror(-r));
         return r;
 }
 

@@ -23,8 +23,18 @@ static const struct command commands[] = {
           "      --dry-run       decide and log, never approve or reject\n"
           "      --state-dir DIR journal folder (default $STATE_DIRECTORY)\n" },
         { "check", cmd_check, "validate a rules file and report every problem",
-          "approvald check [-c FILE]\n"
+          "approvald check [-c FILE] [--for-service]\n"
           "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "      --for-service   check the files as the service's user would read them\n"
+          "Checks everything a start or a reload checks: the schema, URLs (https, or\n"
+          "http only to 127.0.0.0/8, ::1, localhost), list files and ca_file (regular\n"
+          "files that can be read).  Warns about credential files the daemon could\n"
+          "not use (missing, empty, a folder, a FIFO, over 4096 bytes) or that its\n"
+          "group or others may read.  --for-service: the unit runs approvald as a\n"
+          "DynamicUser, which reads only what others may read (o+r on the file, o+x\n"
+          "on every folder above it); rules, list files and ca_file must pass that,\n"
+          "and so must api.credentials_dir's files (a warning), while files from\n"
+          "LoadCredential= ($CREDENTIALS_DIRECTORY) are the service's as they are.\n"
           "Exit 0 when valid, 78 otherwise; errors read FILE:LINE:COLUMN: message.\n" },
         { "explain", cmd_explain, "show, rule by rule, how one order is decided",
           "approvald explain [-c FILE] [--json] [--now TIME] ORDER.json|-\n"
