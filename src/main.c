@@ -37,10 +37,13 @@ static const struct command commands[] = {
           "LoadCredential= ($CREDENTIALS_DIRECTORY) are the service's as they are.\n"
           "Exit 0 when valid, 78 otherwise; errors read FILE:LINE:COLUMN: message.\n" },
         { "explain", cmd_explain, "show, rule by rule, how one order is decided",
-          "approvald explain [-c FILE] [--json] [--now TIME] ORDER.json|-\n"
+          "approvald explain [-c FILE] [--json] [--now TIME] [--state-dir DIR] ORDER.json|-\n"
           "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
           "      --json          print the trace as JSON\n"
-          "      --now TIME      evaluate at TIME (RFC 3339; default the order's createdAt)\n" },
+          "      --now TIME      evaluate at TIME (RFC 3339; default the order's createdAt)\n"
+          "      --state-dir DIR decide with the daemon's history from its journal in DIR\n"
+          "                      (up to the order's own decision when it is journaled);\n"
+          "                      without it the history is empty\n" },
         { "evaluate", cmd_evaluate, "decide a stream of orders from stdin (backtest)",
           "approvald evaluate [-c FILE] [--now TIME] < orders\n"
           "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"

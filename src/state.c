@@ -255,16 +255,52 @@ int state_rebuild_history(struct state *s, const char *state_dir, int64_t prune_
         return 0;
 }
 
-int state_load(struct state *s, const char *state_dir, int64_t prune_before)
+/* Passes a record on to visit, until the first intent or hold of the
+ * order `until` (then the walk stops: what came after it was not known
+ * when it was decided). */
+struct until {
+        struct state *s;
+        const char *order_id;
+        journal_visit_t visit;
+        bool reached;
+};
+
+static int visit_until(const struct journal_record *rec, void *userdata)
+{
+        struct until *u = userdata;
+        const char *id = rec->type == JOURNAL_INTENT ? rec->intent.order_id
+                         : rec->type == JOURNAL_HOLD ? rec->hold.order_id
+                                                     : NULL;
+
+        if (u->order_id && id && streq(id, u->order_id)) {
+                u->reached = true;
+                return -ECANCELED; /* stops the walk */
+        }
+        return u->visit(rec, u->s);
+}
+
+static int read_until(struct state *s, const char *state_dir, const char *until,
+                      journal_visit_t visit, bool *ret_reached)
+{
+        struct until u = { .s = s, .order_id = until, .visit = visit };
+        int r = journal_read(state_dir, visit_until, &u, NULL);
+
+        if (ret_reached)
+                *ret_reached = u.reached;
+        return r == -ECANCELED && u.reached ? 0 : r;
+}
+
+int state_load(struct state *s, const char *state_dir, int64_t prune_before, const char *until,
+               bool *ret_reached)
 {
         int r;
 
         assert(s);
         assert(state_dir);
-        r = journal_read(state_dir, state_replay, s, NULL);
+        r = read_until(s, state_dir, until, state_replay, ret_reached);
         if (r < 0)
                 return r;
-        r = journal_read(state_dir, state_count, s, NULL);
+        r = read_until(s, state_dir, until, state_count, NULL);
         if (r < 0)
                 return r;
         history_prune(s->history, prune_before);

@@ -84,8 +84,12 @@ int state_count(const struct journal_record *rec, void *userdata);
 int state_rebuild_history(struct state *s, const char *state_dir, int64_t prune_before);
 
 /* For the offline tools: replays the journal in state_dir read-only (both
- * passes).  Returns 0, -ENOENT when there is no journal, or -errno. */
-int state_load(struct state *s, const char *state_dir, int64_t prune_before);
+ * passes).  With until (may be NULL), only the records before that order's
+ * first decision or hold: the history as it stood when the daemon decided
+ * it (*ret_reached, may be NULL, says whether the order was found).
+ * Returns 0, -ENOENT when there is no journal, or -errno. */
+int state_load(struct state *s, const char *state_dir, int64_t prune_before, const char *until,
+               bool *ret_reached);
 
 /* New rules are in force: when their digest differs, every journaled
  * hold is to be decided again (and logged once with its new outcome).
