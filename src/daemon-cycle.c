@@ -20,9 +20,13 @@
 #define STOP_GRACE_USEC (10 * UINT64_C(1000000)) /* in-flight calls get this long */
 
 static const char *const state_names[_CYCLE_STATE_MAX] = {
-        [CYCLE_IDLE] = "idle",           [CYCLE_RECONCILING] = "reconciling",
-        [CYCLE_LISTING] = "listing",     [CYCLE_WAITING_CALLS] = "waiting-calls",
-        [CYCLE_FINISHING] = "finishing", [CYCLE_STOPPING] = "stopping",
+        [CYCLE_IDLE] = "idle",
+        [CYCLE_SYNCING] = "syncing",
+        [CYCLE_RECONCILING] = "reconciling",
+        [CYCLE_LISTING] = "listing",
+        [CYCLE_WAITING_CALLS] = "waiting-calls",
+        [CYCLE_FINISHING] = "finishing",
+        [CYCLE_STOPPING] = "stopping",
 };
 
 const char *cycle_state_to_string(enum cycle_state s)

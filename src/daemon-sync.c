@@ -95,8 +95,9 @@ static int sync_order(struct daemon *d, const struct order *o, int64_t from)
         struct entry e;
         bool known;
 
-        if (policy_id_problem(o->id) || !o->has_created_at || o->created_at < from)
-                return 0; /* outside the window whatever the server filtered */
+        if (policy_id_problem(o->id) || !o->has_created_at || o->created_at < from ||
+            !streq_ptr(o->status, sync_status(d)))
+                return 0; /* not what was asked for, whatever the server filtered */
         known = state_get(d->state, o->id, &e);
         if (approved && !known) {
                 d->sync.n_new++;
