@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config-digest.h"
 #include "config.h"
 #include "utf8.h"
 
@@ -127,14 +128,15 @@ static void field_str(struct out *o, const char *name, const char *s)
                 put(o, "null", 4);
 }
 
-/* A 64-bit digest as 16 lowercase hex digits: a JSON number would lose
- * its low bits in every reader that parses numbers as doubles (jq). */
+/* A 64-bit digest as 16 lowercase hex digits, as the logs show it: a JSON
+ * number would lose its low bits in every reader that parses numbers as
+ * doubles (jq). */
 static void field_hex64(struct out *o, const char *name, uint64_t v)
 {
         char buf[20];
 
         put_key(o, name);
-        snprintf(buf, sizeof(buf), "\"%016" PRIx64 "\"", v);
+        snprintf(buf, sizeof(buf), "\"" CONFIG_DIGEST_FMT "\"", v);
         put_str(o, buf);
 }
 
