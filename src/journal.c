@@ -107,41 +107,41 @@ struct str_spec {
         bool nullable, nonempty;
 };
 
-#define STR(type, field, nullable, nonempty)                                                       \
-        {                                                                                          \
-#field, offsetof(struct type, field), nullable, nonempty                           \
-        }
+/* The name and the offset of a field, for the tables below. */
+#define FIELD_AT(type, field) #field, offsetof(struct type, field)
 
 static const struct str_spec intent_strs[] = {
-        STR(journal_intent, order_id, false, true),  STR(journal_intent, rule, true, false),
-        STR(journal_intent, reason, false, false),   STR(journal_intent, customer_id, false, false),
-        STR(journal_intent, currency, false, false),
+        { FIELD_AT(journal_intent, order_id), false, true },
+        { FIELD_AT(journal_intent, rule), true, false },
+        { FIELD_AT(journal_intent, reason), false, false },
+        { FIELD_AT(journal_intent, customer_id), false, false },
+        { FIELD_AT(journal_intent, currency), false, false },
 };
 
 static const struct str_spec outcome_strs[] = {
-        STR(journal_outcome, order_id, false, true),
-        STR(journal_outcome, final_status, false, false),
+        { FIELD_AT(journal_outcome, order_id), false, true },
+        { FIELD_AT(journal_outcome, final_status), false, false },
 };
 
 static const struct str_spec hold_strs[] = {
-        STR(journal_hold, order_id, false, true),
-        STR(journal_hold, rule, true, false),
-        STR(journal_hold, reason, false, false),
-        STR(journal_hold, customer_id, false, false),
-        STR(journal_hold, customer_name, false, false),
-        STR(journal_hold, currency, false, false),
+        { FIELD_AT(journal_hold, order_id), false, true },
+        { FIELD_AT(journal_hold, rule), true, false },
+        { FIELD_AT(journal_hold, reason), false, false },
+        { FIELD_AT(journal_hold, customer_id), false, false },
+        { FIELD_AT(journal_hold, customer_name), false, false },
+        { FIELD_AT(journal_hold, currency), false, false },
 };
 
 static const struct str_spec external_strs[] = {
-        STR(journal_external, order_id, false, true),
-        STR(journal_external, status, false, false),
-        STR(journal_external, source, false, false),
-        STR(journal_external, customer_id, false, false),
-        STR(journal_external, currency, false, false),
+        { FIELD_AT(journal_external, order_id), false, true },
+        { FIELD_AT(journal_external, status), false, false },
+        { FIELD_AT(journal_external, source), false, false },
+        { FIELD_AT(journal_external, customer_id), false, false },
+        { FIELD_AT(journal_external, currency), false, false },
 };
 
 static const struct str_spec mark_strs[] = {
-        STR(journal_mark, what, false, true),
+        { FIELD_AT(journal_mark, what), false, true },
 };
 
 static const char *str_get(const void *base, const struct str_spec *spec)
