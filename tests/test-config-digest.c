@@ -192,7 +192,7 @@ static void test_irrelevant_values(void **state)
                 { "base_url: https://api.appxite.com", "base_url: https://api.example.org" },
                 { "token_url: https://login.example/oauth2/token",
                   "token_url: https://x.example/t\n  timeout: 3s\n  max_parallel: 1\n"
-                  "  referer: https://portal.example\n  ca_file: /etc/ssl/x.pem\n"
+                  "  referer: https://portal.example\n  ca_file: /etc/os-release\n"
                   "  credentials_dir: /srv/c\n  api_version: \"3.2\"" },
                 { "default: approve\n", "default: approve\nmode: dry-run\n" },
                 { "default: approve\n", "default: approve\npoll: {interval: 10s, page_size: 3}\n" },

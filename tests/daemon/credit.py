@@ -36,10 +36,12 @@ def gen(n, approved, seed):
     for i in range(n):
         o = order_body(rng, rng.randint(1, CUSTOMERS))
         t = now - (n - i) * 60
+        it = o["items"][0]
+        it["total"] = it["quantity"] * it["unitPrice"]
         o.update({"id": f"ORD-{i + 1:06d}",
                   "status": "Approved" if i < approved else "PendingApproval",
                   "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
-                  "price": {"currency": "EUR"}})
+                  "price": {"total": it["total"], "currency": "EUR"}})
         out.append(o)
     json.dump(out, sys.stdout)
 
