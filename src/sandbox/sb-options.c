@@ -45,6 +45,16 @@ static void help(void)
                "                             (default 0 = no second listener)\n"
                "  --foreign-listen ADDR:PORT address of that listener (default: the --listen\n"
                "                             address, port 0)\n"
+               "  --shape page|offset|next   the request shape (test shapes, not AppXite's):\n"
+               "                             page: /orders?page=&pageSize=, {\"items\": [...]}\n"
+               "                             (default); offset: /api/v3/orders?$skip=&$top=,\n"
+               "                             {\"value\": [...]}; next: /orders?limit=, then the\n"
+               "                             cursor of {\"data\": [...], \"nextLink\": URL},\n"
+               "                             statuses pending, approved, rejected\n"
+               "  --foreign-next-link        with --shape next: nextLink URLs point at the\n"
+               "                             foreign listener, which records and refuses them\n"
+               "  --require-scope S          the token request must carry scope=S, else 400\n"
+               "                             invalid_scope (default: scope not checked)\n"
                "  --tiers LIST               the parties that must approve each order, of\n"
                "                             distributor and seller, comma-separated, the\n"
                "                             seller always among them (default: seller); with\n"
@@ -88,6 +98,12 @@ int sb_parse_listen(const char *s, struct sockaddr_in *ret)
         }
         *ret = sa;
         return 0;
+}
+
+bool sb_options_foreign_listener(const struct sb_options *o)
+{
+        assert(o);
+        return o->foreign_rate > 0 || o->foreign_next_link;
 }
 
 int sb_parse_fraction(const char *s, double *ret)
@@ -142,6 +158,9 @@ enum {
         OPT_TIERS,
         OPT_WEBHOOK,
         OPT_WEBHOOK_AUTHORIZATION,
+        OPT_SHAPE,
+        OPT_REQUIRE_SCOPE,
+        OPT_FOREIGN_NEXT_LINK,
         OPT_VERSION,
 };
 
@@ -165,6 +184,9 @@ static const struct option options[] = {
         { "tiers", required_argument, NULL, OPT_TIERS },
         { "webhook", required_argument, NULL, OPT_WEBHOOK },
         { "webhook-authorization", required_argument, NULL, OPT_WEBHOOK_AUTHORIZATION },
+        { "shape", required_argument, NULL, OPT_SHAPE },
+        { "require-scope", required_argument, NULL, OPT_REQUIRE_SCOPE },
+        { "foreign-next-link", no_argument, NULL, OPT_FOREIGN_NEXT_LINK },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         {},
@@ -241,6 +263,17 @@ static int apply(struct sb_options *o, int c, const char *arg, bool *foreign_lis
         case OPT_WEBHOOK_AUTHORIZATION:
                 o->webhook_authorization = arg;
                 return *arg && !has_control(arg) ? 0 : -EINVAL;
+        case OPT_SHAPE:
+                r = sb_shape_from_string(arg);
+                if (r >= 0)
+                        o->shape = (enum sb_shape)r;
+                return r < 0 ? r : 0;
+        case OPT_REQUIRE_SCOPE:
+                o->require_scope = arg;
+                return *arg ? 0 : -EINVAL;
+        case OPT_FOREIGN_NEXT_LINK:
+                o->foreign_next_link = true;
+                return 0;
         }
         return -EINVAL;
 }
@@ -253,6 +286,10 @@ static int check(struct sb_options *o, bool foreign_listen_set)
         }
         if (!!o->tls_cert != !!o->tls_key) {
                 fprintf(stderr, "appxite-sandbox: --tls-cert and --tls-key go together\n");
+                return -EINVAL;
+        }
+        if (o->foreign_next_link && o->shape != SB_SHAPE_NEXT) {
+                fprintf(stderr, "appxite-sandbox: --foreign-next-link needs --shape next\n");
                 return -EINVAL;
         }
         if (o->webhook_authorization && !o->webhook_url) {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "sb-auth.h"
+#include "sb-cursor.h"
 #include "sb-faults.h"
 #include "sb-options.h"
 #include "sb-rng.h"
@@ -32,6 +33,7 @@ struct sandbox {
         char origin[SB_ORIGIN_MAX], foreign_origin[SB_ORIGIN_MAX];
         struct MHD_Daemon *daemon, *foreign_daemon;
         struct sb_webhook *webhook; /* with --webhook; has its own lock */
+        struct sb_cursors *cursors; /* the next shape's */
 };
 
 /* One request as the handlers see it; body is NUL-terminated. */

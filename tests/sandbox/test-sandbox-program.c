@@ -87,6 +87,11 @@ static void test_bad_options(void **state)
                 "--webhook 127.0.0.1:80",
                 "--webhook 'http://a b/'",
                 "--webhook-authorization x",
+                "--shape pages",
+                "--shape ''",
+                "--foreign-next-link",
+                "--shape offset --foreign-next-link",
+                "--require-scope ''",
                 "--webhook http://127.0.0.1:1/ --webhook-authorization ''",
                 "--webhook http://127.0.0.1:1/ --webhook-authorization \"$(printf 'a\\nb')\"",
         };
