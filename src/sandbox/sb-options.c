@@ -19,7 +19,8 @@ static void help(void)
                "A local stand-in for the AppXite Public API order-approval operations\n"
                "(contract: docs/appxite-api.md).  Prints 'listening on http://ADDR:PORT'\n"
                "as its first line on stdout (and 'foreign on http://ADDR:PORT' when\n"
-               "--foreign-links is set), then serves until SIGTERM or SIGINT.\n"
+               "--foreign-links or --foreign-next-link is set), then serves until\n"
+               "SIGTERM or SIGINT.\n"
                "\n"
                "  --listen ADDR:PORT         IPv4 address and port (default 127.0.0.1:%d;\n"
                "                             port 0 picks a free one; a bare PORT means\n"
@@ -71,7 +72,19 @@ static void help(void)
                "  --tls-key FILE             ... and this PEM key (both or neither; needs\n"
                "                             libmicrohttpd built with TLS)\n"
                "  -h, --help                 show this help\n"
-               "  --version                  show the version\n",
+               "  --version                  show the version\n"
+               "\n"
+               "Control calls, for tests (no credentials, not delayed):\n"
+               "  GET /_sandbox/stats        answers by status, calls per order, foreign\n"
+               "                             requests, webhook counters\n"
+               "  POST /_sandbox/orders      create an order without the gate\n"
+               "  POST /_sandbox/orders/ID/PARTY/approve (or /reject)\n"
+               "                             decide as PARTY (distributor or seller; a person\n"
+               "                             in the seller's portal is seller)\n"
+               "  POST /_sandbox/webhook     queue events on demand: {\"kind\": \"duplicate\"|\n"
+               "                             \"wrong-auth\"|\"no-auth\"|\"bad-json\"|\n"
+               "                             \"unknown-order\", \"id\": ID, \"count\": N}\n"
+               "  DELETE /_sandbox/cursors   forget every cursor (--shape next)\n",
                SB_DEFAULT_PORT, SB_SEED_MAX, SB_DEFAULT_SEED_START, SB_DEFAULT_CLIENT_ID,
                SB_DEFAULT_CLIENT_SECRET, SB_DEFAULT_SUBSCRIPTION_KEY);
 }
