@@ -1,7 +1,9 @@
 /* sb-server.h: the sandbox's shared state and the request/reply types that
  * pass between the HTTP plumbing (sb-http.c) and the operations
- * (sb-handlers.c).  One mutex guards everything mutable: requests are
- * short, and only the injected latency (slept outside the lock) is long. */
+ * (sb-handlers.c, sb-list.c, sb-control.c).  One mutex guards everything
+ * mutable but the webhook queue, which has its own so that the sender
+ * thread never waits for a request: requests are short, and only the
+ * injected latency (slept outside the lock) is long. */
 #pragma once
 
 #include <pthread.h>
