@@ -65,13 +65,16 @@ def party(url, oid, who, what):
 
 
 def held(dump):
-    ids = []
+    """The orders held now: a hold record with no later record deciding them."""
+    ids = {}
     with open(dump) as f:
         for line in f:
             r = json.loads(line)
             if r.get("type") == "hold":
-                ids.append(r["order_id"])
-    print("\n".join(dict.fromkeys(ids)))
+                ids[r["order_id"]] = True
+            elif r.get("type") in ("intent", "external"):
+                ids.pop(r.get("order_id"), None)
+    print("\n".join(ids))
 
 
 def main():
