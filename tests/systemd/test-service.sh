@@ -195,6 +195,7 @@ step_reload() {
         # so `systemctl reload` fails, the errors are in the unit's log (and
         # so in `systemctl status`), and the daemon is never signalled.
         write_rules "$(printf '%s\n' "$reloaded_rule" | sed 's/then: reject/then: rejetc/')"
+        sleep 1 # --since counts whole seconds: the good reload's line must be before it
         since=$(ns date '+%Y-%m-%d %H:%M:%S')
         ! out=$(sctl reload approvald 2>&1) || fail "systemctl reload succeeded with a broken rules file"
         log "broken reload: systemctl reload failed: $(echo "$out" | head -1)"
