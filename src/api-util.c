@@ -334,3 +334,86 @@ int api_parse_error_code(const char *body, size_t size, char *buf, size_t bufsiz
         cJSON_Delete(j);
         return r;
 }
+
+/* ---- the token endpoint's answer ---- */
+
+static bool token_text_ok(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= API_TOKEN_MAX)
+                return false;
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
+/* expires_in in seconds: a number, or a string of digits as some servers
+ * send it; 3600 when absent.  -EBADMSG when present and not one of those. */
+static int token_ttl(const cJSON *e, double *ret)
+{
+        int64_t v;
+
+        if (!e) {
+                *ret = 3600;
+                return 0;
+        }
+        if (cJSON_IsNumber(e)) {
+                *ret = e->valuedouble;
+                return 0;
+        }
+        if (cJSON_IsString(e) && e->valuestring[0] >= '0' && e->valuestring[0] <= '9' &&
+            safe_atoi64(e->valuestring, &v) >= 0) {
+                *ret = (double)v;
+                return 0;
+        }
+        return -EBADMSG;
+}
+
+/* Wipes the strings of an object's members: the parser's copies of a
+ * token (a duplicate key's too). */
+static void wipe_member_strings(cJSON *j)
+{
+        for (cJSON *c = j ? j->child : NULL; c; c = c->next)
+                if (cJSON_IsString(c))
+                        explicit_bzero(c->valuestring, strlen(c->valuestring));
+}
+
+int api_parse_token(const char *body, size_t size, char **ret_token, uint64_t *ret_lifetime_usec)
+{
+        const cJSON *t;
+        double ttl = 0;
+        char *token;
+        cJSON *j;
+        int r = -EBADMSG;
+
+        assert(body || size == 0);
+        assert(ret_token);
+        assert(ret_lifetime_usec);
+        /* cJSON ends a string at \u0000: the token would be cut short */
+        if (size >= 6 && memmem(body, size, "\\u0000", 6))
+                return -EBADMSG;
+        j = cJSON_ParseWithLength(body, size);
+        if (!cJSON_IsObject(j))
+                goto out;
+        t = cJSON_GetObjectItemCaseSensitive(j, "access_token");
+        if (!cJSON_IsString(t) || !token_text_ok(t->valuestring))
+                goto out;
+        if (token_ttl(cJSON_GetObjectItemCaseSensitive(j, "expires_in"), &ttl) < 0 ||
+            !(ttl >= 1 && ttl <= 366.0 * 86400))
+                goto out;
+        token = strdup(t->valuestring);
+        if (!token) {
+                r = -ENOMEM;
+                goto out;
+        }
+        *ret_token = token;
+        *ret_lifetime_usec = (uint64_t)(ttl * 1e6);
+        r = 0;
+out:
+        if (cJSON_IsObject(j))
+                wipe_member_strings(j);
+        cJSON_Delete(j);
+        return r;
+}

@@ -26,7 +26,6 @@
 #include "log.h"
 #include "util.h"
 
-#define TOKEN_MAX_SIZE 8192
 #define TOKEN_REFRESH_MARGIN_USEC (60 * UINT64_C(1000000))
 #define RATE_LIMIT_MAX_WAITS 100 /* 429 answers one request tolerates */
 #define CONNECT_TIMEOUT_MAX_MS 10000
@@ -164,8 +163,13 @@ static struct request_list *list_of(struct api *a, enum request_state state)
 static void request_set_state(struct api *a, struct request *q, enum request_state state,
                               bool front)
 {
-        struct request_list *from = list_of(a, q->state), *to = list_of(a, state);
+        struct request_list *from, *to;
 
+        /* q->api is never NULL; said for the analyzer, which loses track of
+         * it when a callee writes into q (a false null dereference) */
+        assert(a);
+        from = list_of(a, q->state);
+        to = list_of(a, state);
         if (from)
                 list_remove(from, q);
         if (q->state == REQUEST_ACTIVE && !q->is_token)
@@ -240,6 +244,8 @@ static void request_free(struct request *q)
 }
 
 static void detail_vset(struct request *q, const char *format, va_list ap)
+        __attribute__((format(printf, 2, 0)));
+static void detail_vset(struct request *q, const char *format, va_list ap)
 {
         (void)vsnprintf(q->detail, sizeof(q->detail), format, ap);
         q->has_detail = true;
@@ -256,6 +262,13 @@ static void detail_set(struct request *q, const char *format, ...)
         va_end(ap);
 }
 
+static void resp_clear(struct request *q)
+{
+        q->resp_size = 0;
+        if (q->resp)
+                q->resp[0] = '\0';
+}
+
 /* Ends q (an API request, in any state) with its answer: off the wire and
  * its timer, onto the finished list.  Its callback runs from the loop.
  * detail may be q->detail itself. */
@@ -269,7 +282,7 @@ static void request_finish(struct request *q, int status, int error, const char 
         q->status = status;
         q->error = error;
         if (status == 0)
-                q->resp_size = 0; /* no answer: nothing of an earlier attempt's shows */
+                resp_clear(q); /* no answer: nothing of an earlier attempt's shows */
         if (!q->api_error[0] && status >= 400)
                 (void)api_parse_error_code(q->resp, q->resp_size, q->api_error,
                                            sizeof(q->api_error));
@@ -282,8 +295,8 @@ static void request_finish(struct request *q, int status, int error, const char 
         (void)sd_event_source_set_enabled(a->deliver, SD_EVENT_ONESHOT);
 }
 
-/* Hands q's answer to its owner and frees q.  q->api may be gone when the
- * callback returns (api_free() from inside it): q is not read after. */
+/* Hands q's answer to its owner and frees q.  a may be gone when the
+ * callback returns (api_free() from inside it): only q is touched after. */
 static void request_deliver(struct api *a, struct request *q)
 {
         struct api_response r = {
@@ -325,6 +338,7 @@ static int on_deliver(sd_event_source *s, void *userdata)
         (void)deliver_finished(userdata);
         return 0;
 }
+
 static size_t on_write(char *data, size_t size, size_t n, void *userdata)
 {
         struct request *q = userdata;
@@ -497,9 +511,7 @@ static int request_start(struct api *a, struct request *q)
         CURLcode c;
         int r;
 
-        q->resp_size = 0;
-        if (q->resp)
-                q->resp[0] = '\0'; /* nothing of the last attempt's body is read again */
+        resp_clear(q); /* nothing of the last attempt's body is read again */
         q->too_big = q->headers_too_big = false;
         q->hdr = (struct api_headers){ 0 };
         q->errbuf[0] = q->api_error[0] = '\0';
@@ -613,7 +625,7 @@ static void fail_queued(struct api *a, int status, int error, const char *detail
 
                 (void)snprintf(q->api_error, sizeof(q->api_error), "%s",
                                api_error ? api_error : "");
-                q->resp_size = 0; /* the status is not its own: neither is an old body */
+                resp_clear(q); /* the status is not its own: neither is an old body */
                 request_finish(q, status, error, detail);
         }
 }
@@ -627,11 +639,26 @@ static void token_request_free(struct api *a, struct request *q)
         request_free(q);
 }
 
+/* The token request's form body, or NULL when out of memory.  The caller
+ * wipes and frees it; the escaped copies of the secrets are wiped here. */
+static char *token_form(const struct api *a)
+{
+        char *id = form_escape(a->creds.client_id), *secret = form_escape(a->creds.client_secret);
+        char *body = NULL;
+
+        if (id && secret &&
+            asprintf(&body, "grant_type=client_credentials&client_id=%s&client_secret=%s", id,
+                     secret) < 0)
+                body = NULL;
+        wipe_free(id);
+        wipe_free(secret);
+        return body;
+}
+
 /* Starts a token request.  When it cannot start, the requests waiting for
  * the token end with the reason. */
 static void token_request_new(struct api *a)
 {
-        _cleanup_free_ char *id = NULL, *secret = NULL;
         struct request *q;
         int r;
 
@@ -644,19 +671,11 @@ static void token_request_new(struct api *a)
         q->method = API_POST;
         q->is_token = true;
         q->url = strdup(a->token_url);
-        id = form_escape(a->creds.client_id);
-        secret = form_escape(a->creds.client_secret);
-        if (!q->url || !id || !secret ||
-            asprintf(&q->body, "grant_type=client_credentials&client_id=%s&client_secret=%s", id,
-                     secret) < 0) {
-                q->body = NULL;
+        q->body = token_form(a);
+        if (!q->url || !q->body)
                 r = start_failed(q, -ENOMEM, "out of memory");
-        } else
+        else
                 r = request_start(a, q);
-        if (id)
-                explicit_bzero(id, strlen(id));
-        if (secret)
-                explicit_bzero(secret, strlen(secret));
         a->token_req = q;
         if (r < 0)
                 token_give_up(a, q, 0, r, "token request cannot start", q->detail);
@@ -678,30 +697,21 @@ static void token_give_up(struct api *a, struct request *q, int status, int erro
         fail_queued(a, status, error, detail, code[0] ? code : NULL);
 }
 
-static int token_parse(struct api *a, const char *body)
+/* Takes the token from the token endpoint's 200 answer q. */
+static int token_take(struct api *a, const struct request *q)
 {
-        cJSON *j = cJSON_Parse(body);
-        const cJSON *t, *e;
-        double ttl = 3600;
-        int r = -EBADMSG;
+        uint64_t lifetime;
+        char *token;
+        int r;
 
-        if (!j)
-                return -EBADMSG;
-        t = cJSON_GetObjectItemCaseSensitive(j, "access_token");
-        e = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
-        if (cJSON_IsNumber(e))
-                ttl = e->valuedouble;
-        if (cJSON_IsString(t) && t->valuestring[0] && strlen(t->valuestring) < TOKEN_MAX_SIZE &&
-            !strpbrk(t->valuestring, "\r\n") && ttl >= 1 && ttl <= 366.0 * 86400) {
-                token_drop(a);
-                a->token = strdup(t->valuestring);
-                r = a->token ? 0 : -ENOMEM;
-                a->token_lifetime_usec = (uint64_t)(ttl * 1e6);
-                a->token_expires_usec = now_usec(a) + a->token_lifetime_usec;
-                explicit_bzero(t->valuestring, strlen(t->valuestring));
-        }
-        cJSON_Delete(j);
-        return r;
+        r = api_parse_token(q->resp, q->resp_size, &token, &lifetime);
+        if (r < 0)
+                return r;
+        token_drop(a);
+        a->token = token;
+        a->token_lifetime_usec = lifetime;
+        a->token_expires_usec = now_usec(a) + lifetime;
+        return 0;
 }
 
 /* ---- what a failed transfer means ---- */
@@ -854,7 +864,7 @@ static void token_finished(struct api *a, struct request *q, CURLcode cc, long s
         else if (status != 200)
                 detail_set(q, "HTTP %ld", status);
         if (cc == CURLE_OK && status == 200) {
-                r = token_parse(a, q->resp ? q->resp : "");
+                r = token_take(a, q);
                 a->token_attempts = 0;
                 token_request_free(a, q);
                 if (r < 0)

@@ -60,7 +60,9 @@ void *arena_alloc(struct arena *a, size_t size)
         size_t need = (size + 15) & ~(size_t)15;
 
         assert(a);
-        if (need >= size && need <= a->size - a->used) {
+        if (need < size)
+                return NULL; /* rounding wrapped: no allocator could give that */
+        if (need <= a->size - a->used) {
                 void *p = a->base + a->used;
 
                 a->used += need;

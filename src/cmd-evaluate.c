@@ -143,6 +143,12 @@ static int decide(struct evaluator *e, const struct order *o)
         int64_t now;
         int r;
 
+        if (streq_ptr(o->status, "Approved") && o->has_created_at) {
+                /* approved already (an export's history): counted from its
+                 * createdAt, as the daemon's bootstrap counts it, not decided */
+                r = policy_count_order(e->history, o, o->created_at);
+                return r == -ENOMEM ? r : 0;
+        }
         if (!e->has_now && !o->has_created_at) {
                 v = (struct verdict){ .decision = ACTION_HOLD };
                 snprintf(v.buf, sizeof(v.buf),

@@ -11,18 +11,21 @@
 #include "commands.h"
 #include "config.h"
 #include "history.h"
+#include "order-stream.h"
 #include "order.h"
 #include "policy.h"
 #include "rules.h"
+#include "state.h"
 #include "timeutil.h"
 #include "util.h"
 
-#define ORDER_FILE_MAX (1024 * 1024)
+#define ORDER_FILE_MAX ORDER_STREAM_ITEM_MAX
 
 struct explain_args {
         const char *config;
         const char *order;
         bool json;
+        const char *state_dir; /* --state-dir: the daemon's history; NULL: empty */
         bool has_now;
         int64_t now;
 };
@@ -33,6 +36,7 @@ static int parse_options(int argc, char **argv, struct explain_args *a)
                 { "config", required_argument, NULL, 'c' },
                 { "json", no_argument, NULL, 'j' },
                 { "now", required_argument, NULL, 'n' },
+                { "state-dir", required_argument, NULL, 'S' },
                 {},
         };
         int c;
@@ -45,6 +49,9 @@ static int parse_options(int argc, char **argv, struct explain_args *a)
                         break;
                 case 'j':
                         a->json = true;
+                        break;
+                case 'S':
+                        a->state_dir = optarg;
                         break;
                 case 'n':
                         if (timestamp_parse(optarg, &a->now) < 0) {
@@ -60,7 +67,7 @@ static int parse_options(int argc, char **argv, struct explain_args *a)
                         return -EINVAL;
                 }
         if (argc - optind != 1) {
-                fputs("usage: approvald explain [-c FILE] [--json] [--now TIME] ORDER.json|-\n",
+                fputs("usage: approvald explain [-c FILE] [--json] [--now TIME] [--state-dir DIR] ORDER.json|-\n",
                       stderr);
                 return -EINVAL;
         }
@@ -71,6 +78,7 @@ static int parse_options(int argc, char **argv, struct explain_args *a)
 static int read_order(const struct explain_args *a, const struct config *c, struct order *ret)
 {
         _cleanup_free_ char *text = NULL;
+        char why[160];
         size_t len;
         int r;
 
@@ -83,20 +91,30 @@ static int read_order(const struct explain_args *a, const struct config *c, stru
                         r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
                 return r;
         }
-        r = order_parse(text, len, &c->api, ret);
+        r = order_stream_parse_one(text, len, &c->api, ret, why, sizeof(why));
         if (r < 0)
                 fprintf(stderr, "approvald explain: %s: %s\n", a->order,
-                        r == -EBADMSG ? "not a JSON object" : strerror(-r));
+                        r == -EBADMSG ? why : strerror(-r));
         return r;
 }
 
+/* Which history the order was decided with, for the first line. */
+struct history_from {
+        const char *state_dir; /* NULL: empty */
+        bool before_order; /* the journal holds the order: its records and later left out */
+};
+
 static void print_text(const struct order *o, int64_t now, const char *now_from,
-                       const struct trace *t, const struct verdict *v)
+                       const struct history_from *hf, const struct trace *t,
+                       const struct verdict *v)
 {
         char ts[TIMESTAMP_BUF_SIZE];
 
-        printf("order %s, evaluated at %s (%s), with an empty history\n", o->id ?: "(no id)",
-               timestamp_format(now, ts), now_from);
+        printf("order %s, evaluated at %s (%s), with %s%s%s\n", o->id ?: "(no id)",
+               timestamp_format(now, ts), now_from,
+               hf->state_dir ? "the daemon's history from the journal in " : "an empty history",
+               hf->state_dir ?: "",
+               hf->before_order ? " as it stood when the daemon decided this order" : "");
         rules_trace_print(t, stdout);
         if (v->rule)
                 printf("decision: %s by rule '%s': %s\n", action_to_string(v->decision),
@@ -105,8 +123,8 @@ static void print_text(const struct order *o, int64_t now, const char *now_from,
                 printf("decision: %s: %s\n", action_to_string(v->decision), v->reason);
 }
 
-static int print_json(const struct order *o, int64_t now, const struct trace *t,
-                      const struct verdict *v)
+static int print_json(const struct order *o, int64_t now, const struct history_from *hf,
+                      const struct trace *t, const struct verdict *v)
 {
         _cleanup_free_ char *s = NULL;
         char ts[TIMESTAMP_BUF_SIZE];
@@ -117,7 +135,10 @@ static int print_json(const struct order *o, int64_t now, const struct trace *t,
                 return -ENOMEM;
         if (!(o->id ? cJSON_AddStringToObject(root, "id", o->id)
                     : cJSON_AddNullToObject(root, "id")) ||
-            !cJSON_AddStringToObject(root, "now", timestamp_format(now, ts)))
+            !cJSON_AddStringToObject(root, "now", timestamp_format(now, ts)) ||
+            !(hf->state_dir ? cJSON_AddStringToObject(root, "history", hf->state_dir)
+                            : cJSON_AddNullToObject(root, "history")) ||
+            !cJSON_AddBoolToObject(root, "historyBeforeThisOrder", hf->before_order))
                 goto out;
         r = rules_trace_to_json(t, &rules);
         if (r < 0)
@@ -142,9 +163,30 @@ out:
         return r;
 }
 
+/* The history to decide with: empty, or the daemon's from its journal,
+ * up to this order's own decision.  Returns 0 or -errno (reported). */
+static int load_history(const struct explain_args *a, const struct config *c,
+                        const struct order *o, int64_t now, struct state **ret,
+                        struct history_from *hf)
+{
+        int r;
+
+        *hf = (struct history_from){ .state_dir = a->state_dir };
+        r = state_new(ret, 0);
+        if (r < 0 || !a->state_dir)
+                return r;
+        r = state_load(*ret, a->state_dir, now - rules_longest_window(c), o->id,
+                       &hf->before_order);
+        if (r < 0)
+                fprintf(stderr, "approvald explain: cannot read the journal in %s: %s\n",
+                        a->state_dir, r == -EBADMSG ? "it is damaged" : strerror(-r));
+        return r;
+}
+
 static int explain(const struct explain_args *a, const struct config *c, const struct order *o)
 {
-        struct history *h = NULL;
+        struct state *st = NULL;
+        struct history_from hf;
         struct trace *t = NULL;
         struct verdict v;
         const char *now_from = "--now";
@@ -155,19 +197,19 @@ static int explain(const struct explain_args *a, const struct config *c, const s
                 now = o->has_created_at ? o->created_at : now_realtime_s();
                 now_from = o->has_created_at ? "createdAt" : "the clock: no createdAt";
         }
-        r = history_new(&h);
+        r = load_history(a, c, o, now, &st, &hf);
         if (r >= 0)
                 r = rules_trace_new(&t);
         if (r >= 0)
-                r = policy_decide(c, h, o, now, &v, t);
+                r = policy_decide(c, st->history, o, now, &v, t);
         if (r >= 0) {
                 if (a->json)
-                        r = print_json(o, now, t, &v);
+                        r = print_json(o, now, &hf, t, &v);
                 else
-                        print_text(o, now, now_from, t, &v);
+                        print_text(o, now, now_from, &hf, t, &v);
         }
         rules_trace_free(t);
-        history_free(h);
+        state_free(st);
         return r;
 }
 

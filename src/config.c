@@ -2,18 +2,23 @@
  * keys, each key a parser that writes one field; the walk reports every
  * problem it meets and keeps going, so `approvald check` lists them all.
  * A config is built fresh and handed out only when it has no problem. */
+#include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config-yaml.h"
 #include "config.h"
+#include "fileio.h"
 #include "matcher.h"
 #include "money.h"
+#include "service-view.h"
 #include "strset.h"
 #include "timeutil.h"
 #include "util.h"
@@ -190,6 +195,7 @@ struct ctx {
         struct yctx y;
         struct config *c;
         char *dir; /* rules.yaml's folder, for relative list files */
+        unsigned flags; /* CONFIG_FOR_SERVICE */
         int oom; /* -ENOMEM once an allocation failed */
 };
 
@@ -387,16 +393,77 @@ static bool url_valid(const char *v)
         return true;
 }
 
+static bool url_valid_scalar(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                             const char **ret)
+{
+        if (!yscalar(&x->y, n, k->key, "a URL", ret))
+                return false;
+        if (!url_valid(*ret)) {
+                yerror(&x->y, n, "'%s' must be an http or https URL with a host, not '%s'", k->key,
+                       *ret);
+                return false;
+        }
+        return true;
+}
+
 static void p_url(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
 {
         const char *v;
 
-        if (!yscalar(&x->y, n, k->key, "a URL", &v))
+        if (url_valid_scalar(x, n, k, &v))
+                p_string(x, n, k, base);
+}
+
+/* The host of a URL url_valid() accepted: after the scheme, before the
+ * port and the path; IPv6 addresses keep their brackets. */
+static char *url_host(const char *url)
+{
+        const char *h = strstr(url, "://") + 3;
+        size_t len = strcspn(h, "/?#");
+
+        if (h[0] == '[') {
+                const char *close = memchr(h, ']', len);
+
+                return close ? strndup(h, (size_t)(close - h) + 1) : strndup(h, len);
+        }
+        return strndup(h, strcspn(h, ":/?#"));
+}
+
+/* A loopback host: localhost, ::1, or an IPv4 address in 127.0.0.0/8
+ * written out in full.  As api_check_url() decides, or stricter. */
+static bool host_is_loopback(const char *host)
+{
+        struct in_addr a4;
+
+        if (strcasecmp(host, "localhost") == 0 || streq(host, "[::1]"))
+                return true;
+        if (inet_pton(AF_INET, host, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        return false;
+}
+
+/* base_url and token_url carry the token and the orders: https, or http
+ * only to this machine.  Checked here rather than by the API client so
+ * that check, a start and a reload refuse the same files, located. */
+static void p_api_url(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        _cleanup_free_ char *host = NULL;
+        const char *v;
+
+        if (!url_valid_scalar(x, n, k, &v))
                 return;
-        if (!url_valid(v)) {
-                yerror(&x->y, n, "'%s' must be an http or https URL with a host, not '%s'", k->key,
-                       v);
-                return;
+        if (strncasecmp(v, "http://", 7) == 0) {
+                host = url_host(v);
+                if (!oom(x, host))
+                        return;
+                if (!host_is_loopback(host)) {
+                        /* The daemon's wording from before this check moved here. */
+                        yerror(&x->y, n,
+                               "api.%s %s: http is allowed only to a loopback address "
+                               "(127.0.0.0/8, ::1, localhost); use https",
+                               k->key, v);
+                        return;
+                }
         }
         p_string(x, n, k, base);
 }
@@ -451,6 +518,18 @@ static void p_duration_s(struct ctx *x, const yaml_node_t *n, const struct key_s
 
         if (scalar_duration(x, n, k->key, &s))
                 *FIELD(base, k, int64_t) = s;
+}
+
+/* A duration, or 0 to turn the feature off. */
+static void p_duration_s_or_off(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                                void *base)
+{
+        if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 1 &&
+            n->data.scalar.value[0] == '0') {
+                *FIELD(base, k, int64_t) = 0;
+                return;
+        }
+        p_duration_s(x, n, k, base);
 }
 
 static void p_duration_ms(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
@@ -557,6 +636,69 @@ static void p_ignore(struct ctx *x, const yaml_node_t *n, const struct key_spec 
 {
 }
 
+/* ---- files the daemon opens itself ---------------------------------- */
+
+/* Why a file the daemon opens itself cannot be used, for a message that
+ * begins with what it is ("list file 'x'"): "is a FIFO, not a regular
+ * file", ": No such file or directory"...  mode is the refused file's. */
+static void file_problem(int r, mode_t mode, size_t max, char *buf, size_t size)
+{
+        if (r == -EISDIR || r == -ENODEV)
+                snprintf(buf, size, " is %s, not a regular file", fileio_kind(mode));
+        else if (r == -EFBIG)
+                snprintf(buf, size, " is larger than %zu MiB", max >> 20);
+        else
+                snprintf(buf, size, " cannot be read: %s", strerror(-r));
+}
+
+/* With CONFIG_FOR_SERVICE: reports (at n) a file that the service's
+ * DynamicUser could not read.  what names it ("list file"). */
+static void check_service_can_read(struct ctx *x, const yaml_node_t *n, const char *what,
+                                   const char *shown, const char *path)
+{
+        _cleanup_free_ char *blocker = NULL;
+        bool folder = false;
+        int r;
+
+        if (!(x->flags & CONFIG_FOR_SERVICE))
+                return;
+        r = service_view_can_read(path, &blocker, &folder);
+        if (r == -ENOMEM)
+                x->oom = r;
+        else if (r == -EACCES)
+                yerror(&x->y, n,
+                       "the service cannot read %s '%s': '%s' is closed to others, and the "
+                       "service runs as a DynamicUser%s",
+                       what, shown, blocker,
+                       folder ? " (chmod o+x on that folder)" : " (chmod o+r)");
+        else if (r < 0)
+                yerror(&x->y, n, "the service cannot read %s '%s': %s", what, shown, strerror(-r));
+}
+
+/* ca_file must exist and be readable now: curl would only fail at the
+ * first request, long after a start or reload that looked fine. */
+static void p_ca_file(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        char why[128];
+        const char *v;
+        mode_t mode = 0;
+        int fd;
+
+        if (!yscalar(&x->y, n, k->key, "a path", &v))
+                return;
+        if (*v) {
+                fd = fileio_open_regular(v, false, &mode);
+                if (fd < 0) {
+                        file_problem(fd, mode, 0, why, sizeof(why));
+                        yerror(&x->y, n, "ca_file '%s'%s", v, why);
+                        return;
+                }
+                close(fd);
+                check_service_can_read(x, n, "ca_file", v, v);
+        }
+        p_string(x, n, k, base);
+}
+
 /* ---- api and poll ------------------------------------------------------- */
 
 /* RFC 6901: "/" then reference tokens where '~' escapes only 0 and 1. */
@@ -614,11 +756,11 @@ static void p_fields(struct ctx *x, const yaml_node_t *n, const struct key_spec 
 
 static const struct key_spec api_keys[] = {
         { .key = "base_url",
-          .parse = p_url,
+          .parse = p_api_url,
           .offset = offsetof(struct api_config, base_url),
           .required = true },
         { .key = "token_url",
-          .parse = p_url,
+          .parse = p_api_url,
           .offset = offsetof(struct api_config, token_url),
           .required = true },
         { .key = "api_version",
@@ -631,7 +773,7 @@ static const struct key_spec api_keys[] = {
         { .key = "credentials_dir",
           .parse = p_string,
           .offset = offsetof(struct api_config, credentials_dir) },
-        { .key = "ca_file", .parse = p_string, .offset = offsetof(struct api_config, ca_file) },
+        { .key = "ca_file", .parse = p_ca_file, .offset = offsetof(struct api_config, ca_file) },
         { .key = "timeout",
           .parse = p_duration_ms,
           .offset = offsetof(struct api_config, timeout_ms) },
@@ -707,15 +849,39 @@ static void list_from_sequence(struct ctx *x, const yaml_node_t *n, struct list 
         }
 }
 
-/* One entry a line; '#' at the start of a line or after a blank starts a
- * comment; surrounding blanks and blank lines are ignored. */
-static void list_from_text(struct ctx *x, struct list *l, const char *text, size_t size)
+/* Appends text[0..len) to the entries of a list filled only from here:
+ * the array grows by doubling (a list file may hold a million entries). */
+static int list_push(struct list *l, const char *s, size_t len)
+{
+        size_t n = l->n_entries;
+        char *e;
+
+        if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+                char **p = reallocarray(l->entries, n == 0 ? 8 : 2 * n, sizeof(char *));
+
+                if (!p)
+                        return -ENOMEM;
+                l->entries = p;
+        }
+        e = strndup(s, len);
+        if (!e)
+                return -ENOMEM;
+        l->entries[l->n_entries++] = e;
+        return 0;
+}
+
+int config_list_parse(const char *text, size_t size, struct list *l)
 {
         const char *end = text + size;
 
+        assert(text || size == 0);
+        assert(l && l->n_entries == 0 && !l->entries);
+        if (size > 0 && memchr(text, '\0', size))
+                return -EINVAL;
         for (const char *line = text; line < end;) {
                 const char *eol = memchr(line, '\n', (size_t)(end - line)) ?: end;
                 const char *s = line, *e = eol;
+                int r;
 
                 for (const char *p = s; p < e; p++)
                         if (*p == '#' && (p == s || *(p - 1) == ' ' || *(p - 1) == '\t')) {
@@ -726,55 +892,14 @@ static void list_from_text(struct ctx *x, struct list *l, const char *text, size
                         s++;
                 while (e > s && strchr(" \t\r", *(e - 1)))
                         e--;
-                if (e > s)
-                        list_add(x, l, s, (size_t)(e - s));
+                if (e > s) {
+                        r = list_push(l, s, (size_t)(e - s));
+                        if (r < 0)
+                                return r;
+                }
                 line = eol + 1;
         }
-}
-
-/* Reads a regular file only (never a FIFO or a device that could block),
- * at most max bytes. */
-static int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size)
-{
-        _cleanup_fclose_ FILE *f = NULL;
-        struct stat st;
-        int fd;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
-                close(fd);
-                return S_ISDIR(st.st_mode) ? -EISDIR : -EBADF;
-        }
-        if ((uint64_t)st.st_size > max) {
-                close(fd);
-                return -EFBIG;
-        }
-        f = fdopen(fd, "r");
-        if (!f) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return read_stream_capped(f, max, ret, ret_size);
-}
-
-static const char *read_error(int r)
-{
-        switch (r) {
-        case -EFBIG:
-                return "it is too large";
-        case -EBADF:
-                return "it is not a regular file";
-        default:
-                return strerror(-r);
-        }
+        return 0;
 }
 
 static void list_from_file(struct ctx *x, const yaml_node_t *n, struct list *l)
@@ -783,6 +908,8 @@ static void list_from_file(struct ctx *x, const yaml_node_t *n, struct list *l)
         const yaml_node_t *file = NULL;
         struct strset seen;
         const char *path;
+        char why[128];
+        mode_t mode = 0;
         size_t size;
         int r;
 
@@ -818,16 +945,22 @@ static void list_from_file(struct ctx *x, const yaml_node_t *n, struct list *l)
                 l->file = oom(x, NULL);
         if (!l->file)
                 return;
-        r = read_regular_file(l->file, LIST_FILE_MAX, &text, &size);
+        r = fileio_read_all(l->file, false, LIST_FILE_MAX, &text, &size, &mode);
+        if (r == -ENOMEM) {
+                x->oom = r;
+                return;
+        }
         if (r < 0) {
-                yerror(&x->y, file, "cannot read list file '%s': %s", path, read_error(r));
+                file_problem(r, mode, LIST_FILE_MAX, why, sizeof(why));
+                yerror(&x->y, file, "list file '%s'%s", path, why);
                 return;
         }
-        if (memchr(text, '\0', size)) {
+        check_service_can_read(x, file, "list file", path, l->file);
+        r = config_list_parse(text, size, l);
+        if (r == -EINVAL)
                 yerror(&x->y, file, "list file '%s' contains a NUL byte", path);
-                return;
-        }
-        list_from_text(x, l, text, size);
+        else if (r < 0)
+                x->oom = r;
 }
 
 static void parse_list(struct ctx *x, const yaml_node_t *key, const yaml_node_t *n)
@@ -964,6 +1097,9 @@ static void p_customers(struct ctx *x, const yaml_node_t *n, const struct key_sp
 
 static const struct key_spec credit_keys[] = {
         { .key = "window", .parse = p_duration_s, .offset = offsetof(struct credit, window_s) },
+        { .key = "refresh",
+          .parse = p_duration_s_or_off,
+          .offset = offsetof(struct credit, refresh_s) },
         { .key = "default", .parse = p_limits, .offset = offsetof(struct credit, dflt) },
         { .key = "customers", .parse = p_customers, .offset = 0 },
 };
@@ -1414,14 +1550,15 @@ static struct config *config_new(const char *path)
         c->poll.page_size = 100;
         c->mode = MODE_ENFORCE;
         c->credit.window_s = 30 * 24 * 3600;
+        c->credit.refresh_s = 3600;
         c->dflt = ACTION_HOLD;
         return TAKE_PTR(c);
 }
 
-int config_load_buffer(const char *path, const char *buf, size_t size, FILE *errors,
+static int load_buffer(const char *path, const char *buf, size_t size, FILE *errors, unsigned flags,
                        struct config **ret)
 {
-        struct ctx x = { .y = { .path = path, .errors = errors } };
+        struct ctx x = { .y = { .path = path, .errors = errors }, .flags = flags };
         const yaml_node_t *root;
         int r;
 
@@ -1450,18 +1587,60 @@ out:
         return r;
 }
 
-int config_load(const char *path, FILE *errors, struct config **ret)
+int config_load_buffer(const char *path, const char *buf, size_t size, FILE *errors,
+                       struct config **ret)
+{
+        assert(path);
+        assert(buf || size == 0);
+        assert(ret);
+        return load_buffer(path, buf, size, errors, 0, ret);
+}
+
+/* The rules file itself, as the service would read it: reported unlocated. */
+static int check_rules_for_service(const char *path, FILE *errors)
+{
+        _cleanup_free_ char *blocker = NULL;
+        bool folder = false;
+        int r = service_view_can_read(path, &blocker, &folder);
+
+        if (r == -EACCES && errors)
+                fprintf(errors,
+                        "%s: the service cannot read it: '%s' is closed to others, and the "
+                        "service runs as a DynamicUser%s\n",
+                        path, blocker, folder ? " (chmod o+x on that folder)" : " (chmod o+r)");
+        else if (r < 0 && errors)
+                fprintf(errors, "%s: the service cannot read it: %s\n", path, strerror(-r));
+        return r;
+}
+
+int config_load_flags(const char *path, FILE *errors, unsigned flags, struct config **ret)
 {
         _cleanup_free_ char *buf = NULL;
+        mode_t mode = 0;
         size_t size;
         int r;
 
-        r = read_regular_file(path, RULES_FILE_MAX, &buf, &size);
+        assert(path);
+        assert(ret);
+        r = fileio_read_all(path, false, RULES_FILE_MAX, &buf, &size, &mode);
         if (r < 0) {
-                if (errors)
+                if (errors && (r == -EISDIR || r == -ENODEV))
+                        fprintf(errors, "%s: cannot read: it is %s, not a regular file\n", path,
+                                fileio_kind(mode));
+                else if (errors)
                         fprintf(errors, "%s: cannot read: %s\n", path,
-                                r == -EFBIG ? "it is larger than 4 MiB" : read_error(r));
+                                r == -EFBIG ? "it is larger than 4 MiB" : strerror(-r));
                 return r;
         }
-        return config_load_buffer(path, buf, size, errors, ret);
+        if (flags & CONFIG_FOR_SERVICE) {
+                r = check_rules_for_service(path, errors);
+                if (r < 0)
+                        return r;
+        }
+        return load_buffer(path, buf, size, errors, flags, ret);
+}
+
+int config_load(const char *path, FILE *errors, struct config **ret)
+{
+        return config_load_flags(path, errors, 0, ret);
 }

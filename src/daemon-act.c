@@ -1,8 +1,11 @@
 /* daemon-act.c: acting on decisions safely: each decision is journaled (an
  * intent, fsync'd per batch before any call), then the approve or reject
- * link is called, and the outcome journaled: 2xx done, 409 look the order
- * up and record its real status, 404 record and stop.  Also reconciles the
- * intents a crash or a failed call left without an outcome. */
+ * link is called, and the outcome journaled: 2xx done (an approve that
+ * leaves the order pending waits on other approving parties), 409 look the
+ * order up and record its real status, 404 record and stop.  Also looks up
+ * the intents a crash or a failed call left without an outcome, and the
+ * orders we wait on (holds, approvals waiting on others) once a listing no
+ * longer shows them: what AppXite says of them is journaled. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -34,16 +37,6 @@ struct call {
         enum action decision;
         char *order_id;
 };
-
-void entry_free(void *p)
-{
-        struct entry *e = p;
-
-        if (!e)
-                return;
-        free(e->reason);
-        free(e);
-}
 
 static void call_free(struct call *c)
 {
@@ -81,8 +74,18 @@ static char *reject_body(const char *reason)
 
 /* ---- outcomes ---- */
 
-/* Journals the order's final status.  Returns CALL_DONE, or CALL_FATAL
- * when the journal failed (logged). */
+static void entry_busy(struct daemon *d, const char *order_id, bool busy)
+{
+        struct entry e;
+
+        if (state_get(d->state, order_id, &e) && e.busy != busy) {
+                e.busy = busy;
+                (void)state_set(d->state, order_id, e); /* an existing key: cannot fail */
+        }
+}
+
+/* Journals the order's status after our call.  Returns CALL_DONE, or
+ * CALL_FATAL when the journal failed (logged). */
 static enum call_result record_outcome(struct daemon *d, const char *order_id, int http_status,
                                        const char *final_status)
 {
@@ -92,8 +95,8 @@ static enum call_result record_outcome(struct daemon *d, const char *order_id, i
                 .final_status = final_status,
                 .time = now_realtime_s(),
         };
-        struct entry *e = idmap_get(d->entries, order_id);
         char id[LOG_ESCAPE_MAX];
+        struct entry e;
         int r;
 
         r = journal_append_outcome(d->journal, &out);
@@ -102,14 +105,18 @@ static enum call_result record_outcome(struct daemon *d, const char *order_id, i
                                 log_escape(order_id, id, sizeof(id)), d->state_dir);
                 return CALL_FATAL;
         }
-        if (e) {
-                e->done = true;
-                e->busy = false;
-                free(e->reason);
-                e->reason = NULL;
+        if (state_get(d->state, order_id, &e)) {
+                bool counted = entry_counts(e);
+
+                e.status = entry_status_from_string(final_status);
+                e.busy = false;
+                if (counted && !entry_counts(e))
+                        d->history_stale = true; /* rebuilt before the next decision */
+                (void)state_set(d->state, order_id, e);
         }
-        if (idmap_get(d->seen, order_id))
-                d->cycle.n_gone++;
+        idmap_remove(d->state->reasons, order_id);
+        if (idmap_get(d->seen, order_id) && !streq(final_status, "PendingApproval"))
+                d->cycle.n_gone++; /* it left the pending list (the paging counts it) */
         return CALL_DONE;
 }
 
@@ -126,13 +133,19 @@ static void log_outcome(const char *order_id, enum action decision, int http_sta
                           "%s: decided by someone else: now %s (ours was %s; not called again)",
                           log_escape(order_id, id, sizeof(id)),
                           log_escape(final_status, st, sizeof(st)), action_to_string(decision));
+        else if (streq(final_status, "PendingApproval"))
+                log_event(LOG_INFO, LOG_MID_OUTCOME, &f, 0,
+                          "%s: %s done (HTTP %d); still pending: other approving parties have "
+                          "not decided (counted in the exposure meanwhile)",
+                          log_escape(order_id, id, sizeof(id)), action_to_string(decision),
+                          http_status);
         else
                 log_event(LOG_INFO, LOG_MID_OUTCOME, &f, 0, "%s: %s done: now %s (HTTP %d)",
                           log_escape(order_id, id, sizeof(id)), action_to_string(decision),
                           log_escape(final_status, st, sizeof(st)), http_status);
 }
 
-/* Journals and logs a final status. */
+/* Journals and logs a status after our call. */
 static enum call_result finish(struct daemon *d, const struct call *c, int http,
                                const char *final_status, bool conflict)
 {
@@ -144,37 +157,32 @@ static enum call_result finish(struct daemon *d, const struct call *c, int http,
 
 static void log_api_error(const char *order_id, const char *what, const struct api_response *r)
 {
-        struct log_fields f = { .order_id = order_id, .http_status = r->status };
+        struct log_fields f = { .order_id = order_id,
+                                .http_status = r->status,
+                                .api_error = r->api_error };
         char id[LOG_ESCAPE_MAX], detail[256];
 
         if (r->error < 0)
-                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, r->error, "%s: %s failed (%s)",
-                          log_escape(order_id, id, sizeof(id)), what,
-                          log_escape(r->detail ? r->detail : "-", detail, sizeof(detail)));
+                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, r->detail ? 0 : r->error,
+                          "%s: %s failed%s%s", log_escape(order_id, id, sizeof(id)), what,
+                          r->detail ? ": " : "",
+                          r->detail ? log_escape(r->detail, detail, sizeof(detail)) : "");
         else
-                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0, "%s: %s failed: HTTP %d",
-                          log_escape(order_id, id, sizeof(id)), what, r->status);
+                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0, "%s: %s failed: HTTP %d%s%s",
+                          log_escape(order_id, id, sizeof(id)), what, r->status,
+                          r->api_error ? ", " : "",
+                          r->api_error ? log_escape(r->api_error, detail, sizeof(detail)) : "");
 }
 
 /* ---- calls ---- */
-
-/* No request is under way for the order any more; its intent stays open
- * and the next cycle reconciles it. */
-static void entry_idle(struct daemon *d, const char *order_id)
-{
-        struct entry *e = idmap_get(d->entries, order_id);
-
-        if (e)
-                e->busy = false;
-}
 
 /* Every finished call or lookup ends here: the cycle hears of it once. */
 static void call_done(struct daemon *d, struct call *c, enum call_result res)
 {
         enum call_kind kind = c->kind;
 
-        if (res == CALL_RETRY || res == CALL_LOOKUP_FAILED)
-                entry_idle(d, c->order_id);
+        if (res == CALL_RETRY || res == CALL_LOOKUP_FAILED || res == CALL_WAIT_UNKNOWN)
+                entry_busy(d, c->order_id, false);
         if (res == CALL_RETRY && kind == CALL_DECISION)
                 d->cycle.n_failed++;
         call_free(c);
@@ -201,6 +209,24 @@ static int order_get(struct daemon *d, enum call_kind kind, const char *order_id
         return call_start(d, kind, order_id, decision, path, NULL);
 }
 
+/* The order's status in a 2xx answer to our approve: AppXite answers with
+ * the order [Assumed]; one still PendingApproval waits on other approving
+ * parties.  Anything else reads as the status we asked for. */
+static const char *answered_status(struct daemon *d, const struct call *c,
+                                   const struct api_response *r)
+{
+        struct order o;
+        const char *st = intended_status(c->decision);
+
+        if (c->decision == ACTION_APPROVE && r->body_size > 0 &&
+            order_parse(r->body, r->body_size, &d->config->api, &o) >= 0) {
+                if (streq_ptr(o.status, "PendingApproval"))
+                        st = "PendingApproval";
+                order_done(&o);
+        }
+        return st;
+}
+
 /* The answer to an approve or reject call. */
 static enum call_result decision_answered(struct daemon *d, struct call *c,
                                           const struct api_response *r)
@@ -224,7 +250,7 @@ static enum call_result decision_answered(struct daemon *d, struct call *c,
                 log_api_error(c->order_id, what, r);
                 return CALL_RETRY;
         }
-        return finish(d, c, r->status, intended_status(c->decision), false);
+        return finish(d, c, r->status, answered_status(d, c, r), false);
 }
 
 static void on_decision_done(struct api *a, const struct api_response *r, void *userdata)
@@ -238,7 +264,6 @@ static void on_decision_done(struct api *a, const struct api_response *r, void *
 /* Sends the decision again for a reconciled order still pending. */
 static enum call_result resend(struct daemon *d, struct call *c, const struct order *o)
 {
-        struct entry *e = idmap_get(d->entries, c->order_id);
         const char *link = c->decision == ACTION_APPROVE ? o->approve_link : o->reject_link;
         _cleanup_free_ char *body = NULL;
         char id[LOG_ESCAPE_MAX];
@@ -253,7 +278,7 @@ static enum call_result resend(struct daemon *d, struct call *c, const struct or
                 return CALL_RETRY;
         }
         if (c->decision == ACTION_REJECT) {
-                body = reject_body(e ? e->reason : NULL);
+                body = reject_body(idmap_get(d->state->reasons, c->order_id));
                 if (!body)
                         goto oom;
         }
@@ -261,8 +286,7 @@ static enum call_result resend(struct daemon *d, struct call *c, const struct or
                  log_escape(c->order_id, id, sizeof(id)), action_to_string(c->decision));
         if (call_start(d, CALL_DECISION, c->order_id, c->decision, link, body) < 0)
                 goto oom;
-        if (e)
-                e->busy = true; /* the new call has it now */
+        entry_busy(d, c->order_id, true); /* the new call has it now */
         return CALL_DONE;
 oom:
         log_error("%s: cannot send the decision again: out of memory",
@@ -292,25 +316,93 @@ static int parse_lookup(struct daemon *d, struct call *c, const struct api_respo
         return k < 0 ? k : -EBADMSG;
 }
 
-/* The answer to GET /orders/{id}, after a 409 or for reconciliation. */
+/* A hold was decided elsewhere: journal what AppXite says (with the
+ * order's facts, so an approval counts from now on), log it once. */
+static enum call_result hold_decided_elsewhere(struct daemon *d, struct call *c,
+                                               const struct order *o, const char *status)
+{
+        struct journal_external x = {
+                .order_id = c->order_id,
+                .status = status,
+                .source = "portal",
+                .customer_id = o && o->customer_id ? o->customer_id : "",
+                .currency = o && o->currency ? o->currency : "",
+                .total = o && o->has_total ? o->total : 0,
+                .count_from = now_realtime_s(),
+                .time = now_realtime_s(),
+        };
+        struct log_fields f = { .order_id = c->order_id, .outcome = status };
+        struct entry e = { .kind = ENTRY_EXTERNAL, .status = entry_status_from_string(status) };
+        char id[LOG_ESCAPE_MAX], st[64];
+        int r;
+
+        if (journal_external_check(&x, NULL) < 0)
+                x.customer_id = x.currency = ""; /* kept without what the journal cannot hold */
+        r = journal_append_external(d->journal, &x);
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot append to the journal in %s",
+                                log_escape(c->order_id, id, sizeof(id)), d->state_dir);
+                return CALL_FATAL;
+        }
+        if (e.status == ENTRY_STATUS_APPROVED && o && policy_count_order(d->state->history, o,
+                                                                         x.count_from) >= 0)
+                e.in_history = true;
+        (void)state_set(d->state, c->order_id, e); /* an existing key: cannot fail */
+        log_event(LOG_NOTICE, LOG_MID_DECIDED_ELSEWHERE, &f, 0,
+                  "order %s was %s in the portal (held by approvald; %s)",
+                  log_escape(c->order_id, id, sizeof(id)),
+                  e.status == ENTRY_STATUS_APPROVED   ? "approved"
+                  : e.status == ENTRY_STATUS_NOTFOUND ? "removed"
+                                                      : "rejected",
+                  e.status == ENTRY_STATUS_APPROVED ? "it counts in the exposure from now"
+                                                    : log_escape(status, st, sizeof(st)));
+        return CALL_DONE;
+}
+
+/* What a lookup says of an order we wait on. */
+static enum call_result waited_answered(struct daemon *d, struct call *c, struct entry e,
+                                        const struct order *o, int http)
+{
+        const char *status = o ? o->status : "NotFound";
+
+        if (o && streq(o->status, "PendingApproval")) {
+                e.busy = false; /* still waiting */
+                (void)state_set(d->state, c->order_id, e);
+                return CALL_DONE;
+        }
+        if (e.kind == ENTRY_HOLD)
+                return hold_decided_elsewhere(d, c, o, status);
+        /* our approve that waited on other parties: now final */
+        return finish(d, c, http, status, !streq(status, "Approved"));
+}
+
+/* The answer to GET /orders/{id}: after a 409, for an open intent, or for
+ * an order we wait on. */
 static enum call_result lookup_answered(struct daemon *d, struct call *c,
                                         const struct api_response *r, struct order *o)
 {
-        /* a lookup that told nothing leaves the intent open for the next cycle */
-        enum call_result failed = c->kind == CALL_RECONCILE_GET ? CALL_LOOKUP_FAILED : CALL_RETRY;
+        struct entry e = { 0 };
+        bool waited = state_get(d->state, c->order_id, &e) && entry_waits(e);
+        /* a lookup that told nothing leaves the order for the next cycle */
+        enum call_result failed = waited                             ? CALL_WAIT_UNKNOWN
+                                  : c->kind == CALL_RECONCILE_GET ? CALL_LOOKUP_FAILED
+                                                                  : CALL_RETRY;
         int http = c->kind == CALL_CONFLICT_GET ? 409 : r->status;
         char id[LOG_ESCAPE_MAX];
 
         if (r->error == -ECANCELED)
                 return failed;
         if (r->status == 404)
-                return finish(d, c, 404, "NotFound", true);
+                return waited ? waited_answered(d, c, e, NULL, 404)
+                              : finish(d, c, 404, "NotFound", true);
         if (r->error < 0 || r->status != 200) {
                 log_api_error(c->order_id, "order lookup", r);
                 return failed;
         }
         if (parse_lookup(d, c, r, o) < 0)
                 return failed;
+        if (waited)
+                return waited_answered(d, c, e, o, http);
         if (streq(o->status, "PendingApproval") && c->kind == CALL_RECONCILE_GET) {
                 if (d->cycle.state == CYCLE_STOPPING)
                         return failed; /* sent again at the next start */
@@ -363,10 +455,10 @@ static int call_start(struct daemon *d, enum call_kind kind, const char *order_i
         return 0;
 }
 
-/* ---- intents ---- */
+/* ---- intents and holds ---- */
 
-/* A text the intent keeps for information only (the customer and currency
- * of a rejection): stored when the journal can take it, else empty. */
+/* A text the journal keeps for information only (the customer and
+ * currency of a rejection or a hold): stored when it fits, else empty. */
 static const char *if_storable(const char *s)
 {
         return s && strnlen(s, JOURNAL_STRING_MAX + 1) <= JOURNAL_STRING_MAX ? s : "";
@@ -399,6 +491,13 @@ static int batch_push(struct daemon *d, const struct order *o, const struct verd
         return 0;
 }
 
+static void batch_pop(struct daemon *d)
+{
+        struct pending_call *p = &d->batch[--d->n_batch];
+
+        free(p->order_id), free(p->url), free(p->reason);
+}
+
 int act_decided(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now,
                 const char *link)
 {
@@ -413,8 +512,8 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
                 .currency = approve ? o->currency : if_storable(o->currency),
                 .time = now,
         };
-        char id[LOG_ESCAPE_MAX];
-        struct entry *e;
+        struct entry e = { .kind = approve ? ENTRY_APPROVE : ENTRY_REJECT, .busy = true };
+        char id[LOG_ESCAPE_MAX], *reason = NULL;
         int r;
 
         assert(d);
@@ -425,35 +524,58 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
         r = journal_intent_check(&in, NULL);
         if (r < 0)
                 return r; /* the caller holds the order */
-        e = calloc(1, sizeof(*e));
-        if (!e)
+        r = batch_push(d, o, v, link);
+        if (r < 0)
+                return r;
+        if (!approve && (!(reason = strdup(in.reason)) ||
+                         idmap_set(d->state->reasons, o->id, reason) < 0)) {
+                free(reason);
+                batch_pop(d);
                 return -ENOMEM;
-        e->decision = v->decision;
-        e->busy = true;
-        e->reason = strdup_null(in.reason);
-        r = e->reason ? batch_push(d, o, v, link) : -ENOMEM;
-        if (r < 0) {
-                entry_free(e);
-                return r;
         }
-        r = idmap_put(d->entries, o->id, e);
+        if (approve)
+                e.in_history = policy_count_order(d->state->history, o, now) >= 0;
+        r = state_set(d->state, o->id, e);
         if (r < 0) {
-                d->n_batch--;
-                free(d->batch[d->n_batch].order_id), free(d->batch[d->n_batch].url),
-                        free(d->batch[d->n_batch].reason);
-                entry_free(e);
+                idmap_remove(d->state->reasons, o->id);
+                batch_pop(d);
                 return r;
-        }
-        if (approve) {
-                r = policy_count_order(d->history, o, now);
-                if (r < 0) /* policy_decide() let it through: cannot fail but for memory */
-                        log_warning("%s: approval not counted in the history: %s",
-                                    log_escape(o->id, id, sizeof(id)), strerror(-r));
-                e->in_history = r >= 0;
         }
         r = journal_append_intent(d->journal, &in);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot append the decision to the journal in %s",
+                                       log_escape(o->id, id, sizeof(id)), d->state_dir);
+        return 0;
+}
+
+int act_held(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now)
+{
+        struct journal_hold h = {
+                .order_id = o->id,
+                .rule = v->rule ? v->rule->name : NULL,
+                .reason = v->reason ? v->reason : "",
+                .customer_id = if_storable(o->customer_id),
+                .customer_name = if_storable(o->customer_name),
+                .currency = if_storable(o->currency),
+                .total = o->has_total ? o->total : 0,
+                .has_total = o->has_total,
+                .created_at = o->has_created_at ? o->created_at : 0,
+                .rules_digest = d->state->rules_digest,
+                .time = now,
+        };
+        char id[LOG_ESCAPE_MAX];
+        int r;
+
+        assert(d);
+        assert(o && v);
+        if (daemon_dry_run(d) || journal_hold_check(&h, NULL) < 0)
+                return 1;
+        r = state_set(d->state, o->id, (struct entry){ .kind = ENTRY_HOLD });
+        if (r < 0)
+                return 1;
+        r = journal_append_hold(d->journal, &h);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot append the hold to the journal in %s",
                                        log_escape(o->id, id, sizeof(id)), d->state_dir);
         return 0;
 }
@@ -481,7 +603,7 @@ int act_flush(struct daemon *d)
                 if (r >= 0 && k >= 0)
                         k = call_start(d, CALL_DECISION, p->order_id, p->decision, p->url, body);
                 if (r < 0 || k < 0) {
-                        entry_idle(d, p->order_id); /* reconciled in the next cycle */
+                        entry_busy(d, p->order_id, false); /* reconciled in the next cycle */
                         d->cycle.n_failed++;
                 }
                 free(p->order_id), free(p->url), free(p->reason);
@@ -490,46 +612,63 @@ int act_flush(struct daemon *d)
         return r;
 }
 
+/* What a reconciliation looks up: an intent without outcome, or an order
+ * we wait on (a hold, our approve waiting on other parties), so that what
+ * a person decided elsewhere is known before anything is decided. */
+static bool needs_lookup(struct entry e)
+{
+        if (e.busy)
+                return false;
+        if ((e.kind == ENTRY_APPROVE || e.kind == ENTRY_REJECT) && e.status == ENTRY_STATUS_NONE)
+                return true;
+        return entry_waits(e);
+}
+
 int act_reconcile(struct daemon *d)
 {
         _cleanup_free_ char **ids = NULL;
-        size_t i = 0, n = 0;
+        size_t i = 0, n = 0, n_waited = 0;
         const char *id;
         void *v;
         int r = 0;
 
         assert(d);
         /* collect first: starting requests must not run during the walk */
-        ids = calloc(idmap_size(d->entries) + 1, sizeof(char *));
+        ids = calloc(idmap_size(d->state->entries) + 1, sizeof(char *));
         if (!ids)
                 return -ENOMEM;
-        while (idmap_next(d->entries, &i, &id, &v)) {
-                struct entry *e = v;
+        while (idmap_next(d->state->entries, &i, &id, &v)) {
+                struct entry e;
 
-                if (!e->done && !e->busy)
+                (void)state_get(d->state, id, &e);
+                if (needs_lookup(e)) {
                         ids[n++] = (char *)id;
+                        n_waited += entry_waits(e);
+                }
         }
-        if (n > 0)
-                log_info("reconciling %zu decision%s without an outcome", n, n == 1 ? "" : "s");
+        if (n > n_waited)
+                log_info("reconciling %zu decision%s without an outcome", n - n_waited,
+                         n - n_waited == 1 ? "" : "s");
+        if (n_waited > 0)
+                log_debug("looking up %zu held or partly approved orders", n_waited);
         for (size_t k = 0; k < n; k++) {
-                struct entry *e = idmap_get(d->entries, ids[k]);
+                struct entry e;
 
-                if (order_get(d, CALL_RECONCILE_GET, ids[k], e->decision) < 0)
+                (void)state_get(d->state, ids[k], &e);
+                if (order_get(d, CALL_RECONCILE_GET, ids[k],
+                              e.kind == ENTRY_REJECT ? ACTION_REJECT : ACTION_APPROVE) < 0)
                         r = -ENOMEM;
                 else
-                        e->busy = true;
+                        entry_busy(d, ids[k], true);
         }
         return r;
 }
 
 void act_done(struct daemon *d)
 {
-        for (size_t i = 0; i < d->n_batch; i++) {
-                free(d->batch[i].order_id);
-                free(d->batch[i].url);
-                free(d->batch[i].reason);
-        }
+        while (d->n_batch > 0)
+                batch_pop(d);
         free(d->batch);
         d->batch = NULL;
-        d->n_batch = d->alloc_batch = 0;
+        d->alloc_batch = 0;
 }

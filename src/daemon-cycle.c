@@ -20,9 +20,13 @@
 #define STOP_GRACE_USEC (10 * UINT64_C(1000000)) /* in-flight calls get this long */
 
 static const char *const state_names[_CYCLE_STATE_MAX] = {
-        [CYCLE_IDLE] = "idle",           [CYCLE_RECONCILING] = "reconciling",
-        [CYCLE_LISTING] = "listing",     [CYCLE_WAITING_CALLS] = "waiting-calls",
-        [CYCLE_FINISHING] = "finishing", [CYCLE_STOPPING] = "stopping",
+        [CYCLE_IDLE] = "idle",
+        [CYCLE_SYNCING] = "syncing",
+        [CYCLE_RECONCILING] = "reconciling",
+        [CYCLE_LISTING] = "listing",
+        [CYCLE_WAITING_CALLS] = "waiting-calls",
+        [CYCLE_FINISHING] = "finishing",
+        [CYCLE_STOPPING] = "stopping",
 };
 
 const char *cycle_state_to_string(enum cycle_state s)
@@ -31,6 +35,7 @@ const char *cycle_state_to_string(enum cycle_state s)
 }
 
 static void cycle_transition(struct daemon *d, enum cycle_state to, const char *why);
+static void rebuild_history(struct daemon *d);
 
 int cycle_exit_status(const struct daemon *d)
 {
@@ -39,7 +44,7 @@ int cycle_exit_status(const struct daemon *d)
         assert(d);
         if (c->fatal)
                 return EX_TEMPFAIL;
-        if (d->opt.once && (c->trouble || c->state != CYCLE_IDLE))
+        if (d->opt.once && (c->trouble || c->n_deferred > 0 || c->state != CYCLE_IDLE))
                 return EX_TEMPFAIL;
         return 0;
 }
@@ -59,6 +64,16 @@ static uint64_t cycle_bound_usec(const struct daemon *d)
         if (e && safe_atoi64(e, &s) >= 0 && s > 0)
                 return (uint64_t)s * 1000000u;
         return 4u * (o->max_attempts ?: 8u) * per_try + pauses;
+}
+
+const char *daemon_approvals_wait(const struct daemon *d)
+{
+        assert(d);
+        if (!d->state->bootstrapped)
+                return "the bootstrap of approved orders has not finished";
+        if (d->cycle.trouble & CYCLE_WAIT_UNKNOWN)
+                return "a held order could not be looked up (a person may have decided it)";
+        return NULL;
 }
 
 static void exit_loop(struct daemon *d)
@@ -120,11 +135,29 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* "API unreachable since HH:MM" while it is, else "". */
+static void api_status(struct daemon *d, char *buf, size_t size)
+{
+        struct tm tm;
+        time_t t;
+
+        if (!(d->cycle.trouble & (CYCLE_API_FAILED | CYCLE_OVERRAN | CYCLE_SYNC_FAILED))) {
+                d->api_down_since = 0;
+                *buf = '\0';
+                return;
+        }
+        if (d->api_down_since == 0)
+                d->api_down_since = d->cycle.started;
+        t = (time_t)d->api_down_since;
+        if (!localtime_r(&t, &tm) || strftime(buf, size, "API unreachable since %H:%M", &tm) == 0)
+                snprintf(buf, size, "API unreachable");
+}
+
 static void notify_status(struct daemon *d)
 {
         const struct cycle *c = &d->cycle;
-        char when[16] = "?", next[64] = "", unlogged[96] = "";
-        bool api = c->trouble & (CYCLE_API_FAILED | CYCLE_OVERRAN);
+        char when[16] = "?", next[64] = "", unlogged[96] = "", api[64], wait[160] = "";
+        const char *why = daemon_approvals_wait(d);
         struct tm tm;
         time_t t = (time_t)c->started;
 
@@ -137,16 +170,26 @@ static void notify_status(struct daemon *d)
                 snprintf(unlogged, sizeof(unlogged),
                          "; %zu more order problems not logged (rate limit)",
                          c->n_problems_unlogged);
-        sd_notifyf(false,
-                   "STATUS=Last poll %s: %zu pending, %zu approved, %zu rejected, %zu held%s%s%s",
-                   when, c->n_seen, c->n_approved, c->n_rejected, c->n_held,
-                   c->n_failed ? ", calls to retry" : "", api ? ", API unreachable" : "", next);
+        if (c->n_deferred > 0 || why)
+                snprintf(wait, sizeof(wait), "; %zu approvals wait: %s", c->n_deferred,
+                         why ? why : "see the log");
+        api_status(d, api, sizeof(api));
+        if (*api && c->n_seen == 0)
+                sd_notifyf(false, "STATUS=%s; pending orders unknown%s%s", api, wait, next);
+        else
+                sd_notifyf(false,
+                           "STATUS=Last poll %s: %zu pending, %zu approved, %zu rejected, %zu "
+                           "held%s%s%s%s%s",
+                           when, c->n_seen, c->n_approved, c->n_rejected, c->n_held,
+                           c->n_failed ? ", calls to retry" : "", *api ? ", " : "", api, wait,
+                           next);
         log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,
                   "cycle done: %zu pending listed, %zu approved, %zu rejected, %zu held, %zu "
-                  "decided before, %zu calls failed%s%s%s",
+                  "decided before, %zu calls failed%s%s%s%s",
                   c->n_seen, c->n_approved, c->n_rejected, c->n_held, c->n_skipped, c->n_failed,
                   c->trouble & CYCLE_API_FAILED ? "; the API could not be reached" : "",
-                  c->trouble & CYCLE_OVERRAN ? "; ended past its time bound" : "", unlogged);
+                  c->trouble & CYCLE_OVERRAN ? "; ended past its time bound" : "", unlogged,
+                  wait);
 }
 
 /* FINISHING with nothing out: the cycle's end. */
@@ -174,8 +217,9 @@ static void end_cycle(struct daemon *d)
                         log_warning("journal compaction failed, the file is unchanged: %s",
                                     strerror(-r));
         }
-        history_prune(d->history, now - rules_longest_window(d->config));
-        if (!(d->cycle.trouble & (CYCLE_API_FAILED | CYCLE_LISTING_CUT | CYCLE_OVERRAN)))
+        history_prune(d->state->history, now - rules_longest_window(d->config));
+        if (!(d->cycle.trouble & (CYCLE_API_FAILED | CYCLE_LISTING_CUT | CYCLE_OVERRAN)) &&
+            d->cycle.state == CYCLE_FINISHING)
                 poll_forget_gone_holds(d);
         disarm(d->deadline_timer);
         cycle_transition(d, CYCLE_IDLE, "cycle done");
@@ -200,6 +244,12 @@ static void enter(struct daemon *d, enum cycle_state from)
                         sd_event_exit(d->event, EX_SOFTWARE);
                 }
                 return;
+        case CYCLE_SYNCING:
+                if (from == CYCLE_IDLE)
+                        sync_start(d);
+                else
+                        sync_fetch(d);
+                return;
         case CYCLE_RECONCILING:
                 if (act_reconcile(d) < 0)
                         d->cycle.trouble |= CYCLE_API_FAILED;
@@ -207,10 +257,13 @@ static void enter(struct daemon *d, enum cycle_state from)
                         cycle_transition(d, CYCLE_LISTING, "nothing to reconcile");
                 return;
         case CYCLE_LISTING:
-                if (from == CYCLE_RECONCILING || from == CYCLE_IDLE)
-                        poll_start(d);
-                else
+                if (from != CYCLE_RECONCILING && from != CYCLE_SYNCING && from != CYCLE_IDLE) {
                         poll_fetch(d);
+                        return;
+                }
+                if (d->history_stale)
+                        rebuild_history(d);
+                poll_start(d);
                 return;
         case CYCLE_WAITING_CALLS:
                 return;
@@ -236,6 +289,23 @@ static void enter(struct daemon *d, enum cycle_state from)
         assert(false);
 }
 
+/* An approval stopped counting (rejected by another party after ours):
+ * the history is built again from the journal before anything is decided. */
+static void rebuild_history(struct daemon *d)
+{
+        int r;
+
+        d->history_stale = false;
+        if (daemon_dry_run(d))
+                return; /* nothing journaled: dry-run overcounts until a reload */
+        r = state_rebuild_history(d->state, d->state_dir,
+                                  now_realtime_s() - rules_longest_window(d->config));
+        if (r < 0)
+                log_warning("cannot rebuild the history from the journal in %s: %s; an "
+                            "approval another party rejected still counts",
+                            d->state_dir, strerror(-r));
+}
+
 static void cycle_transition(struct daemon *d, enum cycle_state to, const char *why)
 {
         enum cycle_state from = d->cycle.state;
@@ -244,6 +314,16 @@ static void cycle_transition(struct daemon *d, enum cycle_state to, const char *
                   cycle_state_to_string(to), why, d->cycle.n_requests, d->cycle.n_calls);
         d->cycle.state = to;
         enter(d, from);
+}
+
+/* Reconciling comes next, or in a dry run (nothing is sent again) the
+ * listing. */
+static void after_sync(struct daemon *d)
+{
+        if (daemon_dry_run(d))
+                cycle_transition(d, CYCLE_LISTING, "poll (dry run)");
+        else
+                cycle_transition(d, CYCLE_RECONCILING, "poll");
 }
 
 void cycle_begin(struct daemon *d)
@@ -257,13 +337,14 @@ void cycle_begin(struct daemon *d)
         d->cycle = (struct cycle){ .state = CYCLE_IDLE,
                                    .started = now_realtime_s(),
                                    .started_usec = now_monotonic_us() };
+        idmap_clear(d->seen); /* before any outcome of this cycle is counted as gone */
         r = arm_timer(d, &d->deadline_timer, cycle_bound_usec(d), on_deadline);
         if (r < 0)
                 log_warning("cannot arm the cycle's time bound: %s", strerror(-r));
-        if (daemon_dry_run(d)) /* dry run: nothing is sent again either */
-                cycle_transition(d, CYCLE_LISTING, "poll (dry run)");
+        if (sync_due(d))
+                cycle_transition(d, CYCLE_SYNCING, d->sync.bootstrap ? "bootstrap" : "refresh");
         else
-                cycle_transition(d, CYCLE_RECONCILING, "poll");
+                after_sync(d);
 }
 
 void cycle_stop(struct daemon *d)
@@ -308,10 +389,39 @@ static void go_on(struct daemon *d)
                         end_cycle(d);
                 break;
         case CYCLE_IDLE:
+        case CYCLE_SYNCING:
         case CYCLE_LISTING:
         case _CYCLE_STATE_MAX:
                 break;
         }
+}
+
+/* A page of the bootstrap or refresh listing was handled. */
+static void sync_page_done(struct daemon *d, enum page_next next)
+{
+        switch (next) {
+        case PAGE_NEXT_NOW:
+        case PAGE_NEXT_AFTER_CALLS:
+        case PAGE_NEXT_AFTER_ALL_CALLS:
+                cycle_transition(d, CYCLE_SYNCING, "next page");
+                return;
+        case PAGE_NEXT_FATAL:
+                d->cycle.fatal = true;
+                cycle_transition(d, CYCLE_STOPPING, "the journal failed");
+                return;
+        case PAGE_NEXT_FAILED:
+        case PAGE_NEXT_CUT:
+                d->cycle.trouble |= CYCLE_SYNC_FAILED;
+                break;
+        case PAGE_NEXT_END:
+                break;
+        }
+        if (sync_finish(d, next == PAGE_NEXT_END) < 0) {
+                d->cycle.fatal = true;
+                cycle_transition(d, CYCLE_STOPPING, "the journal failed");
+                return;
+        }
+        after_sync(d);
 }
 
 void cycle_page_done(struct daemon *d, enum page_next next)
@@ -321,6 +431,10 @@ void cycle_page_done(struct daemon *d, enum page_next next)
         assert(d);
         assert(c->n_requests > 0);
         c->n_requests--;
+        if (c->state == CYCLE_SYNCING) {
+                sync_page_done(d, next);
+                return;
+        }
         if (c->state != CYCLE_LISTING) { /* stopping, or ended past its bound */
                 go_on(d);
                 return;
@@ -375,6 +489,9 @@ void cycle_call_complete(struct daemon *d, enum call_kind kind, enum call_result
                 break;
         case CALL_LOOKUP_FAILED:
                 c->trouble |= CYCLE_API_FAILED;
+                break;
+        case CALL_WAIT_UNKNOWN: /* approvals wait until its end is known */
+                c->trouble |= CYCLE_API_FAILED | CYCLE_WAIT_UNKNOWN;
                 break;
         case CALL_FATAL:
                 if (!c->fatal) {

@@ -133,12 +133,33 @@ static void log_link_refused(const struct order *o, const struct verdict *v, con
                   link ? log_escape(link, url, sizeof(url)) : "(missing)");
 }
 
-/* Remembers a hold so it is logged once (until a reload). */
-static void hold(struct daemon *d, const struct order *o)
+/* Holds order o: journaled with the rules' digest when the journal can
+ * keep it (a restart with the same rules then neither decides nor logs it
+ * again), else remembered in memory until a reload.  Returns 0, or -errno
+ * when the journal failed. */
+static int hold(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now)
 {
+        int r = 1;
+
         d->cycle.n_held++;
-        if (o->id && idmap_put(d->held, o->id, SEEN) < 0)
+        if (!o->id)
+                return 0;
+        if (v)
+                r = act_held(d, o, v, now);
+        if (r > 0 && idmap_put(d->held, o->id, SEEN) < 0)
                 log_debug("out of memory remembering a hold: it will be logged again");
+        return r < 0 ? r : 0;
+}
+
+/* The verdict a hold is journaled with when the rules' own was not a hold
+ * (a link refused, the journal unable to keep the decision). */
+static struct verdict hold_verdict(const struct verdict *v, const char *why)
+{
+        struct verdict h = { .decision = ACTION_HOLD, .rule = v->rule, .problem = true };
+
+        snprintf(h.buf, sizeof(h.buf), "%s", why);
+        h.reason = h.buf;
+        return h;
 }
 
 /* Counts a dry-run approval in the history once per order, however often
@@ -149,7 +170,7 @@ static int dry_run_count(struct daemon *d, const struct order *o, int64_t now)
 
         if (idmap_get(d->dry_counted, o->id))
                 return 0;
-        r = policy_count_order(d->history, o, now);
+        r = policy_count_order(d->state->history, o, now);
         if (r < 0)
                 return r;
         return idmap_put(d->dry_counted, o->id, SEEN);
@@ -161,13 +182,16 @@ static int act(struct daemon *d, const struct order *o, const struct verdict *v,
                const char *note)
 {
         const char *link = v->decision == ACTION_APPROVE ? o->approve_link : o->reject_link;
+        struct verdict h;
         char why[160];
         int r;
 
         if (!link || api_same_origin(d->config->api.base_url, link) != 1) {
                 log_link_refused(o, v, link);
-                hold(d, o);
-                return 0;
+                h = hold_verdict(v, v->decision == ACTION_APPROVE
+                                            ? "its approve link is not on api.base_url's origin"
+                                            : "its reject link is not on api.base_url's origin");
+                return hold(d, o, &h, now);
         }
         if (daemon_dry_run(d)) {
                 r = v->decision == ACTION_APPROVE ? dry_run_count(d, o, now) : 0;
@@ -182,8 +206,8 @@ static int act(struct daemon *d, const struct order *o, const struct verdict *v,
                          : r == -EINVAL ? "a value out of the journal's range"
                                         : "out of memory");
                 log_problem(d, o, why, NULL);
-                hold(d, o);
-                return 0;
+                h = hold_verdict(v, why);
+                return hold(d, o, &h, now);
         }
         if (r < 0)
                 return r;
@@ -229,6 +253,27 @@ static bool listed_before(struct daemon *d, const struct order *o)
         return false;
 }
 
+/* Whether order o is to be decided now: not when journaled (decided by
+ * us or elsewhere, or held by the rules in force) or held and logged in
+ * this run.  Counts what it skips. */
+static bool to_decide(struct daemon *d, const struct order *o)
+{
+        struct entry e;
+
+        if (state_get(d->state, o->id, &e) && !(e.kind == ENTRY_HOLD && e.stale)) {
+                if (e.kind == ENTRY_HOLD)
+                        d->cycle.n_held++; /* held by these rules before: not logged again */
+                else
+                        d->cycle.n_skipped++; /* decided: never decided twice */
+                return false;
+        }
+        if (idmap_get(d->held, o->id)) {
+                d->cycle.n_held++; /* held and logged in this run; kept until a reload */
+                return false;
+        }
+        return true;
+}
+
 /* Decides one listed order.  Returns 1 when it was new in this cycle, 0
  * when not, or -errno when the journal failed. */
 static int decide(struct daemon *d, const struct order *o)
@@ -242,33 +287,31 @@ static int decide(struct daemon *d, const struct order *o)
         if (listed_before(d, o))
                 return 0;
         d->cycle.n_seen++;
-        if (idmap_get(d->entries, o->id)) {
-                d->cycle.n_skipped++; /* journaled already: never decided twice */
+        if (!to_decide(d, o))
                 return 1;
-        }
-        if (idmap_get(d->held, o->id)) {
-                d->cycle.n_held++; /* held and logged before; kept until a reload */
-                return 1;
-        }
         now = now_realtime_s();
-        r = policy_decide(d->config, d->history, o, now, &v, NULL);
+        r = policy_decide(d->config, d->state->history, o, now, &v, NULL);
         if (r < 0) {
                 log_problem(d, o, "out of memory while deciding", NULL);
                 d->cycle.n_held++;
                 return 1;
         }
+        if (v.decision == ACTION_APPROVE && daemon_approvals_wait(d)) {
+                d->cycle.n_deferred++; /* left pending: decided once approvals may go on */
+                return 1;
+        }
         if (v.problem) {
                 log_problem(d, o, v.reason, NULL);
-                hold(d, o);
-                return 1;
+                r = hold(d, o, &v, now);
+                return r < 0 ? r : 1;
         }
         note = policy_order_anomaly(o, odd, sizeof(odd));
         if (note && !problem_may_log(d))
                 note = NULL; /* the decision is logged all the same, plainly */
         if (v.decision == ACTION_HOLD) {
                 log_decision(d, o, &v, note);
-                hold(d, o);
-                return 1;
+                r = hold(d, o, &v, now);
+                return r < 0 ? r : 1;
         }
         r = act(d, o, &v, now, note);
         return r < 0 ? r : 1;
@@ -542,12 +585,12 @@ void poll_start(struct daemon *d)
 {
         assert(d);
         d->listing = (struct listing){ .page = 1, .page_size = d->config->poll.page_size };
-        idmap_clear(d->seen);
         poll_fetch(d);
 }
 
-/* A held order that left the list (a person decided it) is forgotten, once
- * a whole listing proves it gone, so the set does not grow for ever. */
+/* After a whole listing: the holds kept only in memory that it did not
+ * show (a person decided them) are forgotten, so the set does not grow for
+ * ever.  Journaled holds are looked up every cycle instead. */
 void poll_forget_gone_holds(struct daemon *d)
 {
         const char *id;

@@ -3,6 +3,9 @@
  *                   signals;
  *   daemon-cycle.c  the poll cycle's state machine: the only code that
  *                   changes struct cycle's state and request counters;
+ *   daemon-sync.c   credit exposure from the source of truth: the
+ *                   bootstrap and refresh listings of Approved and
+ *                   Rejected orders;
  *   daemon-poll.c   the listing: pages of pending orders, each order
  *                   decided through the one approval policy (policy.h);
  *   daemon-act.c    acting: intents journaled, approve/reject calls,
@@ -24,21 +27,13 @@
 #include "journal.h"
 #include "order.h"
 #include "rules.h"
-
-/* What the daemon knows of an order it has journaled a decision for. */
-struct entry {
-        enum action decision;
-        bool done; /* an outcome is journaled */
-        bool busy; /* a reconcile GET or a call is under way */
-        bool not_approved; /* outcome says it did not end Approved (history skips it) */
-        bool in_history; /* replay added it to the history already */
-        char *reason; /* kept while the intent is open, to send it again */
-};
+#include "state.h"
 
 /* The poll cycle's states (daemon-cycle.c, docs/hacking.md). */
 enum cycle_state {
         CYCLE_IDLE, /* between cycles: the poll timer is armed */
-        CYCLE_RECONCILING, /* looking up intents a crash or a failed call left open */
+        CYCLE_SYNCING, /* bootstrap or refresh: listing Approved (and Rejected) orders */
+        CYCLE_RECONCILING, /* looking up open intents and the orders we wait on */
         CYCLE_LISTING, /* a page of pending orders is asked for */
         CYCLE_WAITING_CALLS, /* a page is decided; the next one waits for its calls */
         CYCLE_FINISHING, /* the listing ended; waiting for the last calls */
@@ -53,6 +48,8 @@ enum {
         CYCLE_CALLS_FAILED = 1 << 1, /* some call is left to retry */
         CYCLE_LISTING_CUT = 1 << 2, /* given up before the end of the list */
         CYCLE_OVERRAN = 1 << 3, /* ran past its time bound and was ended */
+        CYCLE_SYNC_FAILED = 1 << 4, /* the bootstrap or refresh did not finish */
+        CYCLE_WAIT_UNKNOWN = 1 << 5, /* the lookup of an order we wait on failed */
 };
 
 /* How the listing goes on after a page (daemon-poll.c tells daemon-cycle.c). */
@@ -71,13 +68,14 @@ enum call_result {
         CALL_DONE, /* the outcome is journaled, or nothing was to be done */
         CALL_RETRY, /* the call failed; its intent stays open for the next cycle */
         CALL_LOOKUP_FAILED, /* a reconcile lookup told nothing */
+        CALL_WAIT_UNKNOWN, /* the lookup of an order we wait on told nothing */
         CALL_FATAL, /* the journal failed: stop */
 };
 
 enum call_kind {
         CALL_DECISION, /* POST to the approve or reject link */
         CALL_CONFLICT_GET, /* GET /orders/{id} after a 409 */
-        CALL_RECONCILE_GET, /* GET /orders/{id} for an intent without outcome */
+        CALL_RECONCILE_GET, /* GET /orders/{id}: an open intent, or an order we wait on */
 };
 
 /* One cycle: its state (daemon-cycle.c writes it, everyone reads it), the
@@ -92,6 +90,7 @@ struct cycle {
         size_t wait_threshold; /* CYCLE_WAITING_CALLS: the next page at this many calls */
         size_t n_seen, n_gone; /* listed; and left the pending list since */
         size_t n_approved, n_rejected, n_held, n_skipped, n_failed;
+        size_t n_deferred; /* approvals left pending while approvals wait */
         size_t n_problems_unlogged; /* order problems past the log's rate */
         int64_t started; /* realtime seconds */
         uint64_t started_usec; /* monotonic */
@@ -107,6 +106,15 @@ struct listing {
         bool guess; /* the next fetch works out the page first (calls landed) */
 };
 
+/* The bootstrap or refresh listing (daemon-sync.c). */
+struct sync {
+        bool bootstrap; /* else a refresh */
+        bool resync; /* asked for by `approvald resync` */
+        int pass; /* 0: Approved orders; 1: Rejected ones (refresh) */
+        int64_t page, page_size;
+        size_t n_new, n_dropped;
+};
+
 struct daemon {
         struct daemon_options opt;
         char *state_dir; /* --state-dir or $STATE_DIRECTORY */
@@ -115,19 +123,22 @@ struct daemon {
         struct api *api;
         const struct api_options *api_options; /* --once's or the service's */
         struct journal *journal;
-        struct history *history;
-        struct idmap *entries; /* order id -> struct entry: every journaled decision */
-        struct idmap *held; /* order id -> (void *)1: holds logged since the last reload */
+        struct state *state; /* every order known from the journal, and the history */
+        struct idmap *held; /* order id -> (void *)1: holds logged but not journaled (dry run,
+                               or an id the journal cannot keep), until the next reload */
         struct idmap *seen; /* order id -> (void *)1: listed in this cycle */
         struct idmap *dry_counted; /* dry run: order id -> (void *)1, approval counted */
         sd_event_source *poll_timer, *deadline_timer, *stop_timer;
         struct cycle cycle;
         struct listing listing;
+        struct sync sync;
         struct pending_call *batch; /* intents appended since the last fsync */
         size_t n_batch, alloc_batch;
         uint64_t problem_tokens; /* order-problem lines the log may take now */
         uint64_t problem_refill_usec;
         int64_t loaded_at; /* realtime seconds: when the rules in force were loaded */
+        int64_t api_down_since; /* realtime seconds; 0 while the API answers */
+        bool history_stale; /* an approval stopped counting: rebuild before deciding */
         bool ready;
 };
 
@@ -154,6 +165,20 @@ const char *cycle_state_to_string(enum cycle_state s);
 /* Frees the cycle's timers. */
 void cycle_done(struct daemon *d);
 
+/* Why approvals wait (left pending, not decided) in this cycle, or NULL. */
+const char *daemon_approvals_wait(const struct daemon *d);
+
+/* ---- daemon-sync.c ---- */
+
+/* Whether this cycle begins with the bootstrap or a refresh. */
+bool sync_due(struct daemon *d);
+/* Lists the first page / the next page. */
+void sync_start(struct daemon *d);
+void sync_fetch(struct daemon *d);
+/* The listing ended; ok when every page was read.  Returns 0 or -errno
+ * when the journal failed. */
+int sync_finish(struct daemon *d, bool ok);
+
 /* ---- daemon-poll.c ---- */
 
 /* Starts the listing from its first page. */
@@ -161,7 +186,7 @@ void poll_start(struct daemon *d);
 /* Asks for the next page, working out first where the list now starts
  * when calls have landed since the last page. */
 void poll_fetch(struct daemon *d);
-/* Forgets holds that a whole listing proved gone. */
+/* Forgets the holds kept in memory that a whole listing proved gone. */
 void poll_forget_gone_holds(struct daemon *d);
 /* The calls out under which the next page may be asked for. */
 size_t poll_calls_threshold(const struct daemon *d, enum page_next next);
@@ -177,9 +202,12 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
 /* fsyncs the intents appended and starts their calls.  Returns 0 or the
  * sync's -errno (no call made: the daemon must stop). */
 int act_flush(struct daemon *d);
-/* Starts a lookup for every open intent.  Returns 0, or -ENOMEM when some
- * could not start (their intents stay open for the next cycle). */
+/* Starts a lookup for every open intent and every order marked gone.
+ * Returns 0, or -ENOMEM when some could not start (they stay for the next
+ * cycle). */
 int act_reconcile(struct daemon *d);
-/* Records that order_id left the pending list (outcome known). */
-void entry_free(void *p);
+/* Journals a hold of order o (not in a dry run).  Returns 0 when
+ * journaled, 1 when the journal cannot keep it (the caller remembers it in
+ * memory), or -errno when the journal failed. */
+int act_held(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now);
 void act_done(struct daemon *d);

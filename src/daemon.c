@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
+#include "config-digest.h"
 #include "credentials.h"
 #include "daemon-private.h"
 #include "fileio.h"
@@ -49,78 +50,16 @@ static const struct api_options service_options = {
 
 /* ---- journal replay and history ---- */
 
-static int replay_record(const struct journal_record *rec, void *userdata)
-{
-        struct daemon *d = userdata;
-        struct entry *e;
-        int r;
-
-        if (rec->type == JOURNAL_INTENT) {
-                const struct journal_intent *in = &rec->intent;
-
-                if (!in->order_id || idmap_get(d->entries, in->order_id))
-                        return 0; /* the first decision stands */
-                e = calloc(1, sizeof(*e));
-                if (!e)
-                        return -ENOMEM;
-                e->decision = in->decision;
-                e->reason = strdup_null(in->reason);
-                r = idmap_put(d->entries, in->order_id, e);
-                if (r < 0) {
-                        entry_free(e);
-                        return r;
-                }
-        } else if (rec->type == JOURNAL_OUTCOME && rec->outcome.order_id) {
-                e = idmap_get(d->entries, rec->outcome.order_id);
-                if (!e)
-                        return 0;
-                e->done = true;
-                free(e->reason);
-                e->reason = NULL;
-                e->not_approved = !streq_ptr(rec->outcome.final_status, "Approved");
-        }
-        return 0;
-}
-
-/* Second pass: every approve intent counts in the history, through the
- * one approval policy, unless its outcome says the order did not end
- * Approved (rejected by someone else, not found).  Intents without an
- * outcome count: the call may have gone through, and over-counting
- * exposure errs on the safe side. */
-static int history_record(const struct journal_record *rec, void *userdata)
-{
-        struct daemon *d = userdata;
-        const struct journal_intent *in = &rec->intent;
-        struct entry *e;
-        int r;
-
-        if (rec->type != JOURNAL_INTENT || in->decision != ACTION_APPROVE || !in->order_id)
-                return 0;
-        e = idmap_get(d->entries, in->order_id);
-        if (!e || e->in_history || (e->done && e->not_approved))
-                return 0;
-        r = policy_count_approval(d->history, in->customer_id, in->total, in->currency, in->time);
-        if (r == -EINVAL) { /* written by an older approvald that let it through */
-                char id[LOG_ESCAPE_MAX];
-
-                log_warning("journal: approval of %s at offset %llu lacks a customer, currency or "
-                            "valid total: not counted in the history",
-                            log_escape(in->order_id, id, sizeof(id)),
-                            (unsigned long long)rec->offset);
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        e->in_history = true;
-        return 0;
-}
+/* The journal's records are read as decisions, holds and what the API
+ * said, and the history filled from them, in state.c: the one place the
+ * daemon and the offline tools share. */
 
 static int open_journal(struct daemon *d, const char *state_dir)
 {
         uint64_t truncated = 0, bad = 0;
         int r;
 
-        r = journal_open(&d->journal, state_dir, replay_record, d, &truncated, &bad);
+        r = journal_open(&d->journal, state_dir, state_replay, d->state, &truncated, &bad);
         if (r == -EWOULDBLOCK) {
                 log_error("another approvald is running on the state directory %s "
                           "(its journal is locked); not starting a second one",
@@ -160,12 +99,12 @@ static int open_journal(struct daemon *d, const char *state_dir)
                           "journal %s/%s had a torn tail: %llu bytes cut back to the last whole "
                           "record",
                           state_dir, JOURNAL_FILE_NAME, (unsigned long long)truncated);
-        r = journal_read(state_dir, history_record, d, NULL);
+        r = journal_read(state_dir, state_count, d->state, NULL);
         if (r < 0) {
                 log_error_errno(r, "cannot rebuild the history from the journal");
                 return EX_CANTCREAT;
         }
-        history_prune(d->history, now_realtime_s() - rules_longest_window(d->config));
+        history_prune(d->state->history, now_realtime_s() - rules_longest_window(d->config));
         return 0;
 }
 
@@ -178,7 +117,7 @@ static void daemon_ready(struct daemon *d)
         d->ready = true;
         log_event(LOG_INFO, LOG_MID_START, NULL, 0,
                   "ready: %zu decisions in the journal, mode %s, polling every %llds",
-                  idmap_size(d->entries), daemon_dry_run(d) ? "dry-run" : "enforce",
+                  idmap_size(d->state->entries), daemon_dry_run(d) ? "dry-run" : "enforce",
                   (long long)(d->config->poll.interval_ms / 1000));
         sd_notify(false, "READY=1\nSTATUS=Ready; first cycle under way");
 }
@@ -269,25 +208,11 @@ static int load_config(const char *path, const char *message_id, struct config *
  * dry-run, a reload rebuilds the history from the journal alone, so every
  * pending order is decided again as at a fresh start and none is counted
  * twice (its own earlier dry-run approval included). */
-static int rebuild_history(struct daemon *d)
+static int rebuild_dry_run_history(struct daemon *d)
 {
-        struct history *h = NULL;
-        const char *id;
-        void *v;
-        size_t i = 0;
-        int r;
-
-        r = history_new(&h);
-        if (r < 0)
-                return r;
-        while (idmap_next(d->entries, &i, &id, &v))
-                ((struct entry *)v)->in_history = false;
-        history_free(d->history);
-        d->history = h;
         idmap_clear(d->dry_counted);
-        r = journal_read(d->state_dir, history_record, d, NULL);
-        history_prune(d->history, now_realtime_s() - rules_longest_window(d->config));
-        return r;
+        return state_rebuild_history(d->state, d->state_dir,
+                                     now_realtime_s() - rules_longest_window(d->config));
 }
 
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -296,7 +221,7 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         struct config *c = NULL;
         const char *why = NULL;
         bool was_dry = daemon_dry_run(d);
-        size_t n_errors = 0;
+        size_t n_errors = 0, n_stale;
         char when[16] = "?";
         struct tm tm;
         int r;
@@ -334,12 +259,14 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         d->config = c;
         d->loaded_at = now_realtime_s();
         idmap_clear(d->held); /* holds are decided again under the new rules */
-        if ((was_dry || daemon_dry_run(d)) && rebuild_history(d) < 0)
+        n_stale = state_rules_changed(d->state, config_digest(c));
+        if ((was_dry || daemon_dry_run(d)) && rebuild_dry_run_history(d) < 0)
                 log_warning("cannot rebuild the history after the reload: dry-run decisions may "
                             "over-count exposure until a restart");
         log_event(LOG_NOTICE, LOG_MID_RELOAD, NULL, 0,
-                  "reloaded %s: %zu rules, mode %s; held orders will be decided again",
-                  d->opt.config_path, c->n_rules, daemon_dry_run(d) ? "dry-run" : "enforce");
+                  "reloaded %s: %zu rules, mode %s; %zu journaled holds will be decided again%s",
+                  d->opt.config_path, c->n_rules, daemon_dry_run(d) ? "dry-run" : "enforce",
+                  n_stale, n_stale ? "" : " (the rules' decisions did not change)");
         sd_notify(false, "READY=1\nSTATUS=Reloaded; waiting for the next poll");
         return 0;
 }
@@ -418,9 +345,8 @@ static int daemon_start(struct daemon *d)
                 return log_error("out of memory"), EX_OSERR;
         if (load_credentials(d, &creds) < 0)
                 return EX_CONFIG;
-        if (idmap_new(&d->entries, entry_free) < 0 || idmap_new(&d->held, NULL) < 0 ||
-            idmap_new(&d->seen, NULL) < 0 || idmap_new(&d->dry_counted, NULL) < 0 ||
-            history_new(&d->history) < 0)
+        if (state_new(&d->state, config_digest(d->config)) < 0 || idmap_new(&d->held, NULL) < 0 ||
+            idmap_new(&d->seen, NULL) < 0 || idmap_new(&d->dry_counted, NULL) < 0)
                 return log_error("out of memory"), EX_OSERR;
         r = open_journal(d, state_dir);
         if (r != 0)
@@ -444,8 +370,7 @@ static void daemon_done(struct daemon *d)
         if (d->journal)
                 (void)journal_sync(d->journal);
         journal_close(d->journal);
-        history_free(d->history);
-        idmap_free(d->entries);
+        state_free(d->state);
         idmap_free(d->held);
         idmap_free(d->seen);
         idmap_free(d->dry_counted);

@@ -1,6 +1,7 @@
 /* idmap.c: open-addressing string hash map (see idmap.h). */
 #include "idmap.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -138,6 +139,22 @@ int idmap_put(struct idmap *m, const char *key, void *value)
         m->slots[i].key = k;
         m->slots[i].value = value;
         m->n_used++;
+        return 0;
+}
+
+int idmap_set(struct idmap *m, const char *key, void *value)
+{
+        struct slot *s;
+
+        assert(m);
+        assert(key);
+        assert(value);
+        s = find(m, key);
+        if (!s)
+                return idmap_put(m, key, value);
+        if (m->free_value && s->value != value)
+                m->free_value(s->value);
+        s->value = value;
         return 0;
 }
 

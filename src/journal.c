@@ -1,6 +1,7 @@
-/* journal.c: approvald's append-only journal of decision intents and call
- * outcomes: encoding, a scanner that tells a torn tail (safe to cut) from
- * damage in the middle (refuse), appends, and compaction.  The byte layout
+/* journal.c: approvald's append-only journal of decision intents, call
+ * outcomes, holds, external records and marks: encoding, a scanner that
+ * tells a torn tail (safe to cut) from damage in the middle (refuse), the
+ * upgrade of a version-1 file, appends, and compaction.  The byte layout
  * is specified in docs/journal.md; this file must agree with it. */
 #include "journal.h"
 
@@ -32,6 +33,7 @@ struct journal {
         uint64_t first_seq;
         uint64_t next_seq;
         uint64_t compacted_size; /* after the last rewrite; 0 before any */
+        uint32_t version; /* of the file as found */
         bool broken; /* a failed append could not be undone: refuse more */
         uint8_t *buf; /* JOURNAL_RECORD_MAX bytes to build records in */
 };
@@ -95,29 +97,94 @@ static int check_str(const char *s, bool nullable, bool nonempty)
         return 0;
 }
 
+/* A string field of a record type: where it sits in the struct, whether it
+ * may be NULL, whether it may be empty.  Each type's table lists its
+ * strings in the order they are stored, after its fixed-size fields, so
+ * that the check, the encoder and the decoder cannot disagree. */
+struct str_spec {
+        const char *name;
+        size_t offset;
+        bool nullable, nonempty;
+};
+
+#define STR(type, field, nullable, nonempty)                                                       \
+        {                                                                                          \
+#field, offsetof(struct type, field), nullable, nonempty                           \
+        }
+
+static const struct str_spec intent_strs[] = {
+        STR(journal_intent, order_id, false, true),  STR(journal_intent, rule, true, false),
+        STR(journal_intent, reason, false, false),   STR(journal_intent, customer_id, false, false),
+        STR(journal_intent, currency, false, false),
+};
+
+static const struct str_spec outcome_strs[] = {
+        STR(journal_outcome, order_id, false, true),
+        STR(journal_outcome, final_status, false, false),
+};
+
+static const struct str_spec hold_strs[] = {
+        STR(journal_hold, order_id, false, true),
+        STR(journal_hold, rule, true, false),
+        STR(journal_hold, reason, false, false),
+        STR(journal_hold, customer_id, false, false),
+        STR(journal_hold, customer_name, false, false),
+        STR(journal_hold, currency, false, false),
+};
+
+static const struct str_spec external_strs[] = {
+        STR(journal_external, order_id, false, true),
+        STR(journal_external, status, false, false),
+        STR(journal_external, source, false, false),
+        STR(journal_external, customer_id, false, false),
+        STR(journal_external, currency, false, false),
+};
+
+static const struct str_spec mark_strs[] = {
+        STR(journal_mark, what, false, true),
+};
+
+static const char *str_get(const void *base, const struct str_spec *spec)
+{
+        const char *p = (const char *)base + spec->offset;
+        const char *s;
+
+        memcpy(&s, p, sizeof(s));
+        return s;
+}
+
+/* 0 when every string of base may be stored, else the first failure's
+ * code, with its field's name in *ret_field (when not NULL). */
+static int check_strs(const void *base, const struct str_spec *spec, size_t n,
+                      const char **ret_field)
+{
+        for (size_t i = 0; i < n; i++) {
+                int r = check_str(str_get(base, &spec[i]), spec[i].nullable, spec[i].nonempty);
+
+                if (r < 0) {
+                        if (ret_field)
+                                *ret_field = spec[i].name;
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static void w_strs(struct wbuf *w, const void *base, const struct str_spec *spec, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                w_str(w, str_get(base, &spec[i]));
+}
+
 int journal_intent_check(const struct journal_intent *in, const char **ret_field)
 {
-        static const char *const names[] = { "order_id", "rule", "reason", "customer_id",
-                                             "currency" };
-        const char *strs[5];
         int r;
 
         assert(in);
 
-        strs[0] = in->order_id;
-        strs[1] = in->rule;
-        strs[2] = in->reason;
-        strs[3] = in->customer_id;
-        strs[4] = in->currency;
-
-        for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
-                r = check_str(strs[i], i == 1, i == 0);
-                if (r < 0) {
-                        if (ret_field)
-                                *ret_field = names[i];
-                        return r;
-                }
-        }
+        r = check_strs(in, intent_strs, ELEMENTSOF(intent_strs), ret_field);
+        if (r < 0)
+                return r;
         if ((unsigned)in->decision >= _ACTION_MAX) {
                 if (ret_field)
                         *ret_field = "decision";
@@ -128,46 +195,101 @@ int journal_intent_check(const struct journal_intent *in, const char **ret_field
 
 int journal_outcome_check(const struct journal_outcome *out, const char **ret_field)
 {
-        const char *field = NULL;
         int r;
 
         assert(out);
 
-        r = check_str(out->order_id, false, true);
+        r = check_strs(out, outcome_strs, ELEMENTSOF(outcome_strs), ret_field);
         if (r < 0)
-                field = "order_id";
-        if (r >= 0) {
-                r = check_str(out->final_status, false, false);
-                if (r < 0)
-                        field = "final_status";
+                return r;
+        if (out->http_status < 0 || out->http_status > 999) {
+                if (ret_field)
+                        *ret_field = "http_status";
+                return -EINVAL;
         }
-        if (r >= 0 && (out->http_status < 0 || out->http_status > 999)) {
-                r = -EINVAL;
-                field = "http_status";
-        }
-        if (r < 0 && ret_field)
-                *ret_field = field;
-        return r;
+        return 0;
 }
 
-static void encode_intent(struct wbuf *w, const struct journal_intent *in)
+int journal_hold_check(const struct journal_hold *h, const char **ret_field)
 {
-        w_int(w, (uint64_t)in->time, 8);
-        w_int(w, (uint64_t)in->total, 8);
-        w_int(w, (uint64_t)in->decision, 1);
-        w_str(w, in->order_id);
-        w_str(w, in->rule);
-        w_str(w, in->reason);
-        w_str(w, in->customer_id);
-        w_str(w, in->currency);
+        assert(h);
+
+        return check_strs(h, hold_strs, ELEMENTSOF(hold_strs), ret_field);
 }
 
-static void encode_outcome(struct wbuf *w, const struct journal_outcome *out)
+int journal_external_check(const struct journal_external *x, const char **ret_field)
 {
-        w_int(w, (uint64_t)out->time, 8);
-        w_int(w, (uint64_t)out->http_status, 2);
-        w_str(w, out->order_id);
-        w_str(w, out->final_status);
+        assert(x);
+
+        return check_strs(x, external_strs, ELEMENTSOF(external_strs), ret_field);
+}
+
+int journal_mark_check(const struct journal_mark *m, const char **ret_field)
+{
+        assert(m);
+
+        return check_strs(m, mark_strs, ELEMENTSOF(mark_strs), ret_field);
+}
+
+/* Checks the record's fields and encodes its payload into w: the fixed
+ * fields, then the strings.  Returns 0, the check's code, or -EINVAL for
+ * an unknown type. */
+static int encode_payload(struct wbuf *w, const struct journal_record *r)
+{
+        const struct journal_intent *in = &r->intent;
+        const struct journal_outcome *out = &r->outcome;
+        const struct journal_hold *h = &r->hold;
+        const struct journal_external *x = &r->external;
+        const struct journal_mark *m = &r->mark;
+        int k;
+
+        switch (r->type) {
+        case JOURNAL_INTENT:
+                k = journal_intent_check(in, NULL);
+                if (k < 0)
+                        return k;
+                w_int(w, (uint64_t)in->time, 8);
+                w_int(w, (uint64_t)in->total, 8);
+                w_int(w, (uint64_t)in->decision, 1);
+                w_strs(w, in, intent_strs, ELEMENTSOF(intent_strs));
+                return 0;
+        case JOURNAL_OUTCOME:
+                k = journal_outcome_check(out, NULL);
+                if (k < 0)
+                        return k;
+                w_int(w, (uint64_t)out->time, 8);
+                w_int(w, (uint64_t)out->http_status, 2);
+                w_strs(w, out, outcome_strs, ELEMENTSOF(outcome_strs));
+                return 0;
+        case JOURNAL_HOLD:
+                k = journal_hold_check(h, NULL);
+                if (k < 0)
+                        return k;
+                w_int(w, (uint64_t)h->time, 8);
+                w_int(w, (uint64_t)h->total, 8);
+                w_int(w, (uint64_t)h->created_at, 8);
+                w_int(w, h->rules_digest, 8);
+                w_int(w, h->has_total ? JOURNAL_HOLD_HAS_TOTAL : 0, 1);
+                w_strs(w, h, hold_strs, ELEMENTSOF(hold_strs));
+                return 0;
+        case JOURNAL_EXTERNAL:
+                k = journal_external_check(x, NULL);
+                if (k < 0)
+                        return k;
+                w_int(w, (uint64_t)x->time, 8);
+                w_int(w, (uint64_t)x->total, 8);
+                w_int(w, (uint64_t)x->count_from, 8);
+                w_strs(w, x, external_strs, ELEMENTSOF(external_strs));
+                return 0;
+        case JOURNAL_MARK:
+                k = journal_mark_check(m, NULL);
+                if (k < 0)
+                        return k;
+                w_int(w, (uint64_t)m->time, 8);
+                w_strs(w, m, mark_strs, ELEMENTSOF(mark_strs));
+                return 0;
+        }
+        return -EINVAL;
 }
 
 static uint32_t record_crc(const uint8_t *rec, size_t len)
@@ -184,18 +306,9 @@ int journal_record_encode(const struct journal_record *r, uint64_t seq, uint8_t 
         assert(r);
         assert(buf);
 
-        if (r->type == JOURNAL_INTENT) {
-                k = journal_intent_check(&r->intent, NULL);
-                if (k < 0)
-                        return k;
-                encode_intent(&w, &r->intent);
-        } else if (r->type == JOURNAL_OUTCOME) {
-                k = journal_outcome_check(&r->outcome, NULL);
-                if (k < 0)
-                        return k;
-                encode_outcome(&w, &r->outcome);
-        } else
-                return -EINVAL;
+        k = encode_payload(&w, r);
+        if (k < 0)
+                return k;
         put_le(buf, w.len, 4);
         put_le(buf + 4, r->type, 2);
         put_le(buf + 6, 0, 2);
@@ -262,6 +375,20 @@ static int r_str(struct rbuf *b, bool nullable, bool nonempty, const char **ret)
         return 0;
 }
 
+/* Reads the strings of spec into the struct at base. */
+static int r_strs(struct rbuf *b, void *base, const struct str_spec *spec, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                const char *s;
+                int r = r_str(b, spec[i].nullable, spec[i].nonempty, &s);
+
+                if (r < 0)
+                        return r;
+                memcpy((char *)base + spec[i].offset, &s, sizeof(s));
+        }
+        return 0;
+}
+
 static int decode_intent(struct rbuf *b, struct journal_intent *in)
 {
         uint64_t time, total, decision;
@@ -270,11 +397,7 @@ static int decode_intent(struct rbuf *b, struct journal_intent *in)
         r = r < 0 ? r : r_int(b, 8, &time);
         r = r < 0 ? r : r_int(b, 8, &total);
         r = r < 0 ? r : r_int(b, 1, &decision);
-        r = r < 0 ? r : r_str(b, false, true, &in->order_id);
-        r = r < 0 ? r : r_str(b, true, false, &in->rule);
-        r = r < 0 ? r : r_str(b, false, false, &in->reason);
-        r = r < 0 ? r : r_str(b, false, false, &in->customer_id);
-        r = r < 0 ? r : r_str(b, false, false, &in->currency);
+        r = r < 0 ? r : r_strs(b, in, intent_strs, ELEMENTSOF(intent_strs));
         if (r < 0)
                 return r;
         if (decision >= _ACTION_MAX)
@@ -292,8 +415,7 @@ static int decode_outcome(struct rbuf *b, struct journal_outcome *out)
 
         r = r < 0 ? r : r_int(b, 8, &time);
         r = r < 0 ? r : r_int(b, 2, &status);
-        r = r < 0 ? r : r_str(b, false, true, &out->order_id);
-        r = r < 0 ? r : r_str(b, false, false, &out->final_status);
+        r = r < 0 ? r : r_strs(b, out, outcome_strs, ELEMENTSOF(outcome_strs));
         if (r < 0)
                 return r;
         if (status > 999)
@@ -303,8 +425,62 @@ static int decode_outcome(struct rbuf *b, struct journal_outcome *out)
         return 0;
 }
 
-/* Decodes a record whose header and CRC were already checked.  Trailing
- * bytes after the last field make it invalid: the writer never adds any. */
+static int decode_hold(struct rbuf *b, struct journal_hold *h)
+{
+        uint64_t time, total, created_at, digest, flags;
+        int r = 0;
+
+        r = r < 0 ? r : r_int(b, 8, &time);
+        r = r < 0 ? r : r_int(b, 8, &total);
+        r = r < 0 ? r : r_int(b, 8, &created_at);
+        r = r < 0 ? r : r_int(b, 8, &digest);
+        r = r < 0 ? r : r_int(b, 1, &flags);
+        r = r < 0 ? r : r_strs(b, h, hold_strs, ELEMENTSOF(hold_strs));
+        if (r < 0)
+                return r;
+        if (flags & ~(uint64_t)JOURNAL_HOLD_HAS_TOTAL)
+                return -EBADMSG;
+        h->time = (int64_t)time;
+        h->total = (int64_t)total;
+        h->created_at = (int64_t)created_at;
+        h->rules_digest = digest;
+        h->has_total = flags & JOURNAL_HOLD_HAS_TOTAL;
+        return 0;
+}
+
+static int decode_external(struct rbuf *b, struct journal_external *x)
+{
+        uint64_t time, total, count_from;
+        int r = 0;
+
+        r = r < 0 ? r : r_int(b, 8, &time);
+        r = r < 0 ? r : r_int(b, 8, &total);
+        r = r < 0 ? r : r_int(b, 8, &count_from);
+        r = r < 0 ? r : r_strs(b, x, external_strs, ELEMENTSOF(external_strs));
+        if (r < 0)
+                return r;
+        x->time = (int64_t)time;
+        x->total = (int64_t)total;
+        x->count_from = (int64_t)count_from;
+        return 0;
+}
+
+static int decode_mark(struct rbuf *b, struct journal_mark *m)
+{
+        uint64_t time;
+        int r = 0;
+
+        r = r < 0 ? r : r_int(b, 8, &time);
+        r = r < 0 ? r : r_strs(b, m, mark_strs, ELEMENTSOF(mark_strs));
+        if (r < 0)
+                return r;
+        m->time = (int64_t)time;
+        return 0;
+}
+
+/* Decodes a record whose header and CRC were already checked (its type is
+ * one record_kind_of() knows).  Trailing bytes after the last field make
+ * it invalid: the writer never adds any. */
 static int record_decode(const uint8_t *rec, size_t len, char *scratch, struct journal_record *ret)
 {
         struct rbuf b = { rec, len, JOURNAL_RECORD_HEADER_SIZE, scratch, 0 };
@@ -312,10 +488,25 @@ static int record_decode(const uint8_t *rec, size_t len, char *scratch, struct j
                                      .seq = get_le(rec + 8, 8) };
         int r;
 
-        if (rr.type == JOURNAL_INTENT)
+        switch (rr.type) {
+        case JOURNAL_INTENT:
                 r = decode_intent(&b, &rr.intent);
-        else
+                break;
+        case JOURNAL_OUTCOME:
                 r = decode_outcome(&b, &rr.outcome);
+                break;
+        case JOURNAL_HOLD:
+                r = decode_hold(&b, &rr.hold);
+                break;
+        case JOURNAL_EXTERNAL:
+                r = decode_external(&b, &rr.external);
+                break;
+        case JOURNAL_MARK:
+                r = decode_mark(&b, &rr.mark);
+                break;
+        default:
+                r = -EBADMSG;
+        }
         if (r < 0)
                 return r;
         if (b.pos != len)
@@ -326,6 +517,34 @@ static int record_decode(const uint8_t *rec, size_t len, char *scratch, struct j
 
 /* ---- scanning ---- */
 
+/* The size bounds of each record type, and the first file version that
+ * may hold it. */
+struct record_kind {
+        uint64_t min, max; /* whole record, header included */
+        uint32_t since;
+};
+
+static const struct record_kind record_kinds[] = {
+        [JOURNAL_INTENT] = { JOURNAL_RECORD_HEADER_SIZE + JOURNAL_INTENT_PAYLOAD_MIN,
+                             JOURNAL_INTENT_MAX, 1 },
+        [JOURNAL_OUTCOME] = { JOURNAL_RECORD_HEADER_SIZE + JOURNAL_OUTCOME_PAYLOAD_MIN,
+                              JOURNAL_OUTCOME_MAX, 1 },
+        [JOURNAL_HOLD] = { JOURNAL_RECORD_HEADER_SIZE + JOURNAL_HOLD_PAYLOAD_MIN, JOURNAL_HOLD_MAX,
+                           2 },
+        [JOURNAL_EXTERNAL] = { JOURNAL_RECORD_HEADER_SIZE + JOURNAL_EXTERNAL_PAYLOAD_MIN,
+                               JOURNAL_EXTERNAL_MAX, 2 },
+        [JOURNAL_MARK] = { JOURNAL_RECORD_HEADER_SIZE + JOURNAL_MARK_PAYLOAD_MIN, JOURNAL_MARK_MAX,
+                           2 },
+};
+
+/* NULL for a type no version knows. */
+static const struct record_kind *record_kind_of(uint64_t type)
+{
+        if (type >= ELEMENTSOF(record_kinds) || record_kinds[type].since == 0)
+                return NULL;
+        return &record_kinds[type];
+}
+
 /* Bytes of the journal, either all in memory or read from fd on demand. */
 struct source {
         const uint8_t *mem;
@@ -335,6 +554,8 @@ struct source {
         uint64_t win_off;
         size_t win_len;
         char *scratch;
+        uint32_t version; /* of the file, once its header is read */
+        uint64_t record_max; /* the largest record that version holds */
 };
 
 /* Points *ret at len bytes at off; off + len <= s->size and
@@ -370,9 +591,13 @@ static int source_get(struct source *s, uint64_t off, size_t len, const uint8_t 
 }
 
 /* 1 when a record with a plausible header and a matching CRC starts at off
- * (its header in *ret_rec, length in *ret_len), 0 when not, or -errno. */
+ * (its header in *ret_rec, length in *ret_len), 0 when not, or -errno.
+ * Any type some version knows is plausible here; whether the file's
+ * version may hold it is checked with its content, since a matching CRC
+ * over a type the version lacks cannot come from a torn write either. */
 static int record_check(struct source *s, uint64_t off, const uint8_t **ret_rec, size_t *ret_len)
 {
+        const struct record_kind *kind;
         const uint8_t *p;
         uint64_t len, type;
         int r;
@@ -384,12 +609,8 @@ static int record_check(struct source *s, uint64_t off, const uint8_t **ret_rec,
                 return r;
         len = get_le(p, 4);
         type = get_le(p + 4, 2);
-        if (get_le(p + 6, 2) != 0 || (type != JOURNAL_INTENT && type != JOURNAL_OUTCOME))
-                return 0;
-        if (len < JOURNAL_RECORD_HEADER_SIZE + (type == JOURNAL_INTENT
-                                                        ? JOURNAL_INTENT_PAYLOAD_MIN
-                                                        : JOURNAL_OUTCOME_PAYLOAD_MIN) ||
-            len > (type == JOURNAL_INTENT ? JOURNAL_INTENT_MAX : JOURNAL_OUTCOME_MAX) ||
+        kind = record_kind_of(type);
+        if (get_le(p + 6, 2) != 0 || !kind || len < kind->min || len > kind->max ||
             len > s->size - off)
                 return 0;
         r = source_get(s, off, (size_t)len, &p);
@@ -426,10 +647,12 @@ static int all_zero(struct source *s, uint64_t from)
  * past bad to the end is non-zero, and no whole record with a valid CRC
  * starts after bad.  Both checks stay linear in the file size: the far part
  * is read once for non-zero bytes, and records are probed only at the
- * JOURNAL_RECORD_MAX offsets after bad, each at most that long. */
+ * record_max offsets after bad, each at most JOURNAL_RECORD_MAX long.  The
+ * bound is the largest record the file's version holds: an older writer
+ * could not have torn a longer one. */
 static int classify(struct source *s, uint64_t bad, enum journal_damage *ret)
 {
-        uint64_t near = s->size - bad > JOURNAL_RECORD_MAX ? bad + JOURNAL_RECORD_MAX : s->size;
+        uint64_t near = s->size - bad > s->record_max ? bad + s->record_max : s->size;
         int r = all_zero(s, near);
 
         if (r < 0)
@@ -457,7 +680,9 @@ static int classify(struct source *s, uint64_t bad, enum journal_damage *ret)
 /* Checks the file header.  A header that is missing, shorter than its size
  * while starting like one, or zero in a file of nothing but zeros, is a torn
  * tail at 0; any other bad header is middle damage (it may not even be our
- * file, so it is never cut).  Returns 0 or -errno/-EPROTONOSUPPORT. */
+ * file, so it is never cut).  A torn header is replaced by one of the
+ * current version, so the scan goes on as for that version.  Returns 0 or
+ * -errno/-EPROTONOSUPPORT. */
 static int scan_header(struct source *s, struct journal_scan *sc)
 {
         const uint8_t *h;
@@ -465,13 +690,20 @@ static int scan_header(struct source *s, struct journal_scan *sc)
         int r;
 
         sc->first_seq = 1;
+        s->version = sc->version = JOURNAL_VERSION;
+        s->record_max = JOURNAL_RECORD_MAX;
         r = source_get(s, 0, n, &h);
         if (r < 0)
                 return r;
         if (n == JOURNAL_FILE_HEADER_SIZE && memcmp(h, JOURNAL_MAGIC, 8) == 0 &&
             get_le(h + 28, 4) == crc32c(0, h, 28)) {
-                if (get_le(h + 8, 4) != JOURNAL_VERSION || get_le(h + 12, 4) != 0)
+                uint64_t version = get_le(h + 8, 4);
+
+                if (version < JOURNAL_VERSION_OLDEST || version > JOURNAL_VERSION ||
+                    get_le(h + 12, 4) != 0)
                         return -EPROTONOSUPPORT;
+                s->version = sc->version = (uint32_t)version;
+                s->record_max = version == 1 ? JOURNAL_V1_RECORD_MAX : JOURNAL_RECORD_MAX;
                 sc->first_seq = get_le(h + 16, 8);
                 if (sc->first_seq == 0 || get_le(h + 24, 4) != 0)
                         sc->damage = JOURNAL_DAMAGE_MIDDLE;
@@ -514,8 +746,11 @@ static int scan(struct source *s, journal_visit_t visit, void *userdata, struct 
                                 return r;
                         break;
                 }
-                /* A valid CRC over wrong content is never a torn write. */
+                /* A valid CRC over wrong content (a wrong seq, a type this
+                 * version does not hold, a bad payload) is never a torn
+                 * write. */
                 if (get_le(p + 8, 8) != sc.next_seq ||
+                    record_kind_of(get_le(p + 4, 2))->since > s->version ||
                     record_decode(p, len, s->scratch, &rec) < 0) {
                         sc.damage = JOURNAL_DAMAGE_MIDDLE;
                         break;
@@ -796,6 +1031,7 @@ static int journal_recover(struct journal *j, journal_visit_t visit, void *userd
                 if (r < 0)
                         return r;
         }
+        j->version = sc.version;
         j->first_seq = sc.first_seq;
         j->next_seq = sc.next_seq;
         j->size = sc.bad_offset < JOURNAL_FILE_HEADER_SIZE && sc.damage == JOURNAL_DAMAGE_TAIL
@@ -803,6 +1039,60 @@ static int journal_recover(struct journal *j, journal_visit_t visit, void *userd
                           : sc.end;
         if (ret_truncated)
                 *ret_truncated = sc.damage == JOURNAL_DAMAGE_TAIL ? size - sc.bad_offset : 0;
+        return 0;
+}
+
+/* Copies bytes [off, end) of from to the end of to.  Returns 0 or -errno. */
+static int copy_range(int from, int to, uint64_t off, uint64_t end, uint8_t *buf)
+{
+        while (off < end) {
+                size_t want = end - off < OUT_BUFFER ? (size_t)(end - off) : OUT_BUFFER;
+                ssize_t n = pread(from, buf, want, (off_t)off);
+                int r;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return -EIO; /* the file shrank under us */
+                r = write_all(to, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+                off += (uint64_t)n;
+        }
+        return 0;
+}
+
+/* Rewrites a journal of an older version as the current one before
+ * anything is appended to it, so that an older approvald refuses the file
+ * as another version instead of meeting a record type it does not know.
+ * The records are copied byte for byte (their bytes do not depend on the
+ * version) behind a new header with the same first_seq, through
+ * journal.tmp and a rename, as a compaction: a crash leaves either file
+ * whole.  Returns 0 or -errno (the old file is then untouched). */
+static int journal_upgrade(struct journal *j)
+{
+        _cleanup_free_ uint8_t *buf = malloc(OUT_BUFFER);
+        int fd, r;
+
+        if (!buf)
+                return -ENOMEM;
+        fd = tmp_create(j->dir_fd, j->first_seq);
+        if (fd < 0)
+                return fd;
+        r = copy_range(j->fd, fd, JOURNAL_FILE_HEADER_SIZE, j->size, buf);
+        if (r >= 0)
+                r = tmp_commit(j->dir_fd, fd);
+        else
+                unlinkat(j->dir_fd, JOURNAL_TMP_NAME, 0);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        close(j->fd);
+        j->fd = fd;
+        j->version = JOURNAL_VERSION;
         return 0;
 }
 
@@ -842,6 +1132,11 @@ int journal_open(struct journal **ret, const char *state_dir, journal_visit_t vi
         r = journal_recover(j, visit, userdata, ret_truncated, ret_bad_offset);
         if (r < 0)
                 return r;
+        if (j->version < JOURNAL_VERSION) {
+                r = journal_upgrade(j);
+                if (r < 0)
+                        return r;
+        }
         r = journal_settle(j);
         if (r < 0)
                 return r;
@@ -893,6 +1188,39 @@ int journal_append_outcome(struct journal *j, const struct journal_outcome *out)
         assert(out);
 
         rec.outcome = *out;
+        return journal_append(j, &rec);
+}
+
+int journal_append_hold(struct journal *j, const struct journal_hold *h)
+{
+        struct journal_record rec = { .type = JOURNAL_HOLD };
+
+        assert(j);
+        assert(h);
+
+        rec.hold = *h;
+        return journal_append(j, &rec);
+}
+
+int journal_append_external(struct journal *j, const struct journal_external *x)
+{
+        struct journal_record rec = { .type = JOURNAL_EXTERNAL };
+
+        assert(j);
+        assert(x);
+
+        rec.external = *x;
+        return journal_append(j, &rec);
+}
+
+int journal_append_mark(struct journal *j, const struct journal_mark *m)
+{
+        struct journal_record rec = { .type = JOURNAL_MARK };
+
+        assert(j);
+        assert(m);
+
+        rec.mark = *m;
         return journal_append(j, &rec);
 }
 
@@ -1056,6 +1384,10 @@ static int compact_learn(const struct journal_record *r, void *userdata)
         struct order_entry *e;
         int k;
 
+        if (r->type != JOURNAL_INTENT && r->type != JOURNAL_OUTCOME) {
+                c->n_kept++; /* kept whole until compaction knows them */
+                return 0;
+        }
         k = order_table_get(&c->orders, record_order_id(r), &e);
         if (k < 0)
                 return k;
@@ -1077,11 +1409,10 @@ static int compact_flush(struct compactor *c)
 static int compact_copy(const struct journal_record *r, void *userdata)
 {
         struct compactor *c = userdata;
-        struct order_entry *e =
-                order_slot(&c->orders, c->orders.e, c->orders.cap, record_order_id(r));
         int len, k;
 
-        if (!order_kept(c, e))
+        if ((r->type == JOURNAL_INTENT || r->type == JOURNAL_OUTCOME) &&
+            !order_kept(c, order_slot(&c->orders, c->orders.e, c->orders.cap, record_order_id(r))))
                 return 0;
         if (OUT_BUFFER - c->out_len < JOURNAL_RECORD_MAX) {
                 k = compact_flush(c);

@@ -23,14 +23,27 @@ static const struct command commands[] = {
           "      --dry-run       decide and log, never approve or reject\n"
           "      --state-dir DIR journal folder (default $STATE_DIRECTORY)\n" },
         { "check", cmd_check, "validate a rules file and report every problem",
-          "approvald check [-c FILE]\n"
+          "approvald check [-c FILE] [--for-service]\n"
           "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "      --for-service   check the files as the service's user would read them\n"
+          "Checks everything a start or a reload checks: the schema, URLs (https, or\n"
+          "http only to 127.0.0.0/8, ::1, localhost), list files and ca_file (regular\n"
+          "files that can be read).  Warns about credential files the daemon could\n"
+          "not use (missing, empty, a folder, a FIFO, over 4096 bytes) or that its\n"
+          "group or others may read.  --for-service: the unit runs approvald as a\n"
+          "DynamicUser, which reads only what others may read (o+r on the file, o+x\n"
+          "on every folder above it); rules, list files and ca_file must pass that,\n"
+          "and so must api.credentials_dir's files (a warning), while files from\n"
+          "LoadCredential= ($CREDENTIALS_DIRECTORY) are the service's as they are.\n"
           "Exit 0 when valid, 78 otherwise; errors read FILE:LINE:COLUMN: message.\n" },
         { "explain", cmd_explain, "show, rule by rule, how one order is decided",
-          "approvald explain [-c FILE] [--json] [--now TIME] ORDER.json|-\n"
+          "approvald explain [-c FILE] [--json] [--now TIME] [--state-dir DIR] ORDER.json|-\n"
           "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
           "      --json          print the trace as JSON\n"
-          "      --now TIME      evaluate at TIME (RFC 3339; default the order's createdAt)\n" },
+          "      --now TIME      evaluate at TIME (RFC 3339; default the order's createdAt)\n"
+          "      --state-dir DIR decide with the daemon's history from its journal in DIR\n"
+          "                      (up to the order's own decision when it is journaled);\n"
+          "                      without it the history is empty\n" },
         { "evaluate", cmd_evaluate, "decide a stream of orders from stdin (backtest)",
           "approvald evaluate [-c FILE] [--now TIME] < orders\n"
           "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
@@ -40,10 +53,19 @@ static const struct command commands[] = {
           "object over several lines: an order, or a List response {\"items\":[...]}\n"
           "(read as bytes, at most 256 MiB; its items split as an array's).\n"
           "Each order is decided at its createdAt (or --now); approvals\n"
-          "feed the history that later orders see.\n"
+          "feed the history that later orders see.  An order whose status is\n"
+          "Approved is not decided: it is counted in the history from its\n"
+          "createdAt, as the daemon counts approvals made elsewhere.\n"
           "Output: one JSON line per order: {\"id\",\"decision\",\"rule\",\"reason\"}.\n"
           "A bad line is reported on stderr as stdin:LINE: and skipped; the exit\n"
           "status is then 65.  A bad rules file gives 78.\n" },
+        { "resync", cmd_resync, "list AppXite's approved orders again at the next cycle",
+          "approvald resync [--state-dir DIR]\n"
+          "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
+          "                      " JOURNAL_STATE_DIR_DEFAULT ")\n"
+          "Leaves the file DIR/resync; the daemon's next cycle (or next start) then\n"
+          "journals every order approved within the rules' longest window that it\n"
+          "does not know, and removes the file.\n" },
         { "journal", cmd_journal, "dump or verify the on-disk journal",
           "approvald journal dump|verify [--state-dir DIR]\n"
           "  dump     print every record as a JSON line\n"

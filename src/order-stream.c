@@ -117,10 +117,15 @@ static int hand_over(struct stream *st, struct order *o)
 
 /* A List response ({"items":[orders], "page":...}) rather than an order:
  * an object with an items array but neither an id nor a customer. */
-static bool is_list_response(const struct stream *st, const struct order *o)
+static bool list_response(const struct api_config *api, const struct order *o)
 {
         return !o->id && !o->customer_id &&
-               cJSON_IsArray(json_pointer_get(o->json, st->api->fields[FIELD_ITEMS]));
+               cJSON_IsArray(json_pointer_get(o->json, api->fields[FIELD_ITEMS]));
+}
+
+static bool is_list_response(const struct stream *st, const struct order *o)
+{
+        return list_response(st->api, o);
 }
 
 /* Hands over the elements of arr, a JSON array of orders inside a tree
@@ -422,6 +427,12 @@ static size_t json_error_offset(const char *text, size_t len, bool *ret_trailing
         return (size_t)(at - text);
 }
 
+static void bad_json_at(struct stream *st, const char *doc, size_t at, bool trailing)
+{
+        bad(st, 1 + lines_in(doc, at),
+            trailing ? "trailing data after the JSON document" : "not valid JSON");
+}
+
 /* An object over several lines: an order, or a List response whose items
  * are split from the bytes rather than parsed all at once.  Besides the
  * items, the object is parsed with "[]" in their place. */
@@ -459,8 +470,7 @@ static int read_object(struct stream *st)
 
                 if (found && at >= a + 2) /* after the items: back to doc's offsets */
                         at += (b - a) - 2;
-                bad(st, 1 + lines_in(doc, at),
-                    trailing ? "trailing data after the JSON document" : "not valid JSON");
+                bad_json_at(st, doc, at, trailing);
                 return 0;
         }
         if (r == -EFBIG) {
@@ -483,10 +493,18 @@ static int read_object(struct stream *st)
                 return r;
         if (list)
                 return hand_over_span(st, doc, a, b, 1 + lines_in(doc, a));
-        /* An order with items: read whole. */
+        /* An order with items: read whole.  The items were not parsed yet:
+         * the error may lie in them. */
         r = order_reader_parse(st->reader, doc, len, &o);
         if (r == -EFBIG) {
                 bad(st, 1, "order larger than 1 MiB");
+                return 0;
+        }
+        if (r == -EBADMSG) {
+                bool trailing;
+                size_t at = json_error_offset(doc, len, &trailing);
+
+                bad_json_at(st, doc, at, trailing);
                 return 0;
         }
         if (r < 0)
@@ -660,4 +678,94 @@ int order_stream_read(order_stream_read_t read_fn, void *ctx, const struct api_c
         order_reader_free(st.reader);
         free(st.buf);
         return r;
+}
+
+/* ---- explain's one order ------------------------------------------------ */
+
+/* Whether any field of an order (not of its items) is there at all. */
+static bool has_order_fields(const cJSON *json, const struct api_config *api)
+{
+        for (int f = 0; f < _FIELD_MAX; f++) {
+                if (f >= FIELD_ITEM_SKU && f <= FIELD_ITEM_QUANTITY)
+                        continue;
+                if (json_pointer_get(json, api->fields[f]))
+                        return true;
+        }
+        return false;
+}
+
+/* An error code fit to quote as it is: a short word. */
+static bool plain_word(const char *s)
+{
+        size_t n = 0;
+
+        for (; s && *s; s++, n++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+                        return false;
+        return n > 0 && n <= 64;
+}
+
+/* What an object without any order field is: an API error body
+ * ({"error":"code",...}, or APIM's {"statusCode":401,...}), or anything. */
+static void not_an_order(const cJSON *json, char *why, size_t size)
+{
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive(json, "error");
+        const cJSON *status = cJSON_GetObjectItemCaseSensitive(json, "statusCode");
+
+        if (cJSON_IsString(error) && plain_word(error->valuestring))
+                snprintf(why, size,
+                         "not an order but an API error (\"%s\"): none of the order's fields "
+                         "is there",
+                         error->valuestring);
+        else if (cJSON_IsNumber(status) && status->valuedouble >= 100 && status->valuedouble < 600)
+                snprintf(why, size,
+                         "not an order but an API error (HTTP %d): none of the order's fields "
+                         "is there",
+                         (int)status->valuedouble);
+        else if (error)
+                snprintf(why, size,
+                         "not an order but an API error: none of the order's fields is there");
+        else
+                snprintf(why, size, "not an order: none of the order's fields is there");
+}
+
+int order_stream_parse_one(const char *text, size_t len, const struct api_config *api,
+                           struct order *ret, char *why, size_t size)
+{
+        struct order o;
+        cJSON *json;
+        int r;
+
+        assert(text || len == 0);
+        assert(api);
+        assert(ret);
+        assert(why && size > 0);
+        if (len > ORDER_STREAM_ITEM_MAX)
+                return -EFBIG;
+        r = order_json_parse(text, len, &json);
+        if (r == -EBADMSG)
+                snprintf(why, size, "not valid JSON");
+        if (r < 0)
+                return r;
+        if (!cJSON_IsObject(json)) {
+                snprintf(why, size, "%s",
+                         cJSON_IsArray(json) ? "a JSON array, not one order" : "not a JSON object");
+                cJSON_Delete(json);
+                return -EBADMSG;
+        }
+        r = order_from_json(json, api, &o);
+        if (r < 0)
+                return r;
+        if (list_response(api, &o))
+                snprintf(why, size,
+                         "a List response, not one order (approvald evaluate takes those)");
+        else if (!has_order_fields(o.json, api))
+                not_an_order(o.json, why, size);
+        else {
+                *ret = o;
+                return 0;
+        }
+        order_done(&o);
+        return -EBADMSG;
 }

@@ -17,6 +17,7 @@ mkdir "$tmp/credentials"
 for f in subscription-key client-id client-secret; do
         echo secret > "$tmp/credentials/$f"
 done
+chmod 600 "$tmp/credentials/"*  # secrets others may read are a warning
 CREDENTIALS_DIRECTORY=$tmp/credentials
 export CREDENTIALS_DIRECTORY
 

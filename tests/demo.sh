@@ -20,7 +20,9 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+# A reader that goes away (sh tests/demo.sh | head) must not leave the
+# sandbox running: SIGPIPE and SIGHUP end the demo through its cleanup too.
+trap 'exit 1' INT TERM HUP PIPE
 
 sandbox_start "$build/appxite-sandbox" "$tmp/sandbox.out" --seed "$orders" || exit 1
 sandbox_pid=$SANDBOX_PID

@@ -3,9 +3,13 @@
 # test.  Idempotent: apt-get only acts on what is missing.
 set -eu
 
+# The build, the tests (mandoc lints the man pages, bash-completion loads
+# the completion, clang builds CI's second compiler), and the Debian
+# package (debhelper, lintian: the package-deb test).
 PACKAGES="build-essential cmake pkg-config git \
   libcurl4-openssl-dev libcjson-dev libyaml-dev libsystemd-dev libmicrohttpd-dev libcmocka-dev \
-  systemd curl openssl valgrind clang-format util-linux procps python3"
+  systemd curl openssl valgrind clang clang-format util-linux procps python3 \
+  mandoc bash-completion debhelper lintian"
 
 missing=""
 for p in $PACKAGES; do

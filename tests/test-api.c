@@ -381,6 +381,8 @@ static void reply_ok(struct conn *c, const char *method, const char *path)
                 srv.invalid_token_left--;
                 conn_reply(c, 401, "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n",
                            "{\"statusCode\":401}");
+        } else if (streq(path, "/redirect")) {
+                conn_reply(c, 307, "Location: /steal\r\n", "{}");
         } else if (streq(path, "/limited")) {
                 char h[128];
 
@@ -617,6 +619,124 @@ static void test_bad_url(void **state)
         fx_stop();
 }
 
+/* ---- origins: credentials go to base_url's origin only ---- */
+
+/* Copies form into buf with each "PORT" replaced by port. */
+static void with_port(char *buf, size_t size, const char *form, unsigned port)
+{
+        size_t n = 0;
+
+        for (const char *p = form; *p; p++) {
+                int k = 1;
+
+                if (strncmp(p, "PORT", 4) == 0) {
+                        k = snprintf(buf + n, size - n, "%u", port);
+                        p += 3;
+                } else
+                        buf[n] = *p;
+                n += (size_t)k;
+                assert_true(n < size);
+        }
+        buf[n] = '\0';
+}
+
+/* Each form (PORT: the server's port) ends with an error and sends
+ * nothing; each other spelling of the server's own origin reaches it,
+ * because libcurl connects where api_same_origin() says. */
+static void test_origin_forms(void **state)
+{
+        static const char *const foreign[] = {
+                "http://127.0.0.1:PORT@evil.example/o",
+                "http://evil.example#@127.0.0.1:PORT/o",
+                "http://127.0.0.1:PORT.evil.example/o",
+                "//127.0.0.1:PORT/o",
+                "/o",
+                "",
+                "http:127.0.0.1:PORT/o",
+                "http://[::1]:PORT/o",
+                "http://127.0.0.1:PORT\t/o",
+                "http://localhost.:PORT/o",
+                "http://localhost:PORT/o",
+                "https://127.0.0.1:PORT/o",
+                "http://127.0.0.1:80/o",
+                "http://127.0.0.1/o",
+                " http://127.0.0.1:PORT/o",
+                "http://127.0.0.1:PORT /o",
+                "http://127.0.0.1%2e:PORT/o",
+                "http://127.0.0.1:PORT\\@evil.example/o",
+                "http://evil.example\\@127.0.0.1:PORT/o",
+                "ws://127.0.0.1:PORT/o",
+                "ftp://127.0.0.1:PORT/o",
+                "file://127.0.0.1:PORT/o",
+                "http://127.0.0.1:65536/o",
+                "http://127.0.0.1:-1/o",
+                "http://127.0.0.1:PORT:PORT/o",
+                "http://user@127.0.0.1:PORT/o",
+                "http://:pw@127.0.0.1:PORT/o",
+                "http://127.0.0.1:PORT/o\r\nHost: evil.example",
+                "http://127.0.0.2:PORT/o",
+                "http://0.0.0.0:PORT/o",
+                "http://[::ffff:7f00:1]:PORT/o",
+                "http://[::]:PORT/o",
+        };
+        static const char *const same[] = {
+                "HTTP://127.0.0.1:PORT/ok",
+                "http://0x7f.0.0.1:PORT/ok",
+                "http://2130706433:PORT/ok",
+                "http://0177.0.0.1:PORT/ok",
+                "http://127.1:PORT/ok",
+                "http://%31%32%37.0.0.1:PORT/ok",
+                "http://127.0.0.1:0PORT/ok",
+                "http:/127.0.0.1:PORT/ok",
+                "http://127.0.0.1:PORT/ok#@evil.example",
+        };
+        struct result res = { 0 };
+        struct api_stats st;
+        unsigned port;
+        char url[256];
+
+        fx_start(reply_ok);
+        fx_api();
+        port = (unsigned)atoi(strrchr(srv.url, ':') + 1);
+        assert_true(ELEMENTSOF(foreign) >= 32);
+        for (size_t i = 0; i < ELEMENTSOF(foreign); i++) {
+                with_port(url, sizeof(url), foreign[i], port);
+                assert_int_equal(api_request(fx.a, API_GET, url, NULL, on_done, &res), 0);
+                run_until(&res.calls, (unsigned)i + 1);
+                if (res.error != -EPERM && res.error != -EINVAL && res.error != -EPROTONOSUPPORT)
+                        fail_msg("'%s': error %d", url, res.error);
+        }
+        api_get_stats(fx.a, &st);
+        assert_int_equal(st.requests, 0);
+        assert_int_equal(srv.n_requests, 0);
+        for (size_t i = 0; i < ELEMENTSOF(same); i++) {
+                with_port(url, sizeof(url), same[i], port);
+                assert_int_equal(api_request(fx.a, API_GET, url, NULL, on_done, &res), 0);
+                run_until(&res.calls, (unsigned)(ELEMENTSOF(foreign) + i + 1));
+                if (res.status != 200)
+                        fail_msg("'%s': status %d, error %d", url, res.status, res.error);
+        }
+        assert_int_equal(srv.n_requests, 1 + ELEMENTSOF(same)); /* the token, then each */
+        fx_stop();
+}
+
+/* A redirect is the answer, never followed: the token and the key would
+ * go wherever Location says. */
+static void test_redirect_not_followed(void **state)
+{
+        struct result res = { 0 };
+
+        fx_start(reply_ok);
+        fx_api();
+        assert_int_equal(api_request_path(fx.a, API_POST, "/redirect", "{}", on_done, &res), 0);
+        run_until(&res.calls, 1);
+        assert_int_equal(res.status, 307);
+        assert_int_equal(res.error, 0);
+        assert_int_equal(srv.n_requests, 2);
+        assert_string_equal(srv.paths[1], "POST /redirect");
+        fx_stop();
+}
+
 /* ---- what goes on the wire ---- */
 
 static void test_path_as_is(void **state)
@@ -732,6 +852,63 @@ static void test_parse_error_code(void **state)
         /* the length is honoured: no NUL needed, none read past */
         assert_int_equal(api_parse_error_code("{\"error\":\"x\"}garbage", 13, buf, sizeof(buf)), 1);
         assert_string_equal(buf, "x");
+}
+
+static void test_parse_token(void **state)
+{
+        static const struct {
+                const char *in;
+                int r;
+                const char *token;
+                uint64_t life_s;
+        } cases[] = {
+                { "{\"access_token\":\"abc\",\"token_type\":\"Bearer\",\"expires_in\":3600}", 0,
+                  "abc", 3600 },
+                { "{\"access_token\":\"abc\"}", 0, "abc", 3600 },
+                { "{\"access_token\":\"abc\",\"expires_in\":\"3599\"}", 0, "abc", 3599 },
+                { "{\"access_token\":\"abc\",\"expires_in\":1}", 0, "abc", 1 },
+                { "{\"access_token\":\"abc\",\"expires_in\":0}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":-5}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":1e300}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":\"-5\"}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":\"soon\"}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"abc\",\"expires_in\":null}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"\"}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"a\\r\\nX-Evil: 1\"}", -EBADMSG, NULL, 0 },
+                { "{\"access_token\":\"a\\u0000b\"}", -EBADMSG, NULL,
+                  0 }, /* cut at the NUL: "a"? */
+                { "{\"access_token\":42}", -EBADMSG, NULL, 0 },
+                { "[\"access_token\"]", -EBADMSG, NULL, 0 },
+                { "{\"error\":\"invalid_client\"}", -EBADMSG, NULL, 0 },
+                { "access_token=abc", -EBADMSG, NULL, 0 },
+                { "", -EBADMSG, NULL, 0 },
+        };
+        _cleanup_free_ char *big = NULL;
+        uint64_t life;
+        char *t;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int r = api_parse_token(cases[i].in, strlen(cases[i].in), &t, &life);
+
+                if (r != cases[i].r)
+                        fail_msg("'%s': %d, want %d", cases[i].in, r, cases[i].r);
+                if (r == 0) {
+                        assert_string_equal(t, cases[i].token);
+                        assert_int_equal(life, cases[i].life_s * 1000000);
+                        free(t);
+                }
+        }
+        /* a token must fit in API_TOKEN_MAX - 1 bytes */
+        big = malloc(API_TOKEN_MAX + 32);
+        assert_non_null(big);
+        for (size_t n = API_TOKEN_MAX - 1; n <= API_TOKEN_MAX; n++) {
+                int k = snprintf(big, API_TOKEN_MAX + 32, "{\"access_token\":\"%0*d\"}", (int)n, 0);
+                int r = api_parse_token(big, (size_t)k, &t, &life);
+
+                assert_int_equal(r, n < API_TOKEN_MAX ? 0 : -EBADMSG);
+                if (r == 0)
+                        free(t);
+        }
 }
 
 /* ---- bounded waits ---- */
@@ -1109,11 +1286,14 @@ int main(void)
                 cmocka_unit_test(test_start_fails),
                 cmocka_unit_test(test_token_start_fails),
                 cmocka_unit_test(test_bad_url),
+                cmocka_unit_test(test_origin_forms),
+                cmocka_unit_test(test_redirect_not_followed),
                 cmocka_unit_test(test_path_as_is),
                 cmocka_unit_test(test_token_refused),
                 cmocka_unit_test(test_api_error_code),
                 cmocka_unit_test(test_invalid_token),
                 cmocka_unit_test(test_parse_error_code),
+                cmocka_unit_test(test_parse_token),
                 cmocka_unit_test(test_retry_after_budget),
                 cmocka_unit_test(test_retry_after_budget_token),
                 cmocka_unit_test(test_endless_header),

@@ -51,15 +51,17 @@ static void test_block_then_fallback(void **state)
         arena_free(NULL);
 }
 
-/* A size so large that rounding it up would wrap goes to malloc(), which
- * refuses it: NULL, and no wrap into the block. */
+/* A size so large that rounding it up would wrap is refused: NULL, and no
+ * wrap into the block. */
 static void test_huge(void **state)
 {
         struct arena *a = NULL;
 
         assert_int_equal(arena_new(64, &a), 0);
         assert_null(arena_alloc(a, SIZE_MAX - 3));
-        assert_false(arena_holds_all(a));
+        assert_true(arena_holds_all(a));
+        assert_non_null(arena_alloc(a, 64)); /* the block is untouched */
+        assert_true(arena_holds_all(a));
         arena_reset(a);
         arena_free(a);
 }

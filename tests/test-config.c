@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "api.h"
 #include "config.h"
 #include "matcher.h"
 #include "util.h"
@@ -175,7 +176,7 @@ static void test_string_keys(void **state)
                                    "  referer: https://portal.example.com\n"
                                    "  on_behalf_of: ORG-123\n"
                                    "  credentials_dir: /run/creds\n"
-                                   "  ca_file: /etc/ca.pem\n"
+                                   "  ca_file: " TEST_DATA_DIR "/rules-valid/ca.pem\n"
                                    "  fields: {customer_id: /Customer/Id, item_sku: /a~1b~0c}",
                                    "rules: []");
 
@@ -183,7 +184,7 @@ static void test_string_keys(void **state)
         assert_string_equal(c->api.referer, "https://portal.example.com");
         assert_string_equal(c->api.on_behalf_of, "ORG-123");
         assert_string_equal(c->api.credentials_dir, "/run/creds");
-        assert_string_equal(c->api.ca_file, "/etc/ca.pem");
+        assert_string_equal(c->api.ca_file, TEST_DATA_DIR "/rules-valid/ca.pem");
         assert_string_equal(c->api.fields[FIELD_CUSTOMER_ID], "/Customer/Id");
         assert_string_equal(c->api.fields[FIELD_ITEM_SKU], "/a~1b~0c");
         assert_string_equal(c->api.fields[FIELD_TOTAL], "/price/total");
@@ -545,6 +546,105 @@ static void test_actions(void **state)
         config_free(NULL);
 }
 
+/* base_url and token_url: https, or http only to this machine.  Whatever
+ * the config accepts, the API client (api_check_url()) must accept too,
+ * since check stands for the daemon. */
+static void test_api_urls(void **state)
+{
+        static const struct {
+                const char *url;
+                bool ok;
+        } cases[] = {
+                { "https://api.example.com", true },
+                { "https://10.0.0.1:8443/x", true },
+                { "http://127.0.0.1", true },
+                { "http://127.255.1.2:9/path", true },
+                { "http://localhost/", true },
+                { "http://LocalHost:80", true },
+                { "HTTP://[::1]:8080/t", true },
+                { "http://[::1]", true },
+                { "http://128.0.0.1", false },
+                { "http://0.0.0.0:1", false },
+                { "http://localhost.example.com", false },
+                { "http://127.1", false },
+                { "http://[::2]", false },
+                { "http://[::1", false },
+                { "http://api.example.com", false },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *text = NULL;
+                struct config *c = NULL;
+                FILE *sink = fopen("/dev/null", "we");
+                int r;
+
+                assert_non_null(sink);
+                assert_true(asprintf(&text,
+                                     "version: 1\napi:\n  base_url: \"%s\"\n"
+                                     "  token_url: \"%s\"\nrules: []\n",
+                                     cases[i].url, cases[i].url) > 0);
+                r = config_load_buffer("t.yaml", text, strlen(text), sink, &c);
+                fclose(sink);
+                if (cases[i].ok != (r >= 0))
+                        fail_msg("%s: %s", cases[i].url, r >= 0 ? "accepted" : "refused");
+                if (r >= 0)
+                        assert_int_equal(api_check_url(cases[i].url), 0);
+                config_free(c);
+        }
+}
+
+static void test_list_parse(void **state)
+{
+        static const char text[] = "CUS-1\n"
+                                   "  CUS-2  \t\r\n"
+                                   "\n"
+                                   "# a comment\n"
+                                   "CUS#7\n"
+                                   "CUS-8 # note\n"
+                                   "CUS-9\t# tab note\n"
+                                   "   #\n"
+                                   "last";
+        struct list l = { 0 }, big = { 0 }, nul = { 0 };
+        static const char *const want[] = { "CUS-1", "CUS-2", "CUS#7", "CUS-8", "CUS-9", "last" };
+        char *many;
+
+        assert_int_equal(config_list_parse(text, strlen(text), &l), 0);
+        assert_int_equal(l.n_entries, ELEMENTSOF(want));
+        for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                assert_string_equal(l.entries[i], want[i]);
+        for (size_t i = 0; i < l.n_entries; i++)
+                free(l.entries[i]);
+        free(l.entries);
+        /* Only len bytes count: "la" of "last". */
+        l = (struct list){ 0 };
+        assert_int_equal(config_list_parse(text, strlen(text) - 2, &l), 0);
+        assert_string_equal(l.entries[l.n_entries - 1], "la");
+        for (size_t i = 0; i < l.n_entries; i++)
+                free(l.entries[i]);
+        free(l.entries);
+
+        assert_int_equal(config_list_parse("a\n\0b\n", 5, &nul), -EINVAL);
+        assert_int_equal(nul.n_entries, 0);
+        assert_int_equal(config_list_parse("", 0, &nul), 0);
+        assert_int_equal(nul.n_entries, 0);
+
+        /* 1,000 entries: the array grows past several doublings. */
+        many = malloc(1000 * 3);
+        assert_non_null(many);
+        for (int i = 0; i < 1000; i++) {
+                many[3 * i] = (char)('a' + i % 26);
+                many[3 * i + 1] = (char)('a' + i / 26 % 26);
+                many[3 * i + 2] = '\n';
+        }
+        assert_int_equal(config_list_parse(many, 3000, &big), 0);
+        assert_int_equal(big.n_entries, 1000);
+        assert_string_equal(big.entries[999], "lm");
+        for (size_t i = 0; i < big.n_entries; i++)
+                free(big.entries[i]);
+        free(big.entries);
+        free(many);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -554,7 +654,8 @@ int main(void)
                 cmocka_unit_test(test_bad_conditions), cmocka_unit_test(test_any_not),
                 cmocka_unit_test(test_rules),          cmocka_unit_test(test_lists_and_credit),
                 cmocka_unit_test(test_example_file),   cmocka_unit_test(test_big_list_file),
-                cmocka_unit_test(test_actions),
+                cmocka_unit_test(test_actions),        cmocka_unit_test(test_api_urls),
+                cmocka_unit_test(test_list_parse),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

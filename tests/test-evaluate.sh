@@ -117,6 +117,14 @@ ev <"$tmp/trailing.json"
 expect_rc "object with trailing data" 65 "$rc"
 printf 'stdin:4: trailing data after the JSON document\n' >"$tmp/expected-err"
 check "object with trailing data: located" "$tmp/expected-err" "$tmp/err"
+# An order over lines whose items are bad JSON (found by fuzz-evaluate-input:
+# the items were split off to tell an order from a List response, and the
+# error in them stopped evaluate with "Bad message", exit 74).
+printf '{"id": "A", "items": [{x}],\n"customer": {"id": "C"}}\n' >"$tmp/bad-items.json"
+ev <"$tmp/bad-items.json"
+expect_rc "order over lines with bad items" 65 "$rc"
+printf 'stdin:1: not valid JSON\n' >"$tmp/expected-err"
+check "order over lines with bad items: located" "$tmp/expected-err" "$tmp/err"
 printf '{\n  "id": "A",\n  "x": nope\n}\n' >"$tmp/invalid.json"
 ev <"$tmp/invalid.json"
 expect_rc "invalid object" 65 "$rc"

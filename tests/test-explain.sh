@@ -68,6 +68,33 @@ expect_rc "no order argument" 64 "$rc"
 rc=0
 echo '[1]' | "$approvald" explain -c "$data/rules.yaml" - >/dev/null 2>"$tmp/err" || rc=$?
 expect_rc "not an order" 65 "$rc"
+has "not an order: says what it is" "$tmp/err" "approvald explain: -: a JSON array, not one order"
+# Something that parses but is no order: an API error body, a List
+# response, an empty object.  Exit 65 with a message saying what it is,
+# nothing on stdout (it used to be decided as an order missing every field).
+printf '{"error":"invalid_token","error_description":"expired"}\n' >"$tmp/api-error.json"
+rc=0
+"$approvald" explain -c "$data/rules.yaml" "$tmp/api-error.json" >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_rc "API error body" 65 "$rc"
+has "API error body: message" "$tmp/err" "approvald explain: $tmp/api-error.json: not an order but an API error (\"invalid_token\"): none of the order's fields is there"
+[ -s "$tmp/out" ] && { echo "FAIL: API error body: output on stdout"; fail=1; }
+printf '{"items":[],"page":1}\n' >"$tmp/list.json"
+rc=0
+"$approvald" explain -c "$data/rules.yaml" "$tmp/list.json" >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_rc "List response" 65 "$rc"
+has "List response: message" "$tmp/err" "approvald explain: $tmp/list.json: a List response, not one order (approvald evaluate takes those)"
+rc=0
+echo '{}' | "$approvald" explain -c "$data/rules.yaml" - >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_rc "empty object" 65 "$rc"
+has "empty object: message" "$tmp/err" "approvald explain: -: not an order: none of the order's fields is there"
+rc=0
+echo '[]' | "$approvald" explain -c "$data/rules.yaml" - >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_rc "empty array" 65 "$rc"
+has "empty array: message" "$tmp/err" "approvald explain: -: a JSON array, not one order"
+rc=0
+echo '{"id": ' | "$approvald" explain -c "$data/rules.yaml" - >"$tmp/out" 2>"$tmp/err" || rc=$?
+expect_rc "invalid JSON" 65 "$rc"
+has "invalid JSON: message" "$tmp/err" "approvald explain: -: not valid JSON"
 rc=0
 "$approvald" explain -c "$data/rules.yaml" "$tmp/nonexistent.json" >/dev/null 2>"$tmp/err" || rc=$?
 expect_rc "no such order file" 66 "$rc"

@@ -1,6 +1,7 @@
-/* test-journal.c: the journal's round trip, recovery of torn and zeroed
- * tails at every byte, refusal of damage in the middle, the lock, and
- * compaction. */
+/* test-journal.c: the journal's round trip (every record type), the
+ * checks that refuse what it cannot store, file versions, recovery of torn
+ * and zeroed tails at every byte, refusal of damage in the middle, the
+ * lock, and compaction. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "journal-internal.h"
 #include "journal.h"
 #include "util.h"
@@ -24,7 +26,7 @@
 /* A visited record with its own copies of the strings. */
 struct copy {
         struct journal_record r;
-        char *s[5];
+        char *s[6];
 };
 
 struct collected {
@@ -35,7 +37,7 @@ struct collected {
 static void collected_done(struct collected *col)
 {
         for (size_t i = 0; i < col->n; i++)
-                for (size_t k = 0; k < 5; k++)
+                for (size_t k = 0; k < ELEMENTSOF(col->c[i].s); k++)
                         free(col->c[i].s[k]);
         col->n = 0;
 }
@@ -54,15 +56,36 @@ static int collect(const struct journal_record *r, void *userdata)
         assert_true(col->n < MAX_RECS);
         c = &col->c[col->n++];
         *c = (struct copy){ .r = *r };
-        if (r->type == JOURNAL_INTENT) {
+        switch (r->type) {
+        case JOURNAL_INTENT:
                 c->r.intent.order_id = keep(c, 0, r->intent.order_id);
                 c->r.intent.rule = keep(c, 1, r->intent.rule);
                 c->r.intent.reason = keep(c, 2, r->intent.reason);
                 c->r.intent.customer_id = keep(c, 3, r->intent.customer_id);
                 c->r.intent.currency = keep(c, 4, r->intent.currency);
-        } else {
+                break;
+        case JOURNAL_OUTCOME:
                 c->r.outcome.order_id = keep(c, 0, r->outcome.order_id);
                 c->r.outcome.final_status = keep(c, 1, r->outcome.final_status);
+                break;
+        case JOURNAL_HOLD:
+                c->r.hold.order_id = keep(c, 0, r->hold.order_id);
+                c->r.hold.rule = keep(c, 1, r->hold.rule);
+                c->r.hold.reason = keep(c, 2, r->hold.reason);
+                c->r.hold.customer_id = keep(c, 3, r->hold.customer_id);
+                c->r.hold.customer_name = keep(c, 4, r->hold.customer_name);
+                c->r.hold.currency = keep(c, 5, r->hold.currency);
+                break;
+        case JOURNAL_EXTERNAL:
+                c->r.external.order_id = keep(c, 0, r->external.order_id);
+                c->r.external.status = keep(c, 1, r->external.status);
+                c->r.external.source = keep(c, 2, r->external.source);
+                c->r.external.customer_id = keep(c, 3, r->external.customer_id);
+                c->r.external.currency = keep(c, 4, r->external.currency);
+                break;
+        case JOURNAL_MARK:
+                c->r.mark.what = keep(c, 0, r->mark.what);
+                break;
         }
         return 0;
 }
@@ -157,17 +180,96 @@ static struct journal_record outcome(const char *id, int64_t time)
         };
 }
 
+static struct journal_record hold(const char *id, int64_t time, uint64_t digest)
+{
+        return (struct journal_record){
+                .type = JOURNAL_HOLD,
+                .hold = { .order_id = id,
+                          .rule = "big orders",
+                          .reason = "Held for a person to decide",
+                          .customer_id = "C1",
+                          .customer_name = "ACME Ltd",
+                          .currency = "EUR",
+                          .total = 80000,
+                          .has_total = true,
+                          .created_at = time - 60,
+                          .rules_digest = digest,
+                          .time = time },
+        };
+}
+
+static struct journal_record external(const char *id, int64_t time, const char *status,
+                                      int64_t count_from)
+{
+        return (struct journal_record){
+                .type = JOURNAL_EXTERNAL,
+                .external = { .order_id = id,
+                              .status = status,
+                              .source = "portal",
+                              .customer_id = "C1",
+                              .currency = "EUR",
+                              .total = 80000,
+                              .count_from = count_from,
+                              .time = time },
+        };
+}
+
+static struct journal_record mark(const char *what, int64_t time)
+{
+        return (struct journal_record){ .type = JOURNAL_MARK,
+                                        .mark = { .what = what, .time = time } };
+}
+
 static int append(struct journal *j, const struct journal_record *r)
 {
-        if (r->type == JOURNAL_INTENT)
+        switch (r->type) {
+        case JOURNAL_INTENT:
                 return journal_append_intent(j, &r->intent);
-        return journal_append_outcome(j, &r->outcome);
+        case JOURNAL_OUTCOME:
+                return journal_append_outcome(j, &r->outcome);
+        case JOURNAL_HOLD:
+                return journal_append_hold(j, &r->hold);
+        case JOURNAL_EXTERNAL:
+                return journal_append_external(j, &r->external);
+        case JOURNAL_MARK:
+                return journal_append_mark(j, &r->mark);
+        }
+        fail_msg("record type %d", (int)r->type);
+        return -EINVAL;
+}
+
+static void assert_same_hold(const struct journal_hold *a, const struct journal_hold *b)
+{
+        assert_string_equal(a->order_id, b->order_id);
+        assert_true(streq_ptr(a->rule, b->rule));
+        assert_string_equal(a->reason, b->reason);
+        assert_string_equal(a->customer_id, b->customer_id);
+        assert_string_equal(a->customer_name, b->customer_name);
+        assert_string_equal(a->currency, b->currency);
+        assert_int_equal(a->total, b->total);
+        assert_int_equal(a->has_total, b->has_total);
+        assert_int_equal(a->created_at, b->created_at);
+        assert_int_equal(a->rules_digest, b->rules_digest);
+        assert_int_equal(a->time, b->time);
+}
+
+static void assert_same_external(const struct journal_external *a, const struct journal_external *b)
+{
+        assert_string_equal(a->order_id, b->order_id);
+        assert_string_equal(a->status, b->status);
+        assert_string_equal(a->source, b->source);
+        assert_string_equal(a->customer_id, b->customer_id);
+        assert_string_equal(a->currency, b->currency);
+        assert_int_equal(a->total, b->total);
+        assert_int_equal(a->count_from, b->count_from);
+        assert_int_equal(a->time, b->time);
 }
 
 static void assert_same(const struct journal_record *a, const struct journal_record *b)
 {
         assert_int_equal(a->type, b->type);
-        if (a->type == JOURNAL_INTENT) {
+        switch (a->type) {
+        case JOURNAL_INTENT:
                 assert_string_equal(a->intent.order_id, b->intent.order_id);
                 assert_int_equal(a->intent.decision, b->intent.decision);
                 assert_true(streq_ptr(a->intent.rule, b->intent.rule));
@@ -176,11 +278,23 @@ static void assert_same(const struct journal_record *a, const struct journal_rec
                 assert_int_equal(a->intent.total, b->intent.total);
                 assert_string_equal(a->intent.currency, b->intent.currency);
                 assert_int_equal(a->intent.time, b->intent.time);
-        } else {
+                break;
+        case JOURNAL_OUTCOME:
                 assert_string_equal(a->outcome.order_id, b->outcome.order_id);
                 assert_int_equal(a->outcome.http_status, b->outcome.http_status);
                 assert_string_equal(a->outcome.final_status, b->outcome.final_status);
                 assert_int_equal(a->outcome.time, b->outcome.time);
+                break;
+        case JOURNAL_HOLD:
+                assert_same_hold(&a->hold, &b->hold);
+                break;
+        case JOURNAL_EXTERNAL:
+                assert_same_external(&a->external, &b->external);
+                break;
+        case JOURNAL_MARK:
+                assert_string_equal(a->mark.what, b->mark.what);
+                assert_int_equal(a->mark.time, b->mark.time);
+                break;
         }
 }
 
@@ -397,6 +511,411 @@ static void test_outcome_check(void **state)
         out.http_status = 1000;
         assert_int_equal(journal_outcome_check(&out, &field), -EINVAL);
         assert_string_equal(field, "http_status");
+}
+
+/* Holds, external records and marks: edge values and strings at the cap
+ * come back as written, beside intents and outcomes; the largest record of
+ * each type is exactly its documented maximum. */
+static void test_round_trip_new_types(void **state)
+{
+        struct journal_record recs[] = {
+                hold("H-1", 1700000000, UINT64_C(0x0123456789abcdef)),
+                intent("ORD-1", 1700000001, NULL),
+                hold("H-2", INT64_MIN, UINT64_MAX),
+                hold(max_str, INT64_MAX, 0),
+                external("X-1", 1700000002, "Approved", 1699990000),
+                external(binary_str, 0, "NotFound", INT64_MIN),
+                external(max_str, INT64_MAX, max_str, INT64_MAX),
+                outcome("ORD-1", 1700000003),
+                mark("bootstrap", 1700000004),
+                mark(max_str, -1),
+        };
+        const struct {
+                size_t index;
+                uint64_t len;
+        } maxima[] = { { 3, JOURNAL_HOLD_MAX },
+                       { 6, JOURNAL_EXTERNAL_MAX },
+                       { 9, JOURNAL_MARK_MAX } };
+        struct collected col = { .n = 0 };
+        struct journal *j = NULL;
+        size_t size;
+        char *d = state_new();
+
+        recs[2].hold.rule = NULL;
+        recs[2].hold.has_total = false;
+        recs[2].hold.total = 0;
+        recs[2].hold.customer_id = recs[2].hold.customer_name = recs[2].hold.currency = "";
+        recs[2].hold.created_at = 0;
+        recs[3].hold.rule = recs[3].hold.reason = recs[3].hold.customer_id = max_str;
+        recs[3].hold.customer_name = recs[3].hold.currency = max_str;
+        recs[3].hold.has_total = false; /* a total is stored as given even so */
+        recs[3].hold.total = INT64_MIN;
+        recs[5].external.source = "bootstrap";
+        recs[5].external.customer_id = binary_str;
+        recs[5].external.currency = "\xff\xfe";
+        recs[5].external.total = INT64_MAX;
+        recs[6].external.source = recs[6].external.customer_id = max_str;
+        recs[6].external.currency = max_str;
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        for (size_t i = 0; i < ELEMENTSOF(recs); i++)
+                assert_int_equal(append(j, &recs[i]), 0);
+        assert_int_equal(journal_sync(j), 0);
+        size = journal_size(j);
+        journal_close(j);
+
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, ELEMENTSOF(recs));
+        for (size_t i = 0; i < col.n; i++) {
+                assert_same(&col.c[i].r, &recs[i]);
+                assert_int_equal(col.c[i].r.seq, i + 1);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(maxima); i++) {
+                size_t k = maxima[i].index;
+                uint64_t end = k + 1 < col.n ? col.c[k + 1].r.offset : size;
+
+                assert_int_equal(end - col.c[k].r.offset, maxima[i].len);
+        }
+        collected_done(&col);
+        assert_int_equal(journal_read(d, collect, &col, NULL), 0);
+        assert_int_equal(col.n, ELEMENTSOF(recs));
+        collected_done(&col);
+        state_free(d);
+}
+
+/* Each check names the field an append would refuse, and the append
+ * refuses it with the same code, writing nothing. */
+static void test_new_type_checks(void **state)
+{
+        enum spoil { SPOIL_NULL, SPOIL_EMPTY, SPOIL_LONG };
+        static const struct {
+                enum journal_type type;
+                const char *field;
+                enum spoil spoil;
+                int r;
+        } cases[] = {
+                { JOURNAL_HOLD, "order_id", SPOIL_NULL, -EINVAL },
+                { JOURNAL_HOLD, "order_id", SPOIL_EMPTY, -EINVAL },
+                { JOURNAL_HOLD, "order_id", SPOIL_LONG, -E2BIG },
+                { JOURNAL_HOLD, "rule", SPOIL_LONG, -E2BIG },
+                { JOURNAL_HOLD, "reason", SPOIL_NULL, -EINVAL },
+                { JOURNAL_HOLD, "reason", SPOIL_LONG, -E2BIG },
+                { JOURNAL_HOLD, "customer_id", SPOIL_NULL, -EINVAL },
+                { JOURNAL_HOLD, "customer_id", SPOIL_LONG, -E2BIG },
+                { JOURNAL_HOLD, "customer_name", SPOIL_NULL, -EINVAL },
+                { JOURNAL_HOLD, "customer_name", SPOIL_LONG, -E2BIG },
+                { JOURNAL_HOLD, "currency", SPOIL_NULL, -EINVAL },
+                { JOURNAL_HOLD, "currency", SPOIL_LONG, -E2BIG },
+                { JOURNAL_EXTERNAL, "order_id", SPOIL_NULL, -EINVAL },
+                { JOURNAL_EXTERNAL, "order_id", SPOIL_EMPTY, -EINVAL },
+                { JOURNAL_EXTERNAL, "order_id", SPOIL_LONG, -E2BIG },
+                { JOURNAL_EXTERNAL, "status", SPOIL_NULL, -EINVAL },
+                { JOURNAL_EXTERNAL, "status", SPOIL_LONG, -E2BIG },
+                { JOURNAL_EXTERNAL, "source", SPOIL_NULL, -EINVAL },
+                { JOURNAL_EXTERNAL, "source", SPOIL_LONG, -E2BIG },
+                { JOURNAL_EXTERNAL, "customer_id", SPOIL_NULL, -EINVAL },
+                { JOURNAL_EXTERNAL, "customer_id", SPOIL_LONG, -E2BIG },
+                { JOURNAL_EXTERNAL, "currency", SPOIL_NULL, -EINVAL },
+                { JOURNAL_EXTERNAL, "currency", SPOIL_LONG, -E2BIG },
+                { JOURNAL_MARK, "what", SPOIL_NULL, -EINVAL },
+                { JOURNAL_MARK, "what", SPOIL_EMPTY, -EINVAL },
+                { JOURNAL_MARK, "what", SPOIL_LONG, -E2BIG },
+        };
+        const char *spoilt[] = { [SPOIL_NULL] = NULL, [SPOIL_EMPTY] = "", [SPOIL_LONG] = long_str };
+        struct journal_record ok[] = { hold("H", 1, 1), external("X", 1, "Approved", 1),
+                                       mark("m", 1) };
+        struct journal *j = NULL;
+        const char *field = "untouched";
+        char *d = state_new();
+
+        /* the good ones pass, leaving *ret_field alone; a NULL rule is fine */
+        ok[0].hold.rule = NULL;
+        assert_int_equal(journal_hold_check(&ok[0].hold, &field), 0);
+        assert_int_equal(journal_external_check(&ok[1].external, &field), 0);
+        assert_int_equal(journal_mark_check(&ok[2].mark, &field), 0);
+        assert_string_equal(field, "untouched");
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct journal_record r = cases[i].type == JOURNAL_HOLD       ? ok[0]
+                                          : cases[i].type == JOURNAL_EXTERNAL ? ok[1]
+                                                                              : ok[2];
+                const char *v = spoilt[cases[i].spoil];
+                const char **slot = NULL;
+                int k;
+
+                if (r.type == JOURNAL_HOLD) {
+                        struct journal_hold *h = &r.hold;
+                        slot = streq(cases[i].field, "order_id")        ? &h->order_id
+                               : streq(cases[i].field, "rule")          ? &h->rule
+                               : streq(cases[i].field, "reason")        ? &h->reason
+                               : streq(cases[i].field, "customer_id")   ? &h->customer_id
+                               : streq(cases[i].field, "customer_name") ? &h->customer_name
+                                                                        : &h->currency;
+                } else if (r.type == JOURNAL_EXTERNAL) {
+                        struct journal_external *x = &r.external;
+                        slot = streq(cases[i].field, "order_id")      ? &x->order_id
+                               : streq(cases[i].field, "status")      ? &x->status
+                               : streq(cases[i].field, "source")      ? &x->source
+                               : streq(cases[i].field, "customer_id") ? &x->customer_id
+                                                                      : &x->currency;
+                } else
+                        slot = &r.mark.what;
+                *slot = v;
+                field = NULL;
+                k = r.type == JOURNAL_HOLD       ? journal_hold_check(&r.hold, &field)
+                    : r.type == JOURNAL_EXTERNAL ? journal_external_check(&r.external, &field)
+                                                 : journal_mark_check(&r.mark, &field);
+                assert_int_equal(k, cases[i].r);
+                assert_non_null(field);
+                assert_string_equal(field, cases[i].field);
+                assert_int_equal(append(j, &r), cases[i].r);
+                assert_int_equal(journal_size(j), JOURNAL_FILE_HEADER_SIZE);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(ok); i++)
+                assert_int_equal(append(j, &ok[i]), 0);
+        journal_close(j);
+        state_free(d);
+}
+
+/* ---- file versions ---- */
+
+/* A journal file of the given version in memory: its header, then recs
+ * numbered from first_seq.  The caller frees it. */
+static uint8_t *journal_image(uint32_t version, uint64_t first_seq,
+                              const struct journal_record *recs, size_t n, size_t *ret_size)
+{
+        uint8_t *buf = malloc(JOURNAL_FILE_HEADER_SIZE + n * JOURNAL_RECORD_MAX);
+        size_t size = JOURNAL_FILE_HEADER_SIZE;
+        uint32_t crc;
+
+        assert_non_null(buf);
+        journal_header_encode(first_seq, buf);
+        for (int i = 0; i < 4; i++)
+                buf[8 + i] = (uint8_t)(version >> (8 * i));
+        crc = crc32c(0, buf, 28);
+        for (int i = 0; i < 4; i++)
+                buf[28 + i] = (uint8_t)(crc >> (8 * i));
+        for (size_t i = 0; i < n; i++) {
+                int len = journal_record_encode(&recs[i], first_seq + i, buf + size);
+
+                assert_true(len > 0);
+                size += (size_t)len;
+        }
+        *ret_size = size;
+        return buf;
+}
+
+static uint32_t file_version(const uint8_t *data)
+{
+        return (uint32_t)data[8] | (uint32_t)data[9] << 8 | (uint32_t)data[10] << 16 |
+               (uint32_t)data[11] << 24;
+}
+
+/* A new journal is written as the current version. */
+static void test_new_file_version(void **state)
+{
+        size_t size;
+        uint8_t *data;
+        char *d = state_new();
+
+        write_pairs(d, 2);
+        data = file_get(d, &size);
+        assert_int_equal(file_version(data), JOURNAL_VERSION);
+        assert_int_equal(JOURNAL_VERSION, 2);
+        free(data);
+        state_free(d);
+}
+
+/* A version-1 journal (intents and outcomes only) is read as it is by
+ * journal_read(), and rewritten as version 2 by journal_open() before
+ * anything is appended: same records, byte for byte, same sequence. */
+static void test_version_1_upgraded(void **state)
+{
+        const struct journal_record recs[] = {
+                intent("ORD-1", 1000, "r"),
+                outcome("ORD-1", 1001),
+                intent("ORD-2", 1002, NULL),
+        };
+        struct journal_record h = hold("ORD-3", 1003, 42);
+        struct collected col = { .n = 0 };
+        struct journal *j = NULL;
+        struct journal_scan sc;
+        size_t size, size2;
+        uint8_t *image, *after;
+        char tmp[256], *d = state_new();
+        struct stat st;
+
+        image = journal_image(1, 7, recs, ELEMENTSOF(recs), &size);
+        write_pairs(d, 0);
+        file_put(d, image, size);
+        assert_int_equal(journal_scan_buffer(image, size, NULL, NULL, &sc), 0);
+        assert_int_equal(sc.version, 1);
+        assert_int_equal(sc.damage, JOURNAL_DAMAGE_NONE);
+
+        assert_int_equal(journal_read(d, collect, &col, NULL), 0);
+        assert_int_equal(col.n, 3);
+        assert_int_equal(col.c[0].r.seq, 7);
+        collected_done(&col);
+        after = file_get(d, &size2);
+        assert_int_equal(size2, size);
+        assert_memory_equal(after, image, size); /* read, never changed */
+        free(after);
+
+        assert_int_equal(journal_open(&j, d, collect, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, 3);
+        for (size_t i = 0; i < col.n; i++)
+                assert_same(&col.c[i].r, &recs[i]);
+        collected_done(&col);
+        after = file_get(d, &size2);
+        assert_int_equal(size2, size);
+        assert_int_equal(file_version(after), 2);
+        assert_memory_equal(after + 16, image + 16, 8); /* first_seq */
+        assert_memory_equal(after + JOURNAL_FILE_HEADER_SIZE, image + JOURNAL_FILE_HEADER_SIZE,
+                            size - JOURNAL_FILE_HEADER_SIZE);
+        free(after);
+        snprintf(tmp, sizeof(tmp), "%s/%s", d, JOURNAL_TMP_NAME);
+        assert_int_equal(stat(tmp, &st), -1);
+        assert_int_equal(append(j, &h), 0);
+        journal_close(j);
+
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, 4);
+        assert_same(&col.c[3].r, &h);
+        assert_int_equal(col.c[3].r.seq, 10);
+        collected_done(&col);
+        free(image);
+        state_free(d);
+}
+
+/* If the rewrite cannot be made, journal_open() fails and the version-1
+ * file is left as it was. */
+static void test_version_1_upgrade_fails(void **state)
+{
+        const struct journal_record recs[] = { intent("ORD-1", 1000, "r") };
+        struct journal *j = NULL;
+        size_t size, size2;
+        uint8_t *image, *after;
+        char tmp[256], *d = state_new();
+
+        image = journal_image(1, 1, recs, ELEMENTSOF(recs), &size);
+        write_pairs(d, 0);
+        file_put(d, image, size);
+        snprintf(tmp, sizeof(tmp), "%s/%s", d, JOURNAL_TMP_NAME);
+        assert_int_equal(mkdir(tmp, 0700), 0);
+        assert_true(journal_open(&j, d, NULL, NULL, NULL, NULL) < 0);
+        assert_null(j);
+        after = file_get(d, &size2);
+        assert_int_equal(size2, size);
+        assert_memory_equal(after, image, size);
+        free(after);
+        assert_int_equal(rmdir(tmp), 0);
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        journal_close(j);
+        after = file_get(d, &size2);
+        assert_int_equal(file_version(after), 2);
+        free(after);
+        free(image);
+        state_free(d);
+}
+
+/* A version-1 file cannot hold the new types: one there, with a valid CRC,
+ * is damage wherever it is (even last, it is never cut as a torn tail). */
+static void test_version_1_refuses_new_types(void **state)
+{
+        const struct journal_record news[] = { hold("H", 1, 1), external("X", 1, "Approved", 1),
+                                               mark("bootstrap", 1) };
+        char *d = state_new();
+
+        write_pairs(d, 0);
+        for (size_t i = 0; i < ELEMENTSOF(news); i++) {
+                const struct journal_record recs[] = { intent("ORD-1", 1000, NULL), news[i] };
+                struct collected col = { .n = 0 };
+                uint64_t bad = 0, at;
+                size_t size, size2;
+                uint8_t *image = journal_image(1, 1, recs, ELEMENTSOF(recs), &size), *after;
+
+                free(journal_image(1, 1, recs, 1, &size2));
+                at = size2; /* where the new record starts */
+                file_put(d, image, size);
+                assert_int_equal(journal_read(d, collect, &col, &bad), -EBADMSG);
+                assert_int_equal(bad, at);
+                assert_int_equal(col.n, 1);
+                collected_done(&col);
+                bad = 0;
+                assert_int_equal(reopen(d, &col, NULL, &bad), -EBADMSG);
+                collected_done(&col);
+                assert_int_equal(bad, at);
+                after = file_get(d, &size2);
+                assert_int_equal(size2, size);
+                assert_memory_equal(after, image, size);
+                free(after);
+                free(image);
+        }
+        state_free(d);
+}
+
+/* Headers of versions this approvald does not read are refused as such,
+ * and the file is left alone. */
+static void test_other_versions(void **state)
+{
+        const struct journal_record recs[] = { intent("ORD-1", 1000, NULL) };
+        const uint32_t versions[] = { 0, 3, UINT32_MAX };
+        char *d = state_new();
+
+        write_pairs(d, 0);
+        for (size_t i = 0; i < ELEMENTSOF(versions); i++) {
+                struct journal *j = NULL;
+                struct journal_scan sc;
+                size_t size, size2;
+                uint8_t *image = journal_image(versions[i], 1, recs, 1, &size), *after;
+
+                file_put(d, image, size);
+                assert_int_equal(journal_scan_buffer(image, size, NULL, NULL, &sc),
+                                 -EPROTONOSUPPORT);
+                assert_int_equal(journal_read(d, NULL, NULL, NULL), -EPROTONOSUPPORT);
+                assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), -EPROTONOSUPPORT);
+                assert_null(j);
+                after = file_get(d, &size2);
+                assert_int_equal(size2, size);
+                assert_memory_equal(after, image, size);
+                free(after);
+                free(image);
+        }
+        state_free(d);
+}
+
+/* A torn tail is bounded by the largest record the file's version holds:
+ * a non-zero byte that far past a torn record is damage in a version-1
+ * file, whose largest record is shorter, and still a tail in version 2. */
+static void test_tail_bound_by_version(void **state)
+{
+        const struct journal_record recs[] = { intent("ORD-1", 1000, NULL) };
+        const uint32_t versions[] = { 1, 2 };
+        const int want[] = { -EBADMSG, 0 };
+        struct collected col = { .n = 0 };
+        char *d = state_new();
+
+        assert_true(JOURNAL_V1_RECORD_MAX < JOURNAL_RECORD_MAX);
+        write_pairs(d, 0);
+        for (size_t i = 0; i < ELEMENTSOF(versions); i++) {
+                size_t end, size = 0;
+                uint8_t *image = journal_image(versions[i], 1, recs, 1, &end);
+                uint8_t *buf = calloc(1, end + 2 * JOURNAL_RECORD_MAX);
+
+                assert_non_null(buf);
+                memcpy(buf, image, end);
+                memcpy(buf + end, image + JOURNAL_FILE_HEADER_SIZE, 10); /* a torn start */
+                buf[end + JOURNAL_V1_RECORD_MAX] = 0x5a;
+                size = end + 2 * JOURNAL_RECORD_MAX;
+                file_put(d, buf, size);
+                assert_int_equal(journal_read(d, NULL, NULL, NULL), -EBADMSG);
+                assert_int_equal(reopen(d, &col, NULL, NULL), want[i]);
+                assert_int_equal(col.n, 1);
+                collected_done(&col);
+                free(buf);
+                free(image);
+        }
+        state_free(d);
 }
 
 static void test_reopen_continues(void **state)
@@ -1032,6 +1551,14 @@ int main(void)
                 cmocka_unit_test(test_bad_appends),
                 cmocka_unit_test(test_intent_check),
                 cmocka_unit_test(test_outcome_check),
+                cmocka_unit_test(test_round_trip_new_types),
+                cmocka_unit_test(test_new_type_checks),
+                cmocka_unit_test(test_new_file_version),
+                cmocka_unit_test(test_version_1_upgraded),
+                cmocka_unit_test(test_version_1_upgrade_fails),
+                cmocka_unit_test(test_version_1_refuses_new_types),
+                cmocka_unit_test(test_other_versions),
+                cmocka_unit_test(test_tail_bound_by_version),
                 cmocka_unit_test(test_reopen_continues),
                 cmocka_unit_test(test_torn_tail_every_byte),
                 cmocka_unit_test(test_zeroed_tail),

@@ -16,7 +16,8 @@ int arena_new(size_t size, struct arena **ret);
 void arena_free(struct arena *a);
 
 /* size bytes, aligned to 16, from the block when they fit, else from
- * malloc().  NULL only when malloc() fails. */
+ * malloc().  NULL when malloc() fails, or for a size within 15 bytes of
+ * SIZE_MAX. */
 void *arena_alloc(struct arena *a, size_t size);
 
 /* Frees p when it came from malloc() (a fallback); a pointer into the

@@ -25,6 +25,10 @@ void *idmap_get(const struct idmap *m, const char *key);
  * key is there already (nothing changes), or -ENOMEM. */
 int idmap_put(struct idmap *m, const char *key, void *value);
 
+/* Stores value (not NULL) under key, replacing (and freeing) the value
+ * there, if any.  Returns 0 or -ENOMEM (then nothing changes). */
+int idmap_set(struct idmap *m, const char *key, void *value);
+
 /* Removes key, freeing its value.  Returns true when it was there. */
 bool idmap_remove(struct idmap *m, const char *key);
 

@@ -15,6 +15,7 @@ int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
+int cmd_resync(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 
 /* Shared by the commands that read the journal (cmd-journal.c). */

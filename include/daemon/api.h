@@ -20,6 +20,7 @@
 #define API_RETRY_AFTER_MAX_S 3600 /* a Retry-After is clamped to one hour */
 #define API_HEADERS_MAX (64u << 10) /* a response's header lines, all together */
 #define API_ERROR_MAX 64 /* an API error code, NUL included */
+#define API_TOKEN_MAX 8192 /* an access token, NUL included */
 
 enum api_method {
         API_GET,
@@ -145,6 +146,16 @@ int api_same_origin(const char *base, const char *url);
  * RFC 850 or asctime), relative to now_s.  Returns 0 and the wait in
  * seconds, clamped to 0..API_RETRY_AFTER_MAX_S, or -EINVAL. */
 int api_parse_retry_after(const char *value, int64_t now_s, int64_t *ret_seconds);
+
+/* Reads the token endpoint's 200 answer (size bytes, not necessarily
+ * NUL-terminated): access_token, a string of 1 to API_TOKEN_MAX - 1 bytes
+ * without control characters (it goes into a header), and expires_in, the
+ * lifetime in seconds as a number or a digit string, from 1 s to 366 days
+ * (3600 when absent).  Returns 0, the token in *ret_token (the caller wipes
+ * and frees it) and the lifetime in *ret_lifetime_usec; -EBADMSG when the
+ * answer holds no usable token; -ENOMEM.  The parser's copy of the token
+ * is wiped. */
+int api_parse_token(const char *body, size_t size, char **ret_token, uint64_t *ret_lifetime_usec);
 
 /* Reads the API's error code from an error answer's body (size bytes, not
  * necessarily NUL-terminated; see api_response.api_error for the forms)

@@ -1,6 +1,7 @@
 /* journal.h: approvald's crash-safe state: an append-only file of decision
- * intents and call outcomes in the state directory, under an exclusive
- * flock.  The on-disk format is documented in docs/journal.md. */
+ * intents and call outcomes, holds, what the API said of orders decided
+ * elsewhere, and the daemon's milestones, in the state directory, under an
+ * exclusive flock.  The on-disk format is documented in docs/journal.md. */
 #pragma once
 
 #include <stdbool.h>
@@ -22,6 +23,9 @@
 enum journal_type {
         JOURNAL_INTENT = 1,
         JOURNAL_OUTCOME = 2,
+        JOURNAL_HOLD = 3,
+        JOURNAL_EXTERNAL = 4,
+        JOURNAL_MARK = 5,
 };
 
 /* Written before an approve/reject call (and fsync'd before it is made). */
@@ -45,6 +49,52 @@ struct journal_outcome {
         int64_t time;
 };
 
+/* Written when the daemon holds an order for a person: the order's facts
+ * (for `approvald holds`, and to count it should a person approve it) and
+ * a digest of the rules that held it, so that a restart with the same
+ * rules neither decides it again nor logs it again.  A later hold record
+ * of the same order replaces the earlier one (other rules held it again). */
+struct journal_hold {
+        const char *order_id;
+        const char *rule; /* NULL: the default, or a problem with the order */
+        const char *reason;
+        const char *customer_id; /* "" when absent or over the string limit */
+        const char *customer_name; /* "" likewise */
+        const char *currency; /* "" likewise */
+        int64_t total; /* minor units; meaningful when has_total */
+        bool has_total;
+        int64_t created_at; /* seconds; 0 when unknown */
+        uint64_t rules_digest; /* config_digest() of the rules that held it */
+        int64_t time; /* when held */
+};
+
+/* What the daemon learnt from the API about an order it did not approve
+ * itself, or about one of ours after its outcome: approved before the
+ * first start ("bootstrap"), found by a credit refresh ("refresh"), a hold
+ * decided in the portal ("portal"), or rejected by another approving party
+ * after it counted ("tiers").  status is AppXite's status (as configured:
+ * "Approved", "Rejected") or "NotFound".  An Approved one counts in the
+ * history from count_from (createdAt for bootstrap and refresh, the time
+ * learnt for a hold); a later record of the same order with another
+ * status ends that. */
+struct journal_external {
+        const char *order_id;
+        const char *status;
+        const char *source; /* "bootstrap", "refresh", "portal", "tiers" */
+        const char *customer_id; /* "" when unknown */
+        const char *currency; /* "" when unknown */
+        int64_t total; /* minor units */
+        int64_t count_from; /* seconds */
+        int64_t time; /* when learnt */
+};
+
+/* A milestone of the daemon's own: "bootstrap" once the approved orders
+ * of the window are all journaled (a start without it bootstraps). */
+struct journal_mark {
+        const char *what;
+        int64_t time;
+};
+
 struct journal_record {
         enum journal_type type;
         uint64_t seq;
@@ -52,6 +102,9 @@ struct journal_record {
         union {
                 struct journal_intent intent;
                 struct journal_outcome outcome;
+                struct journal_hold hold;
+                struct journal_external external;
+                struct journal_mark mark;
         };
 };
 
@@ -66,8 +119,11 @@ struct journal;
  * flock on the folder (-EWOULDBLOCK when another process holds it), recovers
  * the file (a torn or zeroed tail is truncated; *ret_truncated says how many
  * bytes, may be NULL), replays every record through visit (may be NULL),
- * and then syncs the file and the folder once, so that every record read
- * is durable before any call rests on it.
+ * rewrites a journal of an older version as the current one (same records,
+ * through a temp file and a rename: an older approvald then refuses it as
+ * another version rather than misread it), and then syncs the file and the
+ * folder once, so that every record read is durable before any call rests
+ * on it.
  * Returns 0; -EBADMSG when a record before the tail is damaged, or when
  * non-zero bytes lie further after the last good record than a crash can
  * leave (the bad offset in *ret_bad_offset, may be NULL; nothing is
@@ -93,13 +149,25 @@ int journal_intent_check(const struct journal_intent *in, const char **ret_field
  * "final_status", "http_status"), -E2BIG for a string too long. */
 int journal_outcome_check(const struct journal_outcome *out, const char **ret_field);
 
-/* Appends a record (not yet durable).  Returns 0, the codes of
- * journal_intent_check() / journal_outcome_check() (nothing is written
- * then), -EIO when an earlier failed append could not be undone, or the
+/* The same for a hold (order_id non-empty; rule may be NULL; reason,
+ * customer_id, customer_name, currency not NULL), an external record
+ * (order_id non-empty; status, source, customer_id, currency not NULL) and
+ * a mark (what non-empty): -EINVAL for a field missing or empty, -E2BIG for
+ * one longer than JOURNAL_STRING_MAX, naming it in *ret_field as above. */
+int journal_hold_check(const struct journal_hold *h, const char **ret_field);
+int journal_external_check(const struct journal_external *x, const char **ret_field);
+int journal_mark_check(const struct journal_mark *m, const char **ret_field);
+
+/* Appends a record (not yet durable).  Returns 0, the codes of the
+ * record's journal_*_check() (nothing is written then), -EIO when an
+ * earlier failed append could not be undone, or the
  * write's -errno (-ENOSPC, -EIO, -EFBIG, ...; the partial record is cut off
  * again). */
 int journal_append_intent(struct journal *j, const struct journal_intent *in);
 int journal_append_outcome(struct journal *j, const struct journal_outcome *out);
+int journal_append_hold(struct journal *j, const struct journal_hold *h);
+int journal_append_external(struct journal *j, const struct journal_external *x);
+int journal_append_mark(struct journal *j, const struct journal_mark *m);
 
 /* fsyncs what was appended.  Returns 0 or -errno. */
 int journal_sync(struct journal *j);

@@ -47,7 +47,7 @@ extern const char *const order_field_defaults[_FIELD_MAX];
 
 /* The longest text, in bytes, that the daemon journals from the config (a
  * rule's name and reason).  It equals the journal's per-string limit,
- * JOURNAL_STRING_MAX in journal-internal.h, so that whatever `check`
+ * JOURNAL_STRING_MAX in journal.h, so that whatever `check`
  * accepts the journal can store. */
 #define CONFIG_TEXT_MAX 1024
 
@@ -146,6 +146,7 @@ struct customer_limits {
 
 struct credit {
         int64_t window_s; /* default 30d */
+        int64_t refresh_s; /* default 1h; 0: no refresh of approvals from the API */
         struct limits dflt;
         struct customer_limits *customers;
         size_t n_customers;
@@ -191,8 +192,24 @@ struct config {
  * -errno when it cannot be read (also reported). The file is never modified. */
 int config_load(const char *path, FILE *errors, struct config **ret);
 
+/* config_load_flags(): also refuse every file the daemon opens itself (the
+ * rules file, list files, ca_file) that the service's DynamicUser could
+ * not read (service-view.h), for `check --for-service`. */
+#define CONFIG_FOR_SERVICE (1u << 0)
+
+/* As config_load(), with CONFIG_* flags. */
+int config_load_flags(const char *path, FILE *errors, unsigned flags, struct config **ret);
+
 /* Frees a config and everything it owns (indexes too).  Accepts NULL. */
 void config_free(struct config *c);
+
+/* Parses the text of a list file (size bytes, need not be NUL-terminated)
+ * into l's entries: one entry a line; '#' at the start of a line or after a
+ * blank starts a comment; surrounding blanks and blank lines are ignored.
+ * l must have no entries yet.  Returns 0, -EINVAL when the text holds a NUL
+ * byte, or -ENOMEM; entries already added stay in l for config_free() or
+ * the caller to free. */
+int config_list_parse(const char *text, size_t size, struct list *l);
 
 /* Looks up a named list; NULL when none has that name. */
 const struct list *config_find_list(const struct config *c, const char *name);

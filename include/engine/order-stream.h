@@ -38,3 +38,12 @@ struct order_stream_ops {
  * negative return of ops->order, -errno from read_fn, or -ENOMEM. */
 int order_stream_read(order_stream_read_t read_fn, void *ctx, const struct api_config *api,
                       const struct order_stream_ops *ops, void *userdata);
+
+/* `explain`'s input: text[0..len) as exactly one order.  Returns 0 and the
+ * order, which the caller frees with order_done(); -EBADMSG when it is not
+ * one order, with why (size bytes) saying what it is instead ("not valid
+ * JSON", "a JSON array, not one order", "a List response...", "not an
+ * order but an API error ("invalid_token")..." for an object with none of
+ * the order's fields); -EFBIG past ORDER_STREAM_ITEM_MAX; or -ENOMEM. */
+int order_stream_parse_one(const char *text, size_t len, const struct api_config *api,
+                           struct order *ret, char *why, size_t size);

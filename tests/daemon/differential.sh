@@ -14,9 +14,10 @@
 #    so that all three places that count approvals are compared: the first
 #    300 orders decided by `run --once` (enforcing: the journal gets them),
 #    then a restart, whose journal replay rebuilds the history, and
-#    `run --once --dry-run` over what is still pending.  evaluate reads the
-#    first 300, those the first run left pending again (the second run lists
-#    them first), then the rest.
+#    `run --once --dry-run` over what is still pending.  The first run's
+#    decisions are its journaled intents and its holds; evaluate reads the
+#    orders it got through, then those it held or never reached (the second
+#    run lists them all), in the order the server lists them.
 #
 # The daemon uses the wall clock and evaluate --now the time the first run
 # started: the rules' windows are days long, so the seconds between do not
@@ -71,17 +72,19 @@ run_once
 [ "$RC" = 0 ] || problem "the enforcing run over the first $FIRST orders exited $RC"
 keep_log first
 stats
+"$APPROVALD" journal dump --state-dir "$T/state" >"$T/first-journal.jsonl" ||
+    problem "journal dump failed after the first run"
 stop_server
 python3 "$DECISIONS" apply-stats "$T/stats.json" "$T/orders.json" >"$T/after-first.json"
-cp "$T/stats.json" "$T/first-stats.json"
 start_orders_api "$T/after-first.json"
 write_spoiled_rules 100 8 enforce
 run_once --dry-run
 [ "$RC" = 0 ] || problem "the dry run after the restart exited $RC"
 keep_log second
-python3 "$DECISIONS" two-runs-input "$T/first-stats.json" "$T/orders.json" $FIRST \
+python3 "$DECISIONS" two-runs-input "$T/first-journal.jsonl" "$T/first.log" "$T/orders.json" \
     >"$T/evaluate-in.json"
 evaluate_at "$now" "$T/evaluate-in.json" "$T/expected.jsonl"
-python3 "$DECISIONS" two-runs "$T/first-stats.json" "$T/second.log" "$T/expected.jsonl" \
-    "$T/manifest.jsonl" $FIRST || problem "the daemon and evaluate differ (orders-api.py)"
+python3 "$DECISIONS" two-runs "$T/first-journal.jsonl" "$T/first.log" "$T/second.log" \
+    "$T/expected.jsonl" "$T/manifest.jsonl" ||
+    problem "the daemon and evaluate differ (orders-api.py)"
 finish

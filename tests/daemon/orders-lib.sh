@@ -7,13 +7,18 @@ DECISIONS="$HERE/decisions.py"
 PROBLEMS=0
 
 # problem MESSAGE: records a failure and goes on, so that one run shows
-# every difference; finish() fails the test at the end.
+# every difference; finish() fails the test at the end (and on any
+# sanitizer report in a daemon log).
 problem() {
     echo "FAIL: $*" >&2
     PROBLEMS=$((PROBLEMS + 1))
 }
 
 finish() {
+    # a sanitizer build reports into the daemon's log, whatever the exit
+    if grep -l -e 'Sanitizer' -e 'runtime error:' "$T"/*.log >&2 2>/dev/null; then
+        problem "a sanitizer report in the daemon's log (files above)"
+    fi
     if [ "$PROBLEMS" -gt 0 ]; then
         echo "--- last lines of the daemon's logs:" >&2
         tail -n 5 "$T"/*.log >&2

@@ -63,6 +63,7 @@ grep -Eq "$API_ERROR_LINE" "$T/once.log" || problem "no API error for the page"
 
 echo "--- run, SIGTERM on the page"
 logged_to service
+: >"$T/requests.txt" # wait for the service's own listing below
 "$APPROVALD" run -c "$T/rules.yaml" --state-dir "$T/state" 2>"$T/service.fifo" &
 DAEMON_PID=$!
 wait_until 600 "the listing was not asked for" grep -q '^GET /orders' "$T/requests.txt"

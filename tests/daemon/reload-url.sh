@@ -12,7 +12,7 @@ wait_until 200 "the daemon did not finish its first cycle" at_least 1 'cycle don
 sed -i "s#^  base_url: .*#  base_url: http://0.0.0.0:1#" "$T/rules.yaml"
 kill -HUP "$DAEMON_PID"
 wait_until 100 "the reload was not refused" at_least 1 'reload of .* refused'
-grep -q 'error: api.base_url http://0.0.0.0:1: http is allowed only to a loopback address' \
+grep -q 'error: .*rules.yaml:6:13: api.base_url http://0.0.0.0:1: http is allowed only to a loopback address' \
     "$T/daemon.log" || fail "the refusal does not say why"
 cycles=$(log_count 'cycle done')
 wait_until 100 "no cycle after the refused reload" at_least $((cycles + 1)) 'cycle done'

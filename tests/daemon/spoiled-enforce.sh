@@ -17,15 +17,18 @@
 . "$(dirname "$0")/lib.sh"
 . "$HERE/orders-lib.sh"
 
-# The line that reports a per-order problem (an extended regular
-# expression, as Python's re reads it).  Today: any warning; once the daemon
-# has its "order problem" MESSAGE_ID, match that line's wording instead.
-PROBLEM_LINE='^approvald: warning: '
-# Kinds that are odd but valid by docs/rules.md and docs/appxite-api.md (a
-# total as a decimal string, an empty items array, no status, long texts
-# and control characters in names, which are escaped and cut): the daemon
-# may decide them without a problem line.  Every other kind needs one.
-QUIET=total-string,empty-items,status-missing,long-name,long-item-name,control-name
+# The lines that report a per-order problem (a regular expression, as
+# Python's re reads it): the "order problem" line of a hold, a decision
+# line marked "odd order", a refused link; all warnings or errors.
+PROBLEM_LINE='^approvald: (warning|error): '
+# Kinds the daemon may decide without a problem line: odd but valid by
+# docs/rules.md and docs/appxite-api.md (a total as a decimal string, an
+# empty items array, no status, long texts and control characters in
+# names, which are escaped and cut), and an id listed twice (orders-api.py
+# keeps one status per id, so once the first is decided the second leaves
+# the listing unseen; and reading an id again is normal paging).  Every
+# other kind needs exactly one line.
+QUIET=total-string,empty-items,status-missing,long-name,long-item-name,control-name,dup-id
 
 # SPOILED_KINDS=k1,k2 (gen-orders.py's names) narrows it down by hand
 N=800

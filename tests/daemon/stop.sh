@@ -10,9 +10,10 @@ write_rules 100 4
 fetch_orders
 expected
 APPROVALD_DEBUG=1 start_daemon
-# token (1 s), then the page (1 s), then the first 4 calls go out: wait for
-# the list request and a call to be sent (debug lines), stop mid-call
-wait_until 300 "no call sent after 15 s" at_least 2 'http: send api'
+# token (1 s), the bootstrap's page of approved orders (1 s), then the
+# pending page (1 s), then the first 4 calls go out: wait for both list
+# requests and a call to be sent (debug lines), stop mid-call
+wait_until 400 "no call sent after 20 s" at_least 3 'http: send api'
 sleep 0.2
 stop_daemon
 [ "$RC" = 0 ] || fail "SIGTERM: exit $RC"

@@ -1,7 +1,10 @@
 #!/bin/sh
 # A token the server no longer knows (here: the sandbox restarted on the same
 # port, forgetting its tokens) is answered 401 invalid_token: the daemon
-# fetches a new token once and sends the request again; the cycle succeeds.
+# fetches a new token and sends the requests again; the cycle succeeds.
+# The cycle begins with the lookups of the held orders, sent in parallel,
+# so each request out with the old token gets its own 401 (at most
+# api.max_parallel of them), and none after the new token.
 . "$(dirname "$0")/lib.sh"
 
 start_sandbox --seed 30
@@ -18,11 +21,11 @@ wait "$SB_PID" 2>/dev/null || true
 SB_PID=$!
 wait_cycles 3
 stats
-python3 - "$T/stats.json" <<'PY' || fail "no single 401 then success"
+python3 - "$T/stats.json" <<'PY' || fail "not a round of 401s then success"
 import json, sys
 r = json.load(open(sys.argv[1]))["requests"]
 print("restarted sandbox answered:", r)
-assert r.get("401") == 1 and r.get("200", 0) >= 2
+assert 1 <= r.get("401", 0) <= 8 and r.get("200", 0) >= 2
 PY
 if grep -q ': error: ' "$T/daemon.log"; then fail "an error was logged"; fi
 # three cycles, held orders among them: each order's decision logged once

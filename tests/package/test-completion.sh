@@ -49,7 +49,7 @@ expect "approvald " run check explain evaluate journal help --help --version
 expect "approvald ch" check
 expect "approvald run --" --config --once --dry-run --state-dir --help
 expect "approvald run --st" --state-dir
-expect "approvald check -" -c --config --help
+expect "approvald check -" -c --config --for-service --help
 expect "approvald explain --j" --json
 expect "approvald journal " dump verify
 expect "approvald journal dump --state-dir " state other.d

@@ -1,0 +1,239 @@
+/* daemon-sync.c: credit exposure from the source of truth.  The bootstrap
+ * (a start without the journal's bootstrap mark, or `approvald resync`)
+ * lists the Approved orders created within the rules' longest window and
+ * journals each one approvald does not know as an external approval; a
+ * refresh (every credit.refresh) does the same, and also lists the
+ * Rejected ones so that an approval another party overturned stops
+ * counting.  The server's createdFrom filter is asked for but not relied
+ * on: createdAt is checked here. */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon-private.h"
+#include "log.h"
+#include "policy.h"
+#include "timeutil.h"
+#include "util.h"
+
+#define RESYNC_FILE_NAME "resync" /* `approvald resync` leaves it in the state folder */
+
+static inline void cJSON_Deletep(cJSON **j)
+{
+        cJSON_Delete(*j);
+}
+
+static const char *sync_name(const struct daemon *d)
+{
+        return d->sync.bootstrap ? "bootstrap" : "refresh";
+}
+
+/* The status listed now: Approved, then (refresh only) Rejected. */
+static const char *sync_status(const struct daemon *d)
+{
+        return d->sync.pass == 0 ? "Approved" : "Rejected";
+}
+
+bool sync_due(struct daemon *d)
+{
+        _cleanup_free_ char *path = NULL;
+        int64_t every = d->config->credit.refresh_s;
+
+        assert(d);
+        d->sync.bootstrap = !d->state->bootstrapped;
+        if (!d->sync.bootstrap && asprintf(&path, "%s/%s", d->state_dir, RESYNC_FILE_NAME) >= 0 &&
+            access(path, F_OK) == 0)
+                d->sync.bootstrap = d->sync.resync = true;
+        if (d->sync.bootstrap)
+                return true;
+        return every > 0 && now_realtime_s() >= d->state->last_sync + every;
+}
+
+/* Journals (unless dry run) and remembers what the API says of an order
+ * we did not approve, and counts it when Approved.  Returns 0, or -errno
+ * when the journal failed. */
+static int learn(struct daemon *d, const struct order *o, const char *status, const char *source,
+                 int64_t count_from)
+{
+        struct journal_external x = {
+                .order_id = o->id,
+                .status = status,
+                .source = source,
+                .customer_id = o->customer_id ? o->customer_id : "",
+                .currency = o->currency ? o->currency : "",
+                .total = o->has_total ? o->total : 0,
+                .count_from = count_from,
+                .time = now_realtime_s(),
+        };
+        struct entry e = { .kind = ENTRY_EXTERNAL, .status = entry_status_from_string(status) };
+        int r;
+
+        if (journal_external_check(&x, NULL) < 0)
+                return 0; /* what the journal cannot keep, no approval of ours could carry */
+        if (!daemon_dry_run(d)) {
+                r = journal_append_external(d->journal, &x);
+                if (r < 0)
+                        return log_error_errno(r, "cannot append to the journal in %s",
+                                               d->state_dir);
+        }
+        if (e.status == ENTRY_STATUS_APPROVED && policy_count_order(d->state->history, o,
+                                                                    count_from) >= 0)
+                e.in_history = true;
+        r = state_set(d->state, o->id, e);
+        return r == -ENOMEM ? 0 : r; /* a lost entry costs a lookup later, not a stop */
+}
+
+/* One listed order of the Approved or Rejected pass. */
+static int sync_order(struct daemon *d, const struct order *o, int64_t from)
+{
+        bool approved = d->sync.pass == 0;
+        struct entry e;
+        bool known;
+
+        if (policy_id_problem(o->id) || !o->has_created_at || o->created_at < from ||
+            !streq_ptr(o->status, sync_status(d)))
+                return 0; /* not what was asked for, whatever the server filtered */
+        known = state_get(d->state, o->id, &e);
+        if (approved && !known) {
+                d->sync.n_new++;
+                return learn(d, o, "Approved", sync_name(d), o->created_at);
+        }
+        if (known && e.kind == ENTRY_HOLD) /* decided in the portal meanwhile */
+                return learn(d, o, sync_status(d), "portal", now_realtime_s());
+        if (!approved && known && entry_counts(e)) {
+                /* another party overturned an approval that counts */
+                d->sync.n_dropped++;
+                d->history_stale = true;
+                return learn(d, o, "Rejected", "tiers", 0);
+        }
+        if (approved && known && e.kind == ENTRY_APPROVE && e.status == ENTRY_STATUS_PENDING) {
+                e.status = ENTRY_STATUS_APPROVED; /* every party has approved */
+                return state_set(d->state, o->id, e) == -ENOMEM ? 0 : 0;
+        }
+        return 0;
+}
+
+static enum page_next sync_page(struct daemon *d, const struct api_response *r)
+{
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
+        int64_t from = now_realtime_s() - rules_longest_window(d->config);
+        cJSON *items = NULL, *item;
+        int n, k;
+
+        if (r->error >= 0 && r->status == 200 && order_json_parse(r->body, r->body_size, &j) >= 0)
+                items = cJSON_GetObjectItem(j, "items");
+        n = cJSON_IsArray(items) ? cJSON_GetArraySize(items) : -1;
+        if (n < 0 || n > d->sync.page_size) {
+                struct log_fields f = { .http_status = r->status };
+                char detail[256];
+
+                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, r->error,
+                          "%s: listing %s orders (page %lld) failed: %s", sync_name(d),
+                          sync_status(d), (long long)d->sync.page,
+                          r->error < 0        ? log_escape(r->detail, detail, sizeof(detail))
+                          : r->status != 200  ? "an HTTP error"
+                          : n > 0             ? "more items than asked for"
+                                              : "not a JSON object with an items array");
+                return PAGE_NEXT_FAILED;
+        }
+        while ((item = cJSON_DetachItemFromArray(items, 0))) {
+                struct order o;
+
+                if (order_from_json(item, &d->config->api, &o) < 0)
+                        continue;
+                k = o.id ? sync_order(d, &o, from) : 0;
+                order_done(&o);
+                if (k < 0)
+                        return PAGE_NEXT_FATAL;
+        }
+        if (n < d->sync.page_size) {
+                if (d->sync.bootstrap || d->sync.pass == 1)
+                        return PAGE_NEXT_END;
+                d->sync.pass = 1; /* a refresh lists the Rejected ones next */
+                d->sync.page = 1;
+                return PAGE_NEXT_NOW;
+        }
+        d->sync.page++;
+        return PAGE_NEXT_NOW;
+}
+
+static void on_sync_page(struct api *a, const struct api_response *r, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        if (d->cycle.state != CYCLE_SYNCING || r->error == -ECANCELED) {
+                cycle_page_done(d, PAGE_NEXT_END);
+                return;
+        }
+        cycle_page_done(d, sync_page(d, r));
+}
+
+void sync_fetch(struct daemon *d)
+{
+        char path[256], from[TIMESTAMP_BUF_SIZE];
+        int r;
+
+        assert(d);
+        timestamp_format(now_realtime_s() - rules_longest_window(d->config), from);
+        snprintf(path, sizeof(path), "/orders?status=%s&createdFrom=%s&page=%lld&pageSize=%lld",
+                 sync_status(d), from, (long long)d->sync.page, (long long)d->sync.page_size);
+        cycle_request_started(d, CALL_DECISION, true);
+        r = api_request_path(d->api, API_GET, path, NULL, on_sync_page, d);
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot list orders", sync_name(d));
+                cycle_page_done(d, PAGE_NEXT_FAILED);
+        }
+}
+
+void sync_start(struct daemon *d)
+{
+        assert(d);
+        d->sync.page = 1;
+        d->sync.pass = 0;
+        d->sync.page_size = d->config->poll.page_size;
+        d->sync.n_new = d->sync.n_dropped = 0;
+        log_debug("%s: listing the orders approved since %lld days", sync_name(d),
+                  (long long)(rules_longest_window(d->config) / 86400));
+        sync_fetch(d);
+}
+
+/* The listing ended (ok: every page read).  Returns 0, or -errno when the
+ * journal failed. */
+int sync_finish(struct daemon *d, bool ok)
+{
+        struct journal_mark m = { .what = sync_name(d), .time = now_realtime_s() };
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        assert(d);
+        if (!ok) {
+                log_event(LOG_WARNING, LOG_MID_SYNC, NULL, 0,
+                          "%s did not finish; tried again in the next cycle%s", sync_name(d),
+                          d->sync.bootstrap ? ": until it does, no order is approved" : "");
+                return 0;
+        }
+        if (!daemon_dry_run(d)) {
+                r = journal_append_mark(d->journal, &m);
+                if (r >= 0)
+                        r = journal_sync(d->journal);
+                if (r < 0)
+                        return log_error_errno(r, "cannot append to the journal in %s",
+                                               d->state_dir);
+        }
+        d->state->last_sync = m.time;
+        if (d->sync.bootstrap)
+                d->state->bootstrapped = true;
+        if (d->sync.resync && asprintf(&path, "%s/%s", d->state_dir, RESYNC_FILE_NAME) >= 0)
+                (void)unlink(path);
+        log_event(LOG_INFO, LOG_MID_SYNC, NULL, 0,
+                  "%s done: %zu approved orders of the last %lld days newly counted, %zu "
+                  "approvals overturned since",
+                  sync_name(d), d->sync.n_new,
+                  (long long)(rules_longest_window(d->config) / 86400), d->sync.n_dropped);
+        return 0;
+}
