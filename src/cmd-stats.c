@@ -1,14 +1,18 @@
-/* cmd-stats.c: `approvald stats`, what the daemon decided lately, read from
+/* cmd-stats.c: `approvald stats`, what the daemon did lately, read from
  * the journal alone: decisions per decision and per rule, the amounts
- * approved per currency, and the calls done, still open, refused because
- * someone decided first, or made on an order that was gone.  It only reads
- * the file, without the lock, so it runs beside the daemon.
+ * approved per currency, what became of the calls, the holds and what
+ * became of them, and the holds decided by a person in the portal.  It only
+ * reads the file, without the lock, so it runs beside the daemon.
  *
- * An order counts when its intent (the first one in the journal, as at the
- * daemon's replay) was written inside the window; its outcome may come
- * later.  Holds, manual decisions and API errors are not journaled yet:
- * they are reported as not recorded, and the JSON keeps their keys (null)
- * so that a reader does not change when they are. */
+ * Each record is read through the state module (state_replay()), the one
+ * reader of the journal's records as decisions, so that an order counts as
+ * the daemon counts it: a decision when its intent stands (not one written
+ * again after a compaction forgot the first), its call's fate from the
+ * order's last known status, its amount when entry_counts() says it still
+ * counts.  The window selects records by their time; an order's fate may
+ * be written later.  API errors are not journaled: they are reported as
+ * not recorded, and the JSON keeps their key (null) so that a reader does
+ * not change when they are. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -24,22 +28,40 @@
 #include "jsonw.h"
 #include "log.h"
 #include "money.h"
+#include "state.h"
 #include "timeutil.h"
 #include "util.h"
 
 #define STATS_SINCE_DEFAULT "24h"
 
-/* What became of a decision's call, from its outcome record. */
+/* What became of a decision's call, from the order's last known status. */
 enum fate {
         FATE_OPEN, /* no outcome yet */
         FATE_AS_DECIDED, /* the order ended as we decided */
         FATE_CONFLICT, /* it ended otherwise: someone decided first */
         FATE_NOT_FOUND, /* AppXite no longer knew the order */
+        FATE_WAITING_OTHERS, /* our approve is done, other approving parties are not */
         _FATE_MAX,
 };
 
+/* What became of a hold, from the order's entry. */
+enum hold_fate {
+        HOLD_WAITING, /* still held */
+        HOLD_DECIDED_BY_RULES, /* decided again by later rules */
+        HOLD_DECIDED_IN_PORTAL, /* decided by a person */
+        _HOLD_MAX,
+};
+
+/* Portal decisions by the order's status. */
+enum manual {
+        MANUAL_APPROVED,
+        MANUAL_REJECTED,
+        MANUAL_NOT_FOUND,
+        _MANUAL_MAX,
+};
+
 struct rule_stat {
-        uint64_t n[2]; /* per ACTION_APPROVE, ACTION_REJECT */
+        uint64_t n[_ACTION_MAX]; /* per ACTION_APPROVE, ACTION_REJECT, ACTION_HOLD */
 };
 
 struct currency_stat {
@@ -48,26 +70,35 @@ struct currency_stat {
         bool overflow; /* the sum left int64_t: minor is meaningless */
 };
 
+/* An order decided inside the window: the facts of its standing intent. */
 struct order_stat {
         enum action decision;
-        enum fate fate;
         int64_t total;
         struct currency_stat *currency; /* owned by stats.currencies */
 };
 
 struct stats {
         int64_t from, to; /* the window, seconds since the epoch, both included */
-        struct idmap *orders; /* order id -> struct order_stat */
+        struct state *state; /* every order, as the daemon would know it */
+        struct idmap *orders; /* order id -> struct order_stat, decided in the window */
+        struct idmap *held; /* order id -> struct rule_stat of its rule, held in the window */
+        struct idmap *manual; /* order id -> (enum manual + 1), decided in the portal */
         struct idmap *rules; /* rule name -> struct rule_stat */
         struct idmap *currencies; /* code -> struct currency_stat */
         struct rule_stat dflt;
-        uint64_t decisions[2];
+        uint64_t decisions[_ACTION_MAX];
         uint64_t fates[_FATE_MAX];
+        uint64_t hold_fates[_HOLD_MAX];
+        uint64_t manual_n[_MANUAL_MAX];
+        uint64_t holds_waiting; /* now, whenever held */
 };
 
 static void stats_done(struct stats *s)
 {
+        state_free(s->state);
         idmap_free(s->orders);
+        idmap_free(s->held);
+        idmap_free(s->manual);
         idmap_free(s->rules);
         idmap_free(s->currencies);
 }
@@ -77,7 +108,13 @@ static int stats_init(struct stats *s, int64_t from, int64_t to)
         int r;
 
         *s = (struct stats){ .from = from, .to = to };
-        r = idmap_new(&s->orders, free);
+        r = state_new(&s->state, 0);
+        if (r >= 0)
+                r = idmap_new(&s->orders, free);
+        if (r >= 0)
+                r = idmap_new(&s->held, NULL);
+        if (r >= 0)
+                r = idmap_new(&s->manual, NULL);
         if (r >= 0)
                 r = idmap_new(&s->rules, free);
         if (r >= 0)
@@ -103,23 +140,30 @@ static void *map_get_or_add(struct idmap *m, const char *key, size_t size)
         return v;
 }
 
+static struct rule_stat *rule_of(struct stats *s, const char *rule)
+{
+        return rule ? map_get_or_add(s->rules, rule, sizeof(struct rule_stat)) : &s->dflt;
+}
+
+static bool in_window(const struct stats *s, int64_t t)
+{
+        return t >= s->from && t <= s->to;
+}
+
+/* An intent that stands (the state took it) inside the window. */
 static int count_intent(struct stats *s, const struct journal_intent *in)
 {
+        struct rule_stat *rule;
         struct order_stat *o;
-        struct rule_stat *rule = &s->dflt;
 
-        /* the daemon never journals a hold; the first decision stands */
-        if (in->decision > ACTION_REJECT || in->time < s->from || in->time > s->to ||
-            idmap_get(s->orders, in->order_id))
+        if (in->decision > ACTION_REJECT || idmap_get(s->orders, in->order_id))
                 return 0;
-        if (in->rule) {
-                rule = map_get_or_add(s->rules, in->rule, sizeof(*rule));
-                if (!rule)
-                        return -ENOMEM;
-        }
+        rule = rule_of(s, in->rule);
         o = calloc(1, sizeof(*o));
-        if (!o)
+        if (!rule || !o) {
+                free(o);
                 return -ENOMEM;
+        }
         *o = (struct order_stat){ .decision = in->decision, .total = in->total };
         if (in->decision == ACTION_APPROVE) {
                 o->currency = map_get_or_add(s->currencies, in->currency ? in->currency : "",
@@ -138,38 +182,86 @@ static int count_intent(struct stats *s, const struct journal_intent *in)
         return 0;
 }
 
-static void count_outcome(struct stats *s, const struct journal_outcome *out)
+/* A hold inside the window: counted once per order, under the rule of its
+ * first hold in the window. */
+static int count_hold(struct stats *s, const struct journal_hold *h)
 {
-        struct order_stat *o = idmap_get(s->orders, out->order_id);
-        const char *intended;
+        struct rule_stat *rule;
 
-        if (!o) /* decided before the window */
-                return;
-        intended = o->decision == ACTION_APPROVE ? "Approved" : "Rejected";
-        if (streq(out->final_status, "NotFound"))
-                o->fate = FATE_NOT_FOUND;
-        else if (streq(out->final_status, intended))
-                o->fate = FATE_AS_DECIDED;
-        else
-                o->fate = FATE_CONFLICT;
-}
-
-static int visit(const struct journal_record *r, void *userdata)
-{
-        struct stats *s = userdata;
-
-        if (r->type == JOURNAL_INTENT && r->intent.order_id)
-                return count_intent(s, &r->intent);
-        if (r->type == JOURNAL_OUTCOME && r->outcome.order_id && r->outcome.final_status)
-                count_outcome(s, &r->outcome);
+        if (idmap_get(s->held, h->order_id))
+                return 0;
+        rule = rule_of(s, h->rule);
+        if (!rule || idmap_put(s->held, h->order_id, rule) < 0)
+                return -ENOMEM;
+        rule->n[ACTION_HOLD]++;
+        s->decisions[ACTION_HOLD]++;
         return 0;
 }
 
-/* Once every record is read: the fates, and the amounts approved.  An
- * approval counts unless its outcome says the order did not end Approved,
- * as the daemon counts it in the history (daemon.c, history_record()): a
- * call without an outcome may have gone through. */
-static void stats_finish(struct stats *s)
+/* A hold decided in the portal inside the window: the last status learnt. */
+static int count_manual(struct stats *s, const struct journal_external *x)
+{
+        enum entry_status st = entry_status_from_string(x->status);
+        enum manual m = st == ENTRY_STATUS_APPROVED   ? MANUAL_APPROVED
+                        : st == ENTRY_STATUS_NOTFOUND ? MANUAL_NOT_FOUND
+                                                      : MANUAL_REJECTED;
+
+        if (st == ENTRY_STATUS_PENDING) /* not decided after all */
+                return 0;
+        idmap_remove(s->manual, x->order_id);
+        return idmap_put(s->manual, x->order_id, (void *)(uintptr_t)(m + 1));
+}
+
+static bool entries_equal(struct entry a, struct entry b)
+{
+        return a.kind == b.kind && a.status == b.status && a.stale == b.stale;
+}
+
+static int visit(const struct journal_record *rec, void *userdata)
+{
+        struct stats *s = userdata;
+        const char *id = rec->type == JOURNAL_INTENT ? rec->intent.order_id
+                         : rec->type == JOURNAL_HOLD ? rec->hold.order_id
+                                                     : NULL;
+        struct entry before, after;
+        bool known = id && state_get(s->state, id, &before);
+        int r;
+
+        r = state_replay(rec, s->state);
+        if (r < 0)
+                return r;
+        if (rec->type == JOURNAL_INTENT && id && in_window(s, rec->intent.time) &&
+            state_get(s->state, id, &after) && (!known || !entries_equal(before, after)))
+                return count_intent(s, &rec->intent); /* it stands */
+        if (rec->type == JOURNAL_HOLD && id && in_window(s, rec->hold.time) &&
+            state_get(s->state, id, &after) && after.kind == ENTRY_HOLD)
+                return count_hold(s, &rec->hold); /* not decided since */
+        if (rec->type == JOURNAL_EXTERNAL && rec->external.order_id &&
+            streq_ptr(rec->external.source, "portal") && in_window(s, rec->external.time))
+                return count_manual(s, &rec->external);
+        return 0;
+}
+
+static enum fate fate_of(enum action decision, struct entry e)
+{
+        switch (e.status) {
+        case ENTRY_STATUS_NONE:
+                return FATE_OPEN;
+        case ENTRY_STATUS_PENDING:
+                return FATE_WAITING_OTHERS;
+        case ENTRY_STATUS_NOTFOUND:
+                return FATE_NOT_FOUND;
+        case ENTRY_STATUS_APPROVED:
+                return decision == ACTION_APPROVE ? FATE_AS_DECIDED : FATE_CONFLICT;
+        case ENTRY_STATUS_REJECTED:
+                return decision == ACTION_REJECT ? FATE_AS_DECIDED : FATE_CONFLICT;
+        }
+        return FATE_OPEN;
+}
+
+/* Once every record is read: the calls' fates and the amounts approved
+ * (an approval counts while entry_counts() says so, as in the history). */
+static void finish_orders(struct stats *s)
 {
         const char *id;
         void *v;
@@ -178,15 +270,44 @@ static void stats_finish(struct stats *s)
         while (idmap_next(s->orders, &i, &id, &v)) {
                 struct order_stat *o = v;
                 struct currency_stat *c = o->currency;
+                struct entry e = {};
 
-                s->fates[o->fate]++;
-                if (o->decision != ACTION_APPROVE ||
-                    (o->fate != FATE_OPEN && o->fate != FATE_AS_DECIDED))
+                (void)state_get(s->state, id, &e);
+                s->fates[fate_of(o->decision, e)]++;
+                if (o->decision != ACTION_APPROVE || !entry_counts(e))
                         continue;
                 c->orders++;
                 if (__builtin_add_overflow(c->minor, o->total, &c->minor))
                         c->overflow = true;
         }
+}
+
+/* The holds of the window, what became of them, those waiting now, and
+ * the portal's decisions. */
+static void finish_holds(struct stats *s)
+{
+        const char *id;
+        void *v;
+        size_t i = 0;
+
+        while (idmap_next(s->held, &i, &id, &v)) {
+                struct entry e = {};
+
+                (void)state_get(s->state, id, &e);
+                s->hold_fates[e.kind == ENTRY_HOLD       ? HOLD_WAITING
+                              : e.kind == ENTRY_EXTERNAL ? HOLD_DECIDED_IN_PORTAL
+                                                         : HOLD_DECIDED_BY_RULES]++;
+        }
+        i = 0;
+        while (idmap_next(s->state->entries, &i, &id, &v)) {
+                struct entry e = {};
+
+                (void)state_get(s->state, id, &e);
+                s->holds_waiting += e.kind == ENTRY_HOLD && entry_waits(e);
+        }
+        i = 0;
+        while (idmap_next(s->manual, &i, &id, &v))
+                s->manual_n[(uintptr_t)v - 1]++;
 }
 
 /* ---- output ---- */
@@ -207,33 +328,34 @@ static int named_cmp(const void *a, const void *b)
         return strcmp(x->key, y->key);
 }
 
+static uint64_t rule_total(const struct rule_stat *rs)
+{
+        return rs->n[ACTION_APPROVE] + rs->n[ACTION_REJECT] + rs->n[ACTION_HOLD];
+}
+
 /* The rules (the default first, when it decided anything, then the most
  * used) or, with dflt NULL, the currencies (by code) as an array the caller
  * frees; *ret_n entries.  NULL when out of memory. */
 static struct named *sorted(const struct idmap *m, const struct rule_stat *dflt, size_t *ret_n)
 {
         struct named *a = calloc(idmap_size(m) + 1, sizeof(*a));
-        size_t i = 0, n = 0;
+        size_t i = 0, n = 0, first = 0;
         const char *key;
         void *v;
 
         if (!a)
                 return NULL;
-        if (dflt && dflt->n[0] + dflt->n[1] > 0)
+        if (dflt && rule_total(dflt) > 0)
                 a[n++] = (struct named){ .value = dflt };
+        first = n;
         while (idmap_next(m, &i, &key, &v)) {
-                const struct rule_stat *rs = v;
-
                 if (!dflt && ((const struct currency_stat *)v)->orders == 0)
                         continue; /* only approvals that did not count */
                 a[n++] = (struct named){ .key = key,
                                          .value = v,
-                                         .weight = dflt ? rs->n[0] + rs->n[1] : 0 };
+                                         .weight = dflt ? rule_total(v) : 0 };
         }
-        if (dflt && n > 0 && !a[0].key)
-                qsort(a + 1, n - 1, sizeof(*a), named_cmp);
-        else
-                qsort(a, n, sizeof(*a), named_cmp);
+        qsort(a + first, n - first, sizeof(*a), named_cmp);
         *ret_n = n;
         return a;
 }
@@ -242,27 +364,25 @@ static void print_rule_line(const struct rule_stat *rs, const char *name, const 
 {
         char esc[LOG_ESCAPE_MAX];
 
-        printf("%8" PRIu64 " %8" PRIu64 " %8" PRIu64 "  ", rs->n[0], rs->n[1], rs->n[0] + rs->n[1]);
+        printf("%8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "  ", rs->n[ACTION_APPROVE],
+               rs->n[ACTION_REJECT], rs->n[ACTION_HOLD], rule_total(rs));
         if (label)
                 puts(label);
         else
                 printf("'%s'\n", log_escape(name, esc, sizeof(esc)));
 }
 
-static void print_table(const struct stats *s, const char *since, const struct named *rules,
-                        size_t n_rules, const struct named *cur, size_t n_cur)
+static uint64_t calls_done(const struct stats *s)
 {
-        struct rule_stat all = { .n = { s->decisions[0], s->decisions[1] } };
-        char from[TIMESTAMP_BUF_SIZE], to[TIMESTAMP_BUF_SIZE], m[MONEY_BUF_SIZE],
-                esc[LOG_ESCAPE_MAX];
+        return s->fates[FATE_AS_DECIDED] + s->fates[FATE_CONFLICT] + s->fates[FATE_NOT_FOUND] +
+               s->fates[FATE_WAITING_OTHERS];
+}
 
-        printf("Decisions from %s to %s (last %s)\n\n", timestamp_format(s->from, from),
-               timestamp_format(s->to, to), since);
-        printf(" approve   reject    total  rule\n");
-        print_rule_line(&all, NULL, "(all)");
-        for (size_t i = 0; i < n_rules; i++)
-                print_rule_line(rules[i].value, rules[i].key, rules[i].key ? NULL : "default");
-        printf("\nApproved amounts (approvals not ended otherwise)\n");
+static void print_amounts(const struct named *cur, size_t n_cur)
+{
+        char m[MONEY_BUF_SIZE], esc[LOG_ESCAPE_MAX];
+
+        printf("\nApproved amounts (approvals that still count)\n");
         if (n_cur == 0)
                 printf("  none\n");
         for (size_t i = 0; i < n_cur; i++) {
@@ -273,22 +393,38 @@ static void print_table(const struct stats *s, const char *since, const struct n
                        log_escape(cur[i].key, esc, sizeof(esc)), c->orders,
                        c->orders == 1 ? "" : "s");
         }
-        printf("\nCalls\n");
-        printf("%8" PRIu64 "  done: %" PRIu64 " as decided, %" PRIu64
-               " decided by someone else first, %" PRIu64 " order%s not found\n",
-               s->fates[FATE_AS_DECIDED] + s->fates[FATE_CONFLICT] + s->fates[FATE_NOT_FOUND],
-               s->fates[FATE_AS_DECIDED], s->fates[FATE_CONFLICT], s->fates[FATE_NOT_FOUND],
-               s->fates[FATE_NOT_FOUND] == 1 ? "" : "s");
-        printf("%8" PRIu64 "  open: decided, outcome not known yet\n", s->fates[FATE_OPEN]);
-        printf("\nNot in the journal yet: holds waiting, manual decisions, API errors\n");
 }
 
-static void json_u64(struct jsonw *w, const char *key, uint64_t v)
+static void print_table(const struct stats *s, const char *since, const struct named *rules,
+                        size_t n_rules, const struct named *cur, size_t n_cur)
 {
-        char buf[64];
-        int n = snprintf(buf, sizeof(buf), "\"%s\":%" PRIu64, key, v);
+        const struct rule_stat all = { .n = { s->decisions[0], s->decisions[1], s->decisions[2] } };
+        const uint64_t *f = s->fates, *h = s->hold_fates, *m = s->manual_n;
+        char from[TIMESTAMP_BUF_SIZE], to[TIMESTAMP_BUF_SIZE];
 
-        jsonw_raw(w, buf, (size_t)n);
+        printf("Decisions from %s to %s (last %s)\n\n", timestamp_format(s->from, from),
+               timestamp_format(s->to, to), since);
+        printf(" approve   reject     hold    total  rule\n");
+        print_rule_line(&all, NULL, "(all)");
+        for (size_t i = 0; i < n_rules; i++)
+                print_rule_line(rules[i].value, rules[i].key, rules[i].key ? NULL : "default");
+        print_amounts(cur, n_cur);
+        printf("\nCalls\n%8" PRIu64 "  done: %" PRIu64 " as decided, %" PRIu64
+               " decided by someone else first, %" PRIu64 " not found, %" PRIu64
+               " waiting for other approving parties\n",
+               calls_done(s), f[FATE_AS_DECIDED], f[FATE_CONFLICT], f[FATE_NOT_FOUND],
+               f[FATE_WAITING_OTHERS]);
+        printf("%8" PRIu64 "  open: decided, outcome not known yet\n", f[FATE_OPEN]);
+        printf("\nHolds\n%8" PRIu64 "  held: %" PRIu64 " still waiting, %" PRIu64
+               " decided again by the rules, %" PRIu64 " decided in the portal\n",
+               s->decisions[ACTION_HOLD], h[HOLD_WAITING], h[HOLD_DECIDED_BY_RULES],
+               h[HOLD_DECIDED_IN_PORTAL]);
+        printf("%8" PRIu64 "  waiting now, whenever held\n", s->holds_waiting);
+        printf("\nManual decisions in the portal (of held orders)\n%8" PRIu64 "  %" PRIu64
+               " approved, %" PRIu64 " rejected, %" PRIu64 " not found\n",
+               m[MANUAL_APPROVED] + m[MANUAL_REJECTED] + m[MANUAL_NOT_FOUND], m[MANUAL_APPROVED],
+               m[MANUAL_REJECTED], m[MANUAL_NOT_FOUND]);
+        printf("\nNot in the journal: API errors (journalctl MESSAGE_ID=" LOG_MID_API_ERROR ")\n");
 }
 
 static void json_lit(struct jsonw *w, const char *s)
@@ -296,22 +432,41 @@ static void json_lit(struct jsonw *w, const char *s)
         jsonw_raw(w, s, strlen(s));
 }
 
+/* "key":value for each of n pairs, comma-separated, in an object that
+ * holds something already when more (a comma first then). */
+static void json_u64s(struct jsonw *w, bool more, const char *const *keys, const uint64_t *values,
+                      size_t n)
+{
+        char buf[96];
+
+        for (size_t i = 0; i < n; i++) {
+                int k = snprintf(buf, sizeof(buf), "%s\"%s\":%" PRIu64, more || i ? "," : "",
+                                 keys[i], values[i]);
+
+                jsonw_raw(w, buf, (size_t)k);
+        }
+}
+
+static void json_decisions(struct jsonw *w, bool more, const struct rule_stat *rs)
+{
+        static const char *const keys[] = { "approve", "reject", "hold", "total" };
+        const uint64_t v[] = { rs->n[ACTION_APPROVE], rs->n[ACTION_REJECT], rs->n[ACTION_HOLD],
+                               rule_total(rs) };
+
+        json_u64s(w, more, keys, v, ELEMENTSOF(v));
+}
+
 static void json_rule(struct jsonw *w, const char *name, const struct rule_stat *rs)
 {
         json_lit(w, "{\"rule\":");
         jsonw_string(w, name); /* null for the default */
-        json_lit(w, ",");
-        json_u64(w, "approve", rs->n[0]);
-        json_lit(w, ",");
-        json_u64(w, "reject", rs->n[1]);
-        json_lit(w, ",");
-        json_u64(w, "total", rs->n[0] + rs->n[1]);
+        json_decisions(w, true, rs);
         json_lit(w, "}");
 }
 
 static void json_currency(struct jsonw *w, const char *code, const struct currency_stat *c)
 {
-        char m[MONEY_BUF_SIZE], buf[64];
+        char m[MONEY_BUF_SIZE], buf[96];
         int n;
 
         json_lit(w, "{\"currency\":");
@@ -323,31 +478,49 @@ static void json_currency(struct jsonw *w, const char *code, const struct curren
                              money_format(c->minor, m), c->minor);
                 jsonw_raw(w, buf, (size_t)n);
         }
-        json_lit(w, ",");
-        json_u64(w, "orders", c->orders);
+        json_u64s(w, true, (const char *const[]){ "orders" }, &c->orders, 1);
         json_lit(w, c->overflow ? ",\"overflow\":true}" : ",\"overflow\":false}");
+}
+
+static void json_counts(struct jsonw *w, const struct stats *s)
+{
+        static const char *const calls[] = { "done",      "as_decided",     "conflict",
+                                             "not_found", "waiting_others", "open" };
+        static const char *const holds[] = { "held", "waiting", "decided_by_rules",
+                                             "decided_in_portal" };
+        static const char *const manual[] = { "approved", "rejected", "not_found", "total" };
+        const uint64_t *f = s->fates, *h = s->hold_fates, *m = s->manual_n;
+        const uint64_t vc[] = { calls_done(s),     f[FATE_AS_DECIDED],     f[FATE_CONFLICT],
+                                f[FATE_NOT_FOUND], f[FATE_WAITING_OTHERS], f[FATE_OPEN] };
+        const uint64_t vh[] = { s->decisions[ACTION_HOLD], h[HOLD_WAITING],
+                                h[HOLD_DECIDED_BY_RULES], h[HOLD_DECIDED_IN_PORTAL] };
+        const uint64_t vm[] = { m[MANUAL_APPROVED], m[MANUAL_REJECTED], m[MANUAL_NOT_FOUND],
+                                m[MANUAL_APPROVED] + m[MANUAL_REJECTED] + m[MANUAL_NOT_FOUND] };
+
+        json_lit(w, ",\"calls\":{");
+        json_u64s(w, false, calls, vc, ELEMENTSOF(vc));
+        json_lit(w, "},\"holds\":{");
+        json_u64s(w, false, holds, vh, ELEMENTSOF(vh));
+        json_lit(w, "}");
+        json_u64s(w, true, (const char *const[]){ "holds_waiting" }, &s->holds_waiting, 1);
+        json_lit(w, ",\"manual_decisions\":{");
+        json_u64s(w, false, manual, vm, ELEMENTSOF(vm));
+        json_lit(w, "}");
 }
 
 /* The keys are documented in docs/operation.md ("Statistics and metrics"). */
 static void print_json(const struct stats *s, const struct named *rules, size_t n_rules,
                        const struct named *cur, size_t n_cur, struct jsonw *w)
 {
-        char from[TIMESTAMP_BUF_SIZE], to[TIMESTAMP_BUF_SIZE];
-        uint64_t done =
-                s->fates[FATE_AS_DECIDED] + s->fates[FATE_CONFLICT] + s->fates[FATE_NOT_FOUND];
+        const struct rule_stat all = { .n = { s->decisions[0], s->decisions[1], s->decisions[2] } };
+        char from[TIMESTAMP_BUF_SIZE], to[TIMESTAMP_BUF_SIZE], buf[160];
+        int n;
 
-        json_lit(w, "{\"from\":\"");
-        json_lit(w, timestamp_format(s->from, from));
-        json_lit(w, "\",\"to\":\"");
-        json_lit(w, timestamp_format(s->to, to));
-        json_lit(w, "\",");
-        json_u64(w, "window_seconds", (uint64_t)(s->to - s->from));
+        n = snprintf(buf, sizeof(buf), "{\"from\":\"%s\",\"to\":\"%s\",\"window_seconds\":%" PRId64,
+                     timestamp_format(s->from, from), timestamp_format(s->to, to), s->to - s->from);
+        jsonw_raw(w, buf, (size_t)n);
         json_lit(w, ",\"decisions\":{");
-        json_u64(w, "approve", s->decisions[0]);
-        json_lit(w, ",");
-        json_u64(w, "reject", s->decisions[1]);
-        json_lit(w, ",");
-        json_u64(w, "total", s->decisions[0] + s->decisions[1]);
+        json_decisions(w, false, &all);
         json_lit(w, "},\"rules\":[");
         for (size_t i = 0; i < n_rules; i++) {
                 json_lit(w, i ? "," : "");
@@ -358,18 +531,9 @@ static void print_json(const struct stats *s, const struct named *rules, size_t 
                 json_lit(w, i ? "," : "");
                 json_currency(w, cur[i].key, cur[i].value);
         }
-        json_lit(w, "],\"calls\":{");
-        json_u64(w, "done", done);
-        json_lit(w, ",");
-        json_u64(w, "as_decided", s->fates[FATE_AS_DECIDED]);
-        json_lit(w, ",");
-        json_u64(w, "conflict", s->fates[FATE_CONFLICT]);
-        json_lit(w, ",");
-        json_u64(w, "not_found", s->fates[FATE_NOT_FOUND]);
-        json_lit(w, ",");
-        json_u64(w, "open", s->fates[FATE_OPEN]);
-        json_lit(w, "},\"holds_waiting\":null,\"manual_decisions\":null,\"api_errors\":null,"
-                    "\"not_recorded\":[\"holds_waiting\",\"manual_decisions\",\"api_errors\"]}\n");
+        json_lit(w, "]");
+        json_counts(w, s);
+        json_lit(w, ",\"api_errors\":null,\"not_recorded\":[\"api_errors\"]}\n");
 }
 
 static int print(const struct stats *s, const char *since, bool json)
@@ -478,7 +642,8 @@ int cmd_stats(int argc, char **argv)
         } else if (r < 0)
                 r = command_journal_failed(state_dir, r, bad);
         else {
-                stats_finish(&s);
+                finish_orders(&s);
+                finish_holds(&s);
                 r = print(&s, a.since, a.json);
         }
         stats_done(&s);

@@ -72,7 +72,7 @@ static const struct command commands[] = {
           "  verify   check every record; exit 76 naming the first bad offset\n"
           "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
           "                      " JOURNAL_STATE_DIR_DEFAULT ")\n" },
-        { "stats", cmd_stats, "count recent decisions, approved amounts and calls",
+        { "stats", cmd_stats, "count recent decisions, holds, approved amounts and calls",
           "approvald stats [--since DURATION] [--json] [--state-dir DIR] [--now TIME]\n"
           "      --since DURATION\n"
           "                      count the decisions of the last DURATION (30m, 24h,\n"

@@ -1,11 +1,15 @@
 /* journal-load.c: test helper that appends the records given as JSON lines,
  * in the form `approvald journal dump` prints them (offset and seq are
  * ignored), so that a test can write exactly the journal it needs:
- *   journal-load DIR < records.jsonl
- * Intents take type "intent", order_id, decision ("approve", "reject"),
- * rule (null or absent: the default), reason, customer_id, total (minor
- * units), currency, time; outcomes take type "outcome", order_id,
- * http_status, final_status, time.  Syncs once at the end. */
+ *   journal-load DIR --json < records.jsonl
+ * (the command line of h-records' `journal-write DIR --json`, which can
+ * replace it).  "type" is "intent" (order_id, decision "approve" or
+ * "reject", rule: null or absent for the default, reason, customer_id,
+ * total in minor units, currency, time), "outcome" (order_id, http_status,
+ * final_status, time), "hold" (order_id, rule, reason, customer_id,
+ * total, currency, time) or "external" (order_id, status, source,
+ * customer_id, total, currency, count_from, time).  Numbers go through a
+ * double: keep them below 2^53.  Syncs once at the end. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +60,33 @@ static int append(struct journal *j, const cJSON *o)
                 };
                 return journal_append_outcome(j, &out);
         }
+        if (streq(type, "hold")) {
+                struct journal_hold h = {
+                        .order_id = str(o, "order_id", NULL),
+                        .rule = str(o, "rule", NULL),
+                        .reason = str(o, "reason", ""),
+                        .customer_id = str(o, "customer_id", "CUS-1"),
+                        .customer_name = str(o, "customer_name", ""),
+                        .currency = str(o, "currency", "EUR"),
+                        .total = num(o, "total"),
+                        .has_total = true,
+                        .time = num(o, "time"),
+                };
+                return journal_append_hold(j, &h);
+        }
+        if (streq(type, "external")) {
+                struct journal_external x = {
+                        .order_id = str(o, "order_id", NULL),
+                        .status = str(o, "status", NULL),
+                        .source = str(o, "source", "portal"),
+                        .customer_id = str(o, "customer_id", "CUS-1"),
+                        .currency = str(o, "currency", "EUR"),
+                        .total = num(o, "total"),
+                        .count_from = num(o, "count_from"),
+                        .time = num(o, "time"),
+                };
+                return journal_append_external(j, &x);
+        }
         return -EINVAL;
 }
 
@@ -65,8 +96,8 @@ int main(int argc, char **argv)
         char line[8192];
         int r = 0, n = 0;
 
-        if (argc != 2) {
-                fputs("usage: journal-load DIR < records.jsonl\n", stderr);
+        if (argc != 3 || !streq(argv[2], "--json")) {
+                fputs("usage: journal-load DIR --json < records.jsonl\n", stderr);
                 return 64;
         }
         r = journal_open(&j, argv[1], NULL, NULL, NULL, NULL);
