@@ -67,7 +67,8 @@ static int parse_options(int argc, char **argv, struct explain_args *a)
                         return -EINVAL;
                 }
         if (argc - optind != 1) {
-                fputs("usage: approvald explain [-c FILE] [--json] [--now TIME] [--state-dir DIR] ORDER.json|-\n",
+                fputs("usage: approvald explain [-c FILE] [--json] [--now TIME] [--state-dir DIR] "
+                      "ORDER.json|-\n",
                       stderr);
                 return -EINVAL;
         }
@@ -135,10 +136,7 @@ static int print_json(const struct order *o, int64_t now, const struct history_f
                 return -ENOMEM;
         if (!(o->id ? cJSON_AddStringToObject(root, "id", o->id)
                     : cJSON_AddNullToObject(root, "id")) ||
-            !cJSON_AddStringToObject(root, "now", timestamp_format(now, ts)) ||
-            !(hf->state_dir ? cJSON_AddStringToObject(root, "history", hf->state_dir)
-                            : cJSON_AddNullToObject(root, "history")) ||
-            !cJSON_AddBoolToObject(root, "historyBeforeThisOrder", hf->before_order))
+            !cJSON_AddStringToObject(root, "now", timestamp_format(now, ts)))
                 goto out;
         r = rules_trace_to_json(t, &rules);
         if (r < 0)
@@ -151,7 +149,10 @@ static int print_json(const struct order *o, int64_t now, const struct history_f
         if (!cJSON_AddStringToObject(root, "decision", action_to_string(v->decision)) ||
             !(v->rule ? cJSON_AddStringToObject(root, "rule", v->rule->name)
                       : cJSON_AddNullToObject(root, "rule")) ||
-            !cJSON_AddStringToObject(root, "reason", v->reason))
+            !cJSON_AddStringToObject(root, "reason", v->reason) ||
+            !(hf->state_dir ? cJSON_AddStringToObject(root, "history", hf->state_dir)
+                            : cJSON_AddNullToObject(root, "history")) ||
+            !cJSON_AddBoolToObject(root, "historyBeforeThisOrder", hf->before_order))
                 goto out;
         s = cJSON_Print(root);
         if (!s)
@@ -165,9 +166,8 @@ out:
 
 /* The history to decide with: empty, or the daemon's from its journal,
  * up to this order's own decision.  Returns 0 or -errno (reported). */
-static int load_history(const struct explain_args *a, const struct config *c,
-                        const struct order *o, int64_t now, struct state **ret,
-                        struct history_from *hf)
+static int load_history(const struct explain_args *a, const struct config *c, const struct order *o,
+                        int64_t now, struct state **ret, struct history_from *hf)
 {
         int r;
 
@@ -175,8 +175,7 @@ static int load_history(const struct explain_args *a, const struct config *c,
         r = state_new(ret, 0);
         if (r < 0 || !a->state_dir)
                 return r;
-        r = state_load(*ret, a->state_dir, now - rules_longest_window(c), o->id,
-                       &hf->before_order);
+        r = state_load(*ret, a->state_dir, now - rules_longest_window(c), o->id, &hf->before_order);
         if (r < 0)
                 fprintf(stderr, "approvald explain: cannot read the journal in %s: %s\n",
                         a->state_dir, r == -EBADMSG ? "it is damaged" : strerror(-r));

@@ -1,6 +1,7 @@
 /* cmd-journal.c: `approvald journal dump|verify`, the operator's view of the
- * on-disk journal.  Both only read the file, without the lock, so they can
- * run next to the daemon.  The folder is --state-dir, else the first of
+ * on-disk journal (every record type; a version-1 file is read as it is).
+ * Both only read the file, without the lock, so they can run next to the
+ * daemon.  The folder is --state-dir, else the first of
  * $STATE_DIRECTORY, else the packaged unit's /var/lib/approvald. */
 #include <errno.h>
 #include <getopt.h>
@@ -61,8 +62,15 @@ int command_journal_failed(const char *state_dir, int r, uint64_t bad)
                 fprintf(stderr, "journal: no journal in '%s'\n", state_dir);
                 return EX_NOINPUT;
         }
+        if (r == -EPROTONOSUPPORT) {
+                fprintf(stderr,
+                        "journal: %s was written by another version of approvald, one this "
+                        "version cannot read\n",
+                        path ?: state_dir);
+                return EX_DATAERR;
+        }
         fprintf(stderr, "journal: cannot read the journal in '%s': %s\n", state_dir, strerror(-r));
-        return r == -EPROTONOSUPPORT ? EX_DATAERR : EX_IOERR;
+        return EX_IOERR;
 }
 
 static int run(const char *state_dir, bool dump)

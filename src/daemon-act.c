@@ -344,8 +344,8 @@ static enum call_result hold_decided_elsewhere(struct daemon *d, struct call *c,
                                 log_escape(c->order_id, id, sizeof(id)), d->state_dir);
                 return CALL_FATAL;
         }
-        if (e.status == ENTRY_STATUS_APPROVED && o && policy_count_order(d->state->history, o,
-                                                                         x.count_from) >= 0)
+        if (e.status == ENTRY_STATUS_APPROVED && o &&
+            policy_count_order(d->state->history, o, x.count_from) >= 0)
                 e.in_history = true;
         (void)state_set(d->state, c->order_id, e); /* an existing key: cannot fail */
         log_event(LOG_NOTICE, LOG_MID_DECIDED_ELSEWHERE, &f, 0,
@@ -384,7 +384,7 @@ static enum call_result lookup_answered(struct daemon *d, struct call *c,
         struct entry e = { 0 };
         bool waited = state_get(d->state, c->order_id, &e) && entry_waits(e);
         /* a lookup that told nothing leaves the order for the next cycle */
-        enum call_result failed = waited                             ? CALL_WAIT_UNKNOWN
+        enum call_result failed = waited                          ? CALL_WAIT_UNKNOWN
                                   : c->kind == CALL_RECONCILE_GET ? CALL_LOOKUP_FAILED
                                                                   : CALL_RETRY;
         int http = c->kind == CALL_CONFLICT_GET ? 409 : r->status;
@@ -527,8 +527,8 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
         r = batch_push(d, o, v, link);
         if (r < 0)
                 return r;
-        if (!approve && (!(reason = strdup(in.reason)) ||
-                         idmap_set(d->state->reasons, o->id, reason) < 0)) {
+        if (!approve &&
+            (!(reason = strdup(in.reason)) || idmap_set(d->state->reasons, o->id, reason) < 0)) {
                 free(reason);
                 batch_pop(d);
                 return -ENOMEM;

@@ -188,8 +188,7 @@ static void notify_status(struct daemon *d)
                   "decided before, %zu calls failed%s%s%s%s",
                   c->n_seen, c->n_approved, c->n_rejected, c->n_held, c->n_skipped, c->n_failed,
                   c->trouble & CYCLE_API_FAILED ? "; the API could not be reached" : "",
-                  c->trouble & CYCLE_OVERRAN ? "; ended past its time bound" : "", unlogged,
-                  wait);
+                  c->trouble & CYCLE_OVERRAN ? "; ended past its time bound" : "", unlogged, wait);
 }
 
 /* FINISHING with nothing out: the cycle's end. */

@@ -113,6 +113,7 @@ struct sync {
         int pass; /* 0: Approved orders; 1: Rejected ones (refresh) */
         int64_t page, page_size;
         size_t n_new, n_dropped;
+        char *first_id; /* of the last page: a server that ignores paging repeats it */
 };
 
 struct daemon {

@@ -81,8 +81,8 @@ static int learn(struct daemon *d, const struct order *o, const char *status, co
                         return log_error_errno(r, "cannot append to the journal in %s",
                                                d->state_dir);
         }
-        if (e.status == ENTRY_STATUS_APPROVED && policy_count_order(d->state->history, o,
-                                                                    count_from) >= 0)
+        if (e.status == ENTRY_STATUS_APPROVED &&
+            policy_count_order(d->state->history, o, count_from) >= 0)
                 e.in_history = true;
         r = state_set(d->state, o->id, e);
         return r == -ENOMEM ? 0 : r; /* a lost entry costs a lookup later, not a stop */
@@ -122,7 +122,8 @@ static enum page_next sync_page(struct daemon *d, const struct api_response *r)
 {
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         int64_t from = now_realtime_s() - rules_longest_window(d->config);
-        cJSON *items = NULL, *item;
+        cJSON *items = NULL, *item, *first;
+        const char *first_id;
         int n, k;
 
         if (r->error >= 0 && r->status == 200 && order_json_parse(r->body, r->body_size, &j) >= 0)
@@ -135,12 +136,26 @@ static enum page_next sync_page(struct daemon *d, const struct api_response *r)
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, r->error,
                           "%s: listing %s orders (page %lld) failed: %s", sync_name(d),
                           sync_status(d), (long long)d->sync.page,
-                          r->error < 0        ? log_escape(r->detail, detail, sizeof(detail))
-                          : r->status != 200  ? "an HTTP error"
-                          : n > 0             ? "more items than asked for"
-                                              : "not a JSON object with an items array");
+                          r->error < 0       ? log_escape(r->detail, detail, sizeof(detail))
+                          : r->status != 200 ? "an HTTP error"
+                          : n > 0            ? "more items than asked for"
+                                             : "not a JSON object with an items array");
                 return PAGE_NEXT_FAILED;
         }
+        first = n > 0 ? cJSON_GetArrayItem(items, 0) : NULL;
+        first_id = first ? cJSON_GetStringValue(
+                                   json_pointer_get(first, d->config->api.fields[FIELD_ID]))
+                         : NULL;
+        if (first_id && d->sync.page > 1 && streq_ptr(first_id, d->sync.first_id)) {
+                log_event(LOG_ERR, LOG_MID_API_ERROR, NULL, 0,
+                          "%s: listing %s orders: page %lld starts as page %lld did: the server "
+                          "ignores the paging; given up",
+                          sync_name(d), sync_status(d), (long long)d->sync.page,
+                          (long long)d->sync.page - 1);
+                return PAGE_NEXT_FAILED;
+        }
+        free(d->sync.first_id);
+        d->sync.first_id = strdup_null(first_id);
         while ((item = cJSON_DetachItemFromArray(items, 0))) {
                 struct order o;
 
@@ -197,6 +212,8 @@ void sync_start(struct daemon *d)
         d->sync.pass = 0;
         d->sync.page_size = d->config->poll.page_size;
         d->sync.n_new = d->sync.n_dropped = 0;
+        free(d->sync.first_id);
+        d->sync.first_id = NULL;
         log_debug("%s: listing the orders approved since %lld days", sync_name(d),
                   (long long)(rules_longest_window(d->config) / 86400));
         sync_fetch(d);
@@ -233,7 +250,7 @@ int sync_finish(struct daemon *d, bool ok)
         log_event(LOG_INFO, LOG_MID_SYNC, NULL, 0,
                   "%s done: %zu approved orders of the last %lld days newly counted, %zu "
                   "approvals overturned since",
-                  sync_name(d), d->sync.n_new,
-                  (long long)(rules_longest_window(d->config) / 86400), d->sync.n_dropped);
+                  sync_name(d), d->sync.n_new, (long long)(rules_longest_window(d->config) / 86400),
+                  d->sync.n_dropped);
         return 0;
 }

@@ -74,6 +74,14 @@ static int open_journal(struct daemon *d, const char *state_dir)
                           state_dir, JOURNAL_FILE_NAME, (unsigned long long)bad);
                 return EX_JOURNAL_DAMAGED;
         }
+        if (r == -EPROTONOSUPPORT) {
+                log_event(LOG_CRIT, LOG_MID_JOURNAL, NULL, 0,
+                          "journal %s/%s was written by another version of approvald (a newer "
+                          "one?) and is left untouched: run that version, or move the file "
+                          "aside to start afresh",
+                          state_dir, JOURNAL_FILE_NAME);
+                return EX_JOURNAL_DAMAGED;
+        }
         if (r == -ENODEV || r == -EISDIR || r == -ELOOP) {
                 _cleanup_free_ char *path = NULL;
                 struct stat st;
@@ -365,6 +373,7 @@ static void daemon_done(struct daemon *d)
 {
         api_free(d->api);
         act_done(d);
+        free(d->sync.first_id);
         cycle_done(d);
         sd_event_unref(d->event);
         if (d->journal)

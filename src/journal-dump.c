@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config-digest.h"
 #include "config.h"
 #include "utf8.h"
 
@@ -127,10 +128,80 @@ static void field_str(struct out *o, const char *name, const char *s)
                 put(o, "null", 4);
 }
 
+/* A 64-bit digest as 16 lowercase hex digits, as the logs show it: a JSON
+ * number would lose its low bits in every reader that parses numbers as
+ * doubles (jq). */
+static void field_hex64(struct out *o, const char *name, uint64_t v)
+{
+        char buf[20];
+
+        put_key(o, name);
+        snprintf(buf, sizeof(buf), "\"" CONFIG_DIGEST_FMT "\"", v);
+        put_str(o, buf);
+}
+
+static void put_intent(struct out *o, const struct journal_intent *in)
+{
+        field_str(o, "type", "intent");
+        field_str(o, "order_id", in->order_id);
+        field_str(o, "decision", action_to_string(in->decision));
+        field_str(o, "rule", in->rule);
+        field_str(o, "reason", in->reason);
+        field_str(o, "customer_id", in->customer_id);
+        field_int(o, "total", in->total);
+        field_str(o, "currency", in->currency);
+        field_int(o, "time", in->time);
+}
+
+static void put_outcome(struct out *o, const struct journal_outcome *out)
+{
+        field_str(o, "type", "outcome");
+        field_str(o, "order_id", out->order_id);
+        field_int(o, "http_status", out->http_status);
+        field_str(o, "final_status", out->final_status);
+        field_int(o, "time", out->time);
+}
+
+static void put_hold(struct out *o, const struct journal_hold *h)
+{
+        field_str(o, "type", "hold");
+        field_str(o, "order_id", h->order_id);
+        field_str(o, "rule", h->rule);
+        field_str(o, "reason", h->reason);
+        field_str(o, "customer_id", h->customer_id);
+        field_str(o, "customer_name", h->customer_name);
+        if (h->has_total)
+                field_int(o, "total", h->total);
+        else
+                field_str(o, "total", NULL);
+        field_str(o, "currency", h->currency);
+        field_int(o, "created_at", h->created_at);
+        field_hex64(o, "rules_digest", h->rules_digest);
+        field_int(o, "time", h->time);
+}
+
+static void put_external(struct out *o, const struct journal_external *x)
+{
+        field_str(o, "type", "external");
+        field_str(o, "order_id", x->order_id);
+        field_str(o, "status", x->status);
+        field_str(o, "source", x->source);
+        field_str(o, "customer_id", x->customer_id);
+        field_int(o, "total", x->total);
+        field_str(o, "currency", x->currency);
+        field_int(o, "count_from", x->count_from);
+        field_int(o, "time", x->time);
+}
+
+static void put_mark(struct out *o, const struct journal_mark *m)
+{
+        field_str(o, "type", "mark");
+        field_str(o, "what", m->what);
+        field_int(o, "time", m->time);
+}
+
 int journal_record_to_json(const struct journal_record *r, char **ret)
 {
-        const struct journal_intent *in = &r->intent;
-        const struct journal_outcome *out = &r->outcome;
         struct out o = {};
 
         assert(r);
@@ -139,22 +210,25 @@ int journal_record_to_json(const struct journal_record *r, char **ret)
         put(&o, "{", 1);
         field_uint(&o, "offset", r->offset);
         field_uint(&o, "seq", r->seq);
-        if (r->type == JOURNAL_OUTCOME) {
-                field_str(&o, "type", "outcome");
-                field_str(&o, "order_id", out->order_id);
-                field_int(&o, "http_status", out->http_status);
-                field_str(&o, "final_status", out->final_status);
-                field_int(&o, "time", out->time);
-        } else {
-                field_str(&o, "type", "intent");
-                field_str(&o, "order_id", in->order_id);
-                field_str(&o, "decision", action_to_string(in->decision));
-                field_str(&o, "rule", in->rule);
-                field_str(&o, "reason", in->reason);
-                field_str(&o, "customer_id", in->customer_id);
-                field_int(&o, "total", in->total);
-                field_str(&o, "currency", in->currency);
-                field_int(&o, "time", in->time);
+        switch (r->type) {
+        case JOURNAL_INTENT:
+                put_intent(&o, &r->intent);
+                break;
+        case JOURNAL_OUTCOME:
+                put_outcome(&o, &r->outcome);
+                break;
+        case JOURNAL_HOLD:
+                put_hold(&o, &r->hold);
+                break;
+        case JOURNAL_EXTERNAL:
+                put_external(&o, &r->external);
+                break;
+        case JOURNAL_MARK:
+                put_mark(&o, &r->mark);
+                break;
+        default:
+                free(o.p);
+                return -EINVAL;
         }
         put(&o, "}", 1);
         if (o.failed) {

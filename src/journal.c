@@ -107,41 +107,41 @@ struct str_spec {
         bool nullable, nonempty;
 };
 
-#define STR(type, field, nullable, nonempty)                                                       \
-        {                                                                                          \
-#field, offsetof(struct type, field), nullable, nonempty                           \
-        }
+/* The name and the offset of a field, for the tables below. */
+#define FIELD_AT(type, field) #field, offsetof(struct type, field)
 
 static const struct str_spec intent_strs[] = {
-        STR(journal_intent, order_id, false, true),  STR(journal_intent, rule, true, false),
-        STR(journal_intent, reason, false, false),   STR(journal_intent, customer_id, false, false),
-        STR(journal_intent, currency, false, false),
+        { FIELD_AT(journal_intent, order_id), false, true },
+        { FIELD_AT(journal_intent, rule), true, false },
+        { FIELD_AT(journal_intent, reason), false, false },
+        { FIELD_AT(journal_intent, customer_id), false, false },
+        { FIELD_AT(journal_intent, currency), false, false },
 };
 
 static const struct str_spec outcome_strs[] = {
-        STR(journal_outcome, order_id, false, true),
-        STR(journal_outcome, final_status, false, false),
+        { FIELD_AT(journal_outcome, order_id), false, true },
+        { FIELD_AT(journal_outcome, final_status), false, false },
 };
 
 static const struct str_spec hold_strs[] = {
-        STR(journal_hold, order_id, false, true),
-        STR(journal_hold, rule, true, false),
-        STR(journal_hold, reason, false, false),
-        STR(journal_hold, customer_id, false, false),
-        STR(journal_hold, customer_name, false, false),
-        STR(journal_hold, currency, false, false),
+        { FIELD_AT(journal_hold, order_id), false, true },
+        { FIELD_AT(journal_hold, rule), true, false },
+        { FIELD_AT(journal_hold, reason), false, false },
+        { FIELD_AT(journal_hold, customer_id), false, false },
+        { FIELD_AT(journal_hold, customer_name), false, false },
+        { FIELD_AT(journal_hold, currency), false, false },
 };
 
 static const struct str_spec external_strs[] = {
-        STR(journal_external, order_id, false, true),
-        STR(journal_external, status, false, false),
-        STR(journal_external, source, false, false),
-        STR(journal_external, customer_id, false, false),
-        STR(journal_external, currency, false, false),
+        { FIELD_AT(journal_external, order_id), false, true },
+        { FIELD_AT(journal_external, status), false, false },
+        { FIELD_AT(journal_external, source), false, false },
+        { FIELD_AT(journal_external, customer_id), false, false },
+        { FIELD_AT(journal_external, currency), false, false },
 };
 
 static const struct str_spec mark_strs[] = {
-        STR(journal_mark, what, false, true),
+        { FIELD_AT(journal_mark, what), false, true },
 };
 
 static const char *str_get(const void *base, const struct str_spec *spec)
@@ -1242,13 +1242,17 @@ uint64_t journal_size(const struct journal *j)
 
 /* ---- compaction ---- */
 
-/* What compaction knows about one order: an open-addressing hash table
- * keyed by order id, built in a first pass over the file. */
+/* What compaction knows about one order, or about one kind of mark: an
+ * open-addressing hash table keyed by order id (or by the mark's what),
+ * built in a first pass over the file. */
 struct order_entry {
         uint64_t id; /* 1 + offset of the id in the arena; 0: a free slot */
-        int64_t last_time; /* newest time of any of its records */
+        union {
+                int64_t last_time; /* orders: newest time of any of its records */
+                uint64_t last_index; /* marks: ordinal of the latest of this what */
+        };
         uint32_t n_records;
-        bool pending; /* its last record is an intent */
+        bool waiting; /* orders: its last record is an intent or a hold */
 };
 
 /* Ids live back to back in one arena rather than in a malloc each: with
@@ -1353,18 +1357,48 @@ static int order_table_get(struct order_table *t, const char *id, struct order_e
         return 0;
 }
 
+/* The order a record is about; NULL for a mark. */
 static const char *record_order_id(const struct journal_record *r)
 {
-        return r->type == JOURNAL_INTENT ? r->intent.order_id : r->outcome.order_id;
+        switch (r->type) {
+        case JOURNAL_INTENT:
+                return r->intent.order_id;
+        case JOURNAL_OUTCOME:
+                return r->outcome.order_id;
+        case JOURNAL_HOLD:
+                return r->hold.order_id;
+        case JOURNAL_EXTERNAL:
+                return r->external.order_id;
+        default:
+                return NULL;
+        }
 }
 
+/* The time that keeps a record's order: when it was written, and for an
+ * external record also when it starts to count, whichever is later (an
+ * approval learnt at bootstrap counts from its createdAt, which may lie
+ * after or before the time it was learnt). */
 static int64_t record_time(const struct journal_record *r)
 {
-        return r->type == JOURNAL_INTENT ? r->intent.time : r->outcome.time;
+        switch (r->type) {
+        case JOURNAL_INTENT:
+                return r->intent.time;
+        case JOURNAL_OUTCOME:
+                return r->outcome.time;
+        case JOURNAL_HOLD:
+                return r->hold.time;
+        case JOURNAL_EXTERNAL:
+                return r->external.time > r->external.count_from ? r->external.time
+                                                                 : r->external.count_from;
+        default:
+                return r->mark.time;
+        }
 }
 
 struct compactor {
         struct order_table orders;
+        struct order_table marks; /* by what */
+        uint64_t index; /* ordinal of the record being visited in this pass */
         int64_t cutoff;
         uint64_t n_kept;
         uint64_t seq; /* of the next record written */
@@ -1373,9 +1407,27 @@ struct compactor {
         size_t out_len;
 };
 
+/* An order is kept, all its records, while it is waiting (an intent with
+ * no outcome yet: its call may have gone through; a hold with nothing
+ * after it: a person may still decide it) or while any of its records is
+ * newer than the cutoff.  Keeping an order whole is what keeps an Approved
+ * record and the later Rejected that cancels it together: dropping only
+ * the rejection would make the approval count again. */
 static bool order_kept(const struct compactor *c, const struct order_entry *e)
 {
-        return e->pending || e->last_time > c->cutoff;
+        return e->waiting || e->last_time > c->cutoff;
+}
+
+static int learn_mark(struct compactor *c, const struct journal_record *r)
+{
+        struct order_entry *e;
+        int k;
+
+        k = order_table_get(&c->marks, r->mark.what, &e);
+        if (k < 0)
+                return k;
+        e->last_index = c->index;
+        return 0;
 }
 
 static int compact_learn(const struct journal_record *r, void *userdata)
@@ -1384,17 +1436,19 @@ static int compact_learn(const struct journal_record *r, void *userdata)
         struct order_entry *e;
         int k;
 
-        if (r->type != JOURNAL_INTENT && r->type != JOURNAL_OUTCOME) {
-                c->n_kept++; /* kept whole until compaction knows them */
-                return 0;
+        if (r->type == JOURNAL_MARK) {
+                k = learn_mark(c, r);
+                c->index++;
+                return k;
         }
+        c->index++;
         k = order_table_get(&c->orders, record_order_id(r), &e);
         if (k < 0)
                 return k;
         if (e->n_records == 0 || record_time(r) > e->last_time)
                 e->last_time = record_time(r);
         e->n_records++;
-        e->pending = r->type == JOURNAL_INTENT;
+        e->waiting = r->type == JOURNAL_INTENT || r->type == JOURNAL_HOLD;
         return 0;
 }
 
@@ -1406,13 +1460,28 @@ static int compact_flush(struct compactor *c)
         return r;
 }
 
+/* Whether the second pass keeps r: its order is kept, or it is the latest
+ * mark of its what (marks are kept whatever their age: the latest says
+ * where the daemon stands, the earlier ones say nothing more). */
+static bool record_kept(struct compactor *c, const struct journal_record *r)
+{
+        const struct order_table *t = r->type == JOURNAL_MARK ? &c->marks : &c->orders;
+        const char *key = r->type == JOURNAL_MARK ? r->mark.what : record_order_id(r);
+        const struct order_entry *e = order_slot(t, t->e, t->cap, key);
+
+        if (r->type == JOURNAL_MARK)
+                return e->last_index == c->index;
+        return order_kept(c, e);
+}
+
 static int compact_copy(const struct journal_record *r, void *userdata)
 {
         struct compactor *c = userdata;
+        bool kept = record_kept(c, r);
         int len, k;
 
-        if ((r->type == JOURNAL_INTENT || r->type == JOURNAL_OUTCOME) &&
-            !order_kept(c, order_slot(&c->orders, c->orders.e, c->orders.cap, record_order_id(r))))
+        c->index++;
+        if (!kept)
                 return 0;
         if (OUT_BUFFER - c->out_len < JOURNAL_RECORD_MAX) {
                 k = compact_flush(c);
@@ -1440,6 +1509,8 @@ static int compact_passes(struct journal *j, struct compactor *c)
         for (size_t i = 0; i < c->orders.cap; i++)
                 if (c->orders.e[i].id && order_kept(c, &c->orders.e[i]))
                         c->n_kept += c->orders.e[i].n_records;
+        c->n_kept += c->marks.n; /* the latest of each what */
+        c->index = 0;
         /* Renumbered densely so that the last kept record keeps its seq and
          * new records continue where they would have. */
         c->seq = j->next_seq - c->n_kept;
@@ -1485,6 +1556,7 @@ int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max
         else if (c.fd >= 0)
                 unlinkat(j->dir_fd, JOURNAL_TMP_NAME, 0);
         order_table_done(&c.orders);
+        order_table_done(&c.marks);
         free(c.out);
         if (r < 0) {
                 if (c.fd >= 0)

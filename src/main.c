@@ -68,7 +68,15 @@ static const struct command commands[] = {
           "does not know, and removes the file.\n" },
         { "journal", cmd_journal, "dump or verify the on-disk journal",
           "approvald journal dump|verify [--state-dir DIR]\n"
-          "  dump     print every record as a JSON line\n"
+          "  dump     print every record as a JSON line: offset, seq, type, and\n"
+          "           intent    order_id decision rule reason customer_id total currency time\n"
+          "           outcome   order_id http_status final_status time\n"
+          "           hold      order_id rule reason customer_id customer_name total\n"
+          "                     currency created_at rules_digest time\n"
+          "           external  order_id status source customer_id total currency\n"
+          "                     count_from time\n"
+          "           mark      what time\n"
+          "           (times in seconds since the epoch, totals in minor units)\n"
           "  verify   check every record; exit 76 naming the first bad offset\n"
           "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
           "                      " JOURNAL_STATE_DIR_DEFAULT ")\n" },

@@ -42,7 +42,7 @@ expect_rc "json" 0 "$rc"
 tr -d ' \t\n' <"$tmp/out" >"$tmp/flat"
 has "json: id and --now" "$tmp/flat" '{"id":"ORD-000123","now":"2026-12-01T00:00:00Z","rules":[{"rule":"blockedcustomers","held":false,"missing":null,'
 has "json: credit line" "$tmp/flat" '"text":"exposure0.00+3100.00=3100.00>limit50000.00EUR:no"'
-has "json: decision" "$tmp/flat" '"decision":"hold","rule":"firstbigorder","reason":"Heldforapersontodecide"}'
+has "json: decision" "$tmp/flat" '"decision":"hold","rule":"firstbigorder","reason":"Heldforapersontodecide","history":null,"historyBeforeThisOrder":false}'
 n=$(grep -o '"rule":' "$tmp/flat" | wc -l)
 [ "$n" -eq 7 ] && echo "ok: json: six rules and the decision" || { echo "FAIL: json: $n rule keys"; fail=1; }
 

@@ -192,7 +192,7 @@ static struct journal_record hold(const char *id, int64_t time, uint64_t digest)
                           .currency = "EUR",
                           .total = 80000,
                           .has_total = true,
-                          .created_at = time - 60,
+                          .created_at = time / 2, /* any value, no overflow at the edges */
                           .rules_digest = digest,
                           .time = time },
         };
@@ -1454,6 +1454,102 @@ static void test_compact(void **state)
         state_free(d);
 }
 
+/* One compaction with now = 1000 and keep_s = 500 (cutoff 500) over recs;
+ * exactly the records marked kept stay, in their order, renumbered to end
+ * at the old last seq. */
+struct compact_case {
+        struct journal_record r;
+        bool kept;
+};
+
+static void check_compaction(const struct compact_case *cases, size_t n)
+{
+        struct collected col = { .n = 0 };
+        struct journal *j = NULL;
+        size_t n_kept = 0, k = 0;
+        char *d = state_new();
+
+        assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(append(j, &cases[i].r), 0);
+                n_kept += cases[i].kept;
+        }
+        assert_int_equal(journal_compact(j, 1000, 500, 0), 1);
+        journal_close(j);
+        assert_int_equal(reopen(d, &col, NULL, NULL), 0);
+        assert_int_equal(col.n, n_kept);
+        for (size_t i = 0; i < n; i++) {
+                if (!cases[i].kept)
+                        continue;
+                assert_same(&col.c[k].r, &cases[i].r);
+                assert_int_equal(col.c[k].r.seq, n - n_kept + 1 + k);
+                k++;
+        }
+        collected_done(&col);
+        state_free(d);
+}
+
+/* A hold is kept, however old, while nothing came after it for its order
+ * (a person may still decide it); once an intent, outcome or external
+ * record follows, the order's age decides as for any other. */
+static void test_compact_holds(void **state)
+{
+        const struct compact_case cases[] = {
+                { hold("waiting-old", 100, 1), true },
+                { hold("decided-old", 100, 1), false },
+                { external("decided-old", 120, "Approved", 120), false },
+                { hold("approved-by-us-old", 100, 1), false },
+                { intent("approved-by-us-old", 110, NULL), false },
+                { outcome("approved-by-us-old", 120), false },
+                { hold("intent-pending", 100, 1), true },
+                { intent("intent-pending", 110, NULL), true },
+                { hold("held-twice-old", 100, 1), true },
+                { hold("held-twice-old", 130, 2), true },
+                { hold("decided-recently", 100, 1), true },
+                { external("decided-recently", 950, "Rejected", 950), true },
+                { hold("held-recently", 900, 1), true },
+                { outcome("held-recently", 910), true }, /* recent, whatever else */
+        };
+
+        check_compaction(cases, ELEMENTSOF(cases));
+}
+
+/* An external record keeps its order while it was learnt or counts from a
+ * time within keep_s; an order's records go or stay together, so an
+ * approval never outlives the later rejection that cancels it. */
+static void test_compact_externals(void **state)
+{
+        const struct compact_case cases[] = {
+                { external("old", 100, "Approved", 90), false },
+                { external("learnt-recently", 950, "Approved", 100), true },
+                { external("counts-recently", 100, "Approved", 950), true },
+                { intent("ours-rejected-later", 100, NULL), true },
+                { outcome("ours-rejected-later", 101), true },
+                { external("ours-rejected-later", 950, "Rejected", 950), true },
+                { external("approved-then-rejected-old", 100, "Approved", 100), false },
+                { external("approved-then-rejected-old", 200, "Rejected", 200), false },
+                { external("approved-recent-rejected", 900, "Approved", 900), true },
+                { external("approved-recent-rejected", 960, "Rejected", 960), true },
+                { external("not-found-old", 300, "NotFound", 300), false },
+        };
+
+        check_compaction(cases, ELEMENTSOF(cases));
+}
+
+/* The latest mark of each what stays whatever its age; earlier ones go.
+ * A mark and an order with the same name do not mix. */
+static void test_compact_marks(void **state)
+{
+        const struct compact_case cases[] = {
+                { mark("bootstrap", 100), false },         { mark("other", 110), true },
+                { intent("bootstrap", 115, NULL), false }, { outcome("bootstrap", 116), false },
+                { mark("bootstrap", 120), false },         { mark("bootstrap", 130), true },
+                { intent("recent", 900, NULL), true },     { outcome("recent", 901), true },
+        };
+
+        check_compaction(cases, ELEMENTSOF(cases));
+}
+
 /* Once more than max_size bytes are inside the window, compaction cannot
  * shrink the file: it must not rewrite it again on every call, only once
  * the file has doubled since its last rewrite (issue 8, item 5). */
@@ -1574,6 +1670,9 @@ int main(void)
                 cmocka_unit_test(test_not_a_file),
                 cmocka_unit_test(test_tmp_not_a_file),
                 cmocka_unit_test(test_compact),
+                cmocka_unit_test(test_compact_holds),
+                cmocka_unit_test(test_compact_externals),
+                cmocka_unit_test(test_compact_marks),
                 cmocka_unit_test(test_compact_hysteresis),
                 cmocka_unit_test(test_compact_failure_keeps_file),
                 cmocka_unit_test(test_scan_buffer),

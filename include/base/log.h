@@ -25,7 +25,7 @@
 #define LOG_MID_STOP "0e57475ecc7e4b22a8a834cd45728d33" /* daemon stopping */
 #define LOG_MID_JOURNAL "e6ccf72257004deab4ee11975817a99b" /* journal recovered/damaged */
 #define LOG_MID_CYCLE "8d5d5663ca1e412b85f7ed01d34c6c0b" /* one poll cycle finished */
-#define LOG_MID_DECIDED_ELSEWHERE "6c2e8f1a9d4b4e3f8b7a1c5d2e9f0a36" /* a hold decided in the portal */
+#define LOG_MID_DECIDED_ELSEWHERE "6c2e8f1a9d4b4e3f8b7a1c5d2e9f0a36" /* hold decided elsewhere */
 #define LOG_MID_SYNC "9a7d3c2b1e0f4a5b8c6d4e2f1a3b5c79" /* bootstrap or refresh of approvals */
 #define LOG_MID_ORDER_PROBLEM "3f1c9a5e7b2d4c08a6e1d9b4f0c2e713" /* an order held for its data */
 

@@ -9,6 +9,7 @@
  * start a well-formed sequence shown as U+FFFD, and every control
  * character, line or paragraph separator and bidirectional mark written as
  * a \u escape, so that no text in the journal can reach the operator's
- * terminal raw.  Returns 0 and a string the caller frees in *ret, or
- * -ENOMEM. */
+ * terminal raw.  A hold's rules_digest is a string of 16 hex digits, its
+ * total null when it has none.  Returns 0 and a string the caller frees in
+ * *ret, -ENOMEM, or -EINVAL for a record of no known type. */
 int journal_record_to_json(const struct journal_record *r, char **ret);

@@ -175,8 +175,11 @@ int journal_sync(struct journal *j);
 /* Rewrites the file when it has passed max_size bytes and also twice its
  * size after this journal's last rewrite (so a file that is mostly inside
  * the window is not rewritten on every call), keeping every record of the
- * orders decided after now - keep_s, and every intent that has no outcome
- * yet (write temp, fsync, rename, fsync dir).  Returns 1 when it compacted,
+ * orders with a record after now - keep_s (for an external record, the
+ * later of its time and count_from), of the orders whose last record is an
+ * intent (no outcome yet) or a hold (still waiting), and the latest mark of
+ * each what (write temp, fsync, rename, fsync dir).  An order's records are
+ * kept or dropped together.  Returns 1 when it compacted,
  * 0 when not needed, or -errno (the old file is then untouched, except
  * when only the folder's fsync failed: the new file is then in use). */
 int journal_compact(struct journal *j, int64_t now, int64_t keep_s, uint64_t max_size);

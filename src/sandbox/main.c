@@ -56,6 +56,9 @@ static int sandbox_init(struct sandbox *sb, const struct sb_options *opt)
         r = sb_store_new(&sb->store);
         if (r < 0)
                 return r;
+        r = sb_cursors_new(&sb->cursors);
+        if (r < 0)
+                return r;
         r = fill_store(sb);
         if (r < 0)
                 return r;
@@ -76,6 +79,7 @@ static void sandbox_done(struct sandbox *sb)
         sb_http_stop(sb);
         sb_webhook_free(sb->webhook);
         sb_store_free(sb->store);
+        sb_cursors_free(sb->cursors);
         sb_stats_done(&sb->stats);
         pthread_mutex_destroy(&sb->lock);
 }

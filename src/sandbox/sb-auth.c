@@ -1,4 +1,5 @@
 /* sb-auth.c: opaque random bearer tokens with a monotonic expiry. */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,14 +27,25 @@ static void base64url(const uint8_t *in, size_t n, char *out)
         *out = '\0';
 }
 
+int sb_random_token(char *ret, size_t n_bytes)
+{
+        uint8_t raw[64];
+
+        assert(ret && n_bytes <= sizeof(raw));
+        if (getrandom(raw, n_bytes, 0) != (ssize_t)n_bytes)
+                return errno > 0 ? -errno : -EIO;
+        base64url(raw, n_bytes, ret);
+        return 0;
+}
+
 int sb_tokens_issue(struct sb_tokens *t, int64_t ttl_s, uint64_t now_us, char *ret)
 {
         struct sb_token *slot = &t->ring[t->next];
-        uint8_t raw[32];
+        int r;
 
-        if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-                return errno > 0 ? -errno : -EIO;
-        base64url(raw, sizeof(raw), slot->value);
+        r = sb_random_token(slot->value, 32);
+        if (r < 0)
+                return r;
         slot->expires_us = now_us + (uint64_t)ttl_s * 1000000u;
         t->next = (t->next + 1) % SB_TOKENS_MAX;
         memcpy(ret, slot->value, sizeof(slot->value));

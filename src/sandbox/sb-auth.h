@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SB_TOKENS_MAX 4096
@@ -18,6 +19,11 @@ struct sb_tokens {
         struct sb_token ring[SB_TOKENS_MAX];
         size_t next;
 };
+
+/* Writes n_bytes random bytes as base64url without padding into ret,
+ * which holds at least (n_bytes * 4 + 2) / 3 + 1 bytes.  Returns 0 or
+ * -errno from getrandom(). */
+int sb_random_token(char *ret, size_t n_bytes);
 
 /* Issues a token valid for ttl_s seconds from now_us into ret (at least
  * SB_TOKEN_LEN + 1 bytes).  Returns 0 or -errno from getrandom(). */

@@ -184,6 +184,27 @@ static void handle_webhook(struct sandbox *sb, const struct sb_request *req, str
         sb_reply_json(reply, 202, j);
 }
 
+/* DELETE /_sandbox/cursors: every cursor issued so far is forgotten, as a
+ * server restart or expiry would; their next use answers 410. */
+static void handle_cursors(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
+{
+        cJSON *j;
+        size_t n;
+
+        reply->count = false;
+        if (!streq(req->method, "DELETE"))
+                return sb_reply_method_not_allowed(reply, "DELETE");
+        pthread_mutex_lock(&sb->lock);
+        n = sb_cursors_forget(sb->cursors);
+        pthread_mutex_unlock(&sb->lock);
+        j = cJSON_CreateObject();
+        if (j && !cJSON_AddNumberToObject(j, "forgotten", (double)n)) {
+                cJSON_Delete(j);
+                j = NULL;
+        }
+        sb_reply_json(reply, 200, j);
+}
+
 void sb_handle_control(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
 {
         static const char orders[] = "/_sandbox/orders";
@@ -194,6 +215,8 @@ void sb_handle_control(struct sandbox *sb, const struct sb_request *req, struct 
                 return handle_stats(sb, req, reply);
         if (streq(req->url, "/_sandbox/webhook"))
                 return handle_webhook(sb, req, reply);
+        if (streq(req->url, "/_sandbox/cursors"))
+                return handle_cursors(sb, req, reply);
         if (streq(req->url, orders)) {
                 if (!streq(req->method, "POST"))
                         return sb_reply_method_not_allowed(reply, "POST");

@@ -66,6 +66,18 @@ static void issue_token(struct sandbox *sb, struct sb_reply *reply)
         sb_reply_header(reply, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
+/* With --require-scope, the form must carry exactly that scope. */
+static bool scope_ok(const struct sandbox *sb, const struct sb_request *req)
+{
+        _cleanup_free_ char *scope = NULL;
+
+        if (!sb->opt.require_scope)
+                return true;
+        if (sb_form_get(req->body ?: "", req->body_len, "scope", &scope) < 0)
+                return false;
+        return streq(scope, sb->opt.require_scope);
+}
+
 static void handle_token(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
 {
         _cleanup_free_ char *grant = NULL, *id = NULL, *secret = NULL;
@@ -91,6 +103,9 @@ static void handle_token(struct sandbox *sb, const struct sb_request *req, struc
                                         "Basic realm=\"appxite-sandbox\"");
                 return;
         }
+        if (!scope_ok(sb, req))
+                return sb_reply_error(reply, 400, "invalid_scope",
+                                      "the scope is missing or not the one this API requires");
         issue_token(sb, reply);
 }
 
@@ -181,7 +196,8 @@ void sb_view_of(const struct sandbox *sb, const struct sb_order *o, struct sb_vi
         assert(sb && o && ret);
         *ret = (struct sb_view){
                 .origin = o->foreign ? sb->foreign_origin : sb->origin,
-                .prefix = "/orders",
+                .prefix = sb_shape_info(sb->opt.shape)->prefix,
+                .lower = sb_shape_info(sb->opt.shape)->lower,
                 .parties = sb->opt.tiers.list,
                 .n_parties = sb->opt.tiers.n,
         };
@@ -267,7 +283,7 @@ const char *sb_split_id(const char *path, char id[static SB_ID_MAX])
 static void conflict(const struct sandbox *sb, struct sb_reply *reply, const struct sb_order *o,
                      const char *msg)
 {
-        const char *status = sb_status_name(o->status, false);
+        const char *status = sb_status_name(o->status, sb_shape_info(sb->opt.shape)->lower);
         cJSON *j = cJSON_CreateObject();
         char buf[64];
 
@@ -364,19 +380,21 @@ static void handle_retrieve(struct sandbox *sb, const char *id, struct sb_reply 
         pthread_mutex_unlock(&sb->lock);
 }
 
-static void route_orders(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
+/* Routes path, the part after the shape's orders prefix ("" or "/..."). */
+static void route_orders(struct sandbox *sb, const struct sb_request *req, const char *path,
+                         struct sb_reply *reply)
 {
         char id[SB_ID_MAX];
         const char *rest;
 
-        if (streq(req->url, "/orders")) {
+        if (streq(path, "")) {
                 if (streq(req->method, "GET"))
                         return sb_handle_list(sb, req, reply);
                 if (streq(req->method, "POST"))
                         return sb_handle_create(sb, req, reply);
                 return sb_reply_method_not_allowed(reply, "GET, POST");
         }
-        rest = sb_split_id(req->url + strlen("/orders/"), id);
+        rest = sb_split_id(path + 1, id);
         if (rest && streq(rest, "")) {
                 if (!streq(req->method, "GET"))
                         return sb_reply_method_not_allowed(reply, "GET");
@@ -389,17 +407,32 @@ static void route_orders(struct sandbox *sb, const struct sb_request *req, struc
         sb_reply_error(reply, 404, "not_found", "no such resource");
 }
 
+/* The rest of url after the shape's orders prefix, or NULL when url is
+ * not under it. */
+static const char *under_prefix(const struct sandbox *sb, const char *url)
+{
+        const char *prefix = sb_shape_info(sb->opt.shape)->prefix;
+        size_t n = strlen(prefix);
+
+        if (strncmp(url, prefix, n) != 0 || (url[n] != '\0' && url[n] != '/'))
+                return NULL;
+        return url + n;
+}
+
 void sb_handle_main(struct sandbox *sb, const struct sb_request *req, struct sb_reply *reply)
 {
+        const char *path;
+
         if (req->too_big)
                 return sb_reply_error(reply, 413, "payload_too_large", "request body over 1 MiB");
         if (streq(req->url, "/oauth2/token"))
                 return handle_token(sb, req, reply);
         if (strncmp(req->url, "/_sandbox/", 10) == 0)
                 return sb_handle_control(sb, req, reply);
-        if (streq(req->url, "/orders") || strncmp(req->url, "/orders/", 8) == 0) {
+        path = under_prefix(sb, req->url);
+        if (path) {
                 if (gate(sb, req, reply))
-                        route_orders(sb, req, reply);
+                        route_orders(sb, req, path, reply);
                 return;
         }
         sb_reply_error(reply, 404, "not_found", "no such resource");

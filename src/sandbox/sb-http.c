@@ -261,7 +261,7 @@ static int start_listeners(struct sandbox *sb, const struct tls_files *tls)
         main_fd = listen_on(sb, &sb->opt.listen, sb->origin);
         if (main_fd < 0)
                 return main_fd;
-        if (sb->opt.foreign_rate > 0) {
+        if (sb_options_foreign_listener(&sb->opt)) {
                 foreign_fd = listen_on(sb, &sb->opt.foreign_listen, sb->foreign_origin);
                 if (foreign_fd < 0) {
                         close(main_fd);

@@ -19,7 +19,8 @@ static void help(void)
                "A local stand-in for the AppXite Public API order-approval operations\n"
                "(contract: docs/appxite-api.md).  Prints 'listening on http://ADDR:PORT'\n"
                "as its first line on stdout (and 'foreign on http://ADDR:PORT' when\n"
-               "--foreign-links is set), then serves until SIGTERM or SIGINT.\n"
+               "--foreign-links or --foreign-next-link is set), then serves until\n"
+               "SIGTERM or SIGINT.\n"
                "\n"
                "  --listen ADDR:PORT         IPv4 address and port (default 127.0.0.1:%d;\n"
                "                             port 0 picks a free one; a bare PORT means\n"
@@ -45,6 +46,16 @@ static void help(void)
                "                             (default 0 = no second listener)\n"
                "  --foreign-listen ADDR:PORT address of that listener (default: the --listen\n"
                "                             address, port 0)\n"
+               "  --shape page|offset|next   the request shape (test shapes, not AppXite's):\n"
+               "                             page: /orders?page=&pageSize=, {\"items\": [...]}\n"
+               "                             (default); offset: /api/v3/orders?$skip=&$top=,\n"
+               "                             {\"value\": [...]}; next: /orders?limit=, then the\n"
+               "                             cursor of {\"data\": [...], \"nextLink\": URL},\n"
+               "                             statuses pending, approved, rejected\n"
+               "  --foreign-next-link        with --shape next: nextLink URLs point at the\n"
+               "                             foreign listener, which records and refuses them\n"
+               "  --require-scope S          the token request must carry scope=S, else 400\n"
+               "                             invalid_scope (default: scope not checked)\n"
                "  --tiers LIST               the parties that must approve each order, of\n"
                "                             distributor and seller, comma-separated, the\n"
                "                             seller always among them (default: seller); with\n"
@@ -61,7 +72,19 @@ static void help(void)
                "  --tls-key FILE             ... and this PEM key (both or neither; needs\n"
                "                             libmicrohttpd built with TLS)\n"
                "  -h, --help                 show this help\n"
-               "  --version                  show the version\n",
+               "  --version                  show the version\n"
+               "\n"
+               "Control calls, for tests (no credentials, not delayed):\n"
+               "  GET /_sandbox/stats        answers by status, calls per order, foreign\n"
+               "                             requests, webhook counters\n"
+               "  POST /_sandbox/orders      create an order without the gate\n"
+               "  POST /_sandbox/orders/ID/PARTY/approve (or /reject)\n"
+               "                             decide as PARTY (distributor or seller; a person\n"
+               "                             in the seller's portal is seller)\n"
+               "  POST /_sandbox/webhook     queue events on demand: {\"kind\": \"duplicate\"|\n"
+               "                             \"wrong-auth\"|\"no-auth\"|\"bad-json\"|\n"
+               "                             \"unknown-order\", \"id\": ID, \"count\": N}\n"
+               "  DELETE /_sandbox/cursors   forget every cursor (--shape next)\n",
                SB_DEFAULT_PORT, SB_SEED_MAX, SB_DEFAULT_SEED_START, SB_DEFAULT_CLIENT_ID,
                SB_DEFAULT_CLIENT_SECRET, SB_DEFAULT_SUBSCRIPTION_KEY);
 }
@@ -88,6 +111,12 @@ int sb_parse_listen(const char *s, struct sockaddr_in *ret)
         }
         *ret = sa;
         return 0;
+}
+
+bool sb_options_foreign_listener(const struct sb_options *o)
+{
+        assert(o);
+        return o->foreign_rate > 0 || o->foreign_next_link;
 }
 
 int sb_parse_fraction(const char *s, double *ret)
@@ -142,6 +171,9 @@ enum {
         OPT_TIERS,
         OPT_WEBHOOK,
         OPT_WEBHOOK_AUTHORIZATION,
+        OPT_SHAPE,
+        OPT_REQUIRE_SCOPE,
+        OPT_FOREIGN_NEXT_LINK,
         OPT_VERSION,
 };
 
@@ -165,6 +197,9 @@ static const struct option options[] = {
         { "tiers", required_argument, NULL, OPT_TIERS },
         { "webhook", required_argument, NULL, OPT_WEBHOOK },
         { "webhook-authorization", required_argument, NULL, OPT_WEBHOOK_AUTHORIZATION },
+        { "shape", required_argument, NULL, OPT_SHAPE },
+        { "require-scope", required_argument, NULL, OPT_REQUIRE_SCOPE },
+        { "foreign-next-link", no_argument, NULL, OPT_FOREIGN_NEXT_LINK },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         {},
@@ -241,6 +276,17 @@ static int apply(struct sb_options *o, int c, const char *arg, bool *foreign_lis
         case OPT_WEBHOOK_AUTHORIZATION:
                 o->webhook_authorization = arg;
                 return *arg && !has_control(arg) ? 0 : -EINVAL;
+        case OPT_SHAPE:
+                r = sb_shape_from_string(arg);
+                if (r >= 0)
+                        o->shape = (enum sb_shape)r;
+                return r < 0 ? r : 0;
+        case OPT_REQUIRE_SCOPE:
+                o->require_scope = arg;
+                return *arg ? 0 : -EINVAL;
+        case OPT_FOREIGN_NEXT_LINK:
+                o->foreign_next_link = true;
+                return 0;
         }
         return -EINVAL;
 }
@@ -253,6 +299,10 @@ static int check(struct sb_options *o, bool foreign_listen_set)
         }
         if (!!o->tls_cert != !!o->tls_key) {
                 fprintf(stderr, "appxite-sandbox: --tls-cert and --tls-key go together\n");
+                return -EINVAL;
+        }
+        if (o->foreign_next_link && o->shape != SB_SHAPE_NEXT) {
+                fprintf(stderr, "appxite-sandbox: --foreign-next-link needs --shape next\n");
                 return -EINVAL;
         }
         if (o->webhook_authorization && !o->webhook_url) {

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sb-shape.h"
 #include "sb-tiers.h"
 
 struct sb_options {
@@ -24,6 +25,9 @@ struct sb_options {
         struct sb_tiers tiers; /* --tiers, default the seller alone */
         const char *webhook_url; /* --webhook, NULL = no events */
         const char *webhook_authorization; /* --webhook-authorization, NULL = no header */
+        enum sb_shape shape; /* --shape, default page */
+        const char *require_scope; /* --require-scope, NULL = any or none */
+        bool foreign_next_link; /* --foreign-next-link: next links on the foreign listener */
 };
 
 #define SB_DEFAULT_PORT 8080
@@ -38,6 +42,10 @@ struct sb_options {
  * when --help or --version was printed, or -EINVAL after printing the
  * reason to stderr. */
 int sb_options_parse(int argc, char *argv[], struct sb_options *ret);
+
+/* Whether the foreign listener runs (--foreign-links or
+ * --foreign-next-link). */
+bool sb_options_foreign_listener(const struct sb_options *o);
 
 /* Parses "A.B.C.D:PORT" or "PORT" (address 127.0.0.1).  Returns 0 or
  * -EINVAL. */

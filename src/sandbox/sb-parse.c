@@ -80,8 +80,25 @@ int sb_form_get(const char *body, size_t len, const char *key, char **ret)
         return -ENOENT;
 }
 
-int sb_list_query_parse(const char *status, const char *page, const char *page_size,
-                        struct sb_list_query *ret)
+static int parse_position(enum sb_shape shape, const char *s, struct sb_list_query *q)
+{
+        int64_t v;
+
+        if (!s)
+                return 0;
+        if (shape == SB_SHAPE_PAGE) {
+                if (safe_atoi64_range(s, 1, SB_PAGE_MAX, &q->page) < 0)
+                        return -EINVAL;
+                return 0;
+        }
+        if (shape != SB_SHAPE_OFFSET || safe_atoi64_range(s, 0, SB_SKIP_MAX, &v) < 0)
+                return -EINVAL;
+        q->skip = v;
+        return 0;
+}
+
+int sb_list_params_parse(enum sb_shape shape, const struct sb_list_params *p,
+                         struct sb_list_query *ret)
 {
         struct sb_list_query q = {
                 .status = -1,
@@ -89,40 +106,31 @@ int sb_list_query_parse(const char *status, const char *page, const char *page_s
                 .page = 1,
                 .page_size = SB_PAGE_SIZE_DEFAULT,
         };
-        int r;
 
-        if (status) {
-                q.status = sb_status_from_string(status);
+        assert(shape < _SB_SHAPE_MAX && p && ret);
+        if (p->status) {
+                q.status = sb_status_from_name(p->status, sb_shape_info(shape)->lower);
                 if (q.status < 0)
                         return -EINVAL;
         }
-        if (page) {
-                r = safe_atoi64_range(page, 1, SB_PAGE_MAX, &q.page);
-                if (r < 0)
-                        return -EINVAL;
-        }
-        if (page_size) {
-                r = safe_atoi64_range(page_size, 1, SB_PAGE_SIZE_MAX, &q.page_size);
-                if (r < 0)
-                        return -EINVAL;
-        }
+        if (p->created_from && timestamp_parse(p->created_from, &q.created_from) < 0)
+                return -EINVAL;
+        if (parse_position(shape, p->position, &q) < 0)
+                return -EINVAL;
+        if (p->size && safe_atoi64_range(p->size, 1, SB_PAGE_SIZE_MAX, &q.page_size) < 0)
+                return -EINVAL;
+        if (shape == SB_SHAPE_PAGE)
+                q.skip = (q.page - 1) * q.page_size;
         *ret = q;
         return 0;
 }
 
-int sb_list_created_from_parse(const char *created_from, struct sb_list_query *q)
+int sb_list_query_parse(const char *status, const char *page, const char *page_size,
+                        struct sb_list_query *ret)
 {
-        int64_t t;
+        const struct sb_list_params p = { .status = status, .position = page, .size = page_size };
 
-        assert(q);
-        if (!created_from) {
-                q->created_from = INT64_MIN;
-                return 0;
-        }
-        if (timestamp_parse(created_from, &t) < 0)
-                return -EINVAL;
-        q->created_from = t;
-        return 0;
+        return sb_list_params_parse(SB_SHAPE_PAGE, &p, ret);
 }
 
 int sb_reject_parse(const char *body, size_t len, char **ret, const char **ret_why)

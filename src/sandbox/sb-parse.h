@@ -7,9 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb-shape.h"
+
 #define SB_PAGE_SIZE_DEFAULT 50
 #define SB_PAGE_SIZE_MAX 500
 #define SB_PAGE_MAX INT64_C(1000000000)
+#define SB_SKIP_MAX INT64_C(1000000000000)
 
 /* Finds key in an application/x-www-form-urlencoded body of len bytes and
  * returns its decoded value (caller frees).  Returns 0, -ENOENT when
@@ -19,18 +22,27 @@ int sb_form_get(const char *body, size_t len, const char *key, char **ret);
 struct sb_list_query {
         int status; /* enum sb_status, or -1 for any */
         int64_t created_from; /* orders created at or after it; INT64_MIN for all */
-        int64_t page, page_size;
+        int64_t skip; /* orders of the filtered list passed over (page, offset) */
+        int64_t page; /* the page shape's page number, from 1 */
+        int64_t page_size; /* at most this many orders */
 };
 
-/* Validates the list parameters of the page shape (each NULL when
- * absent): status one of the three names, page 1..10^9, pageSize 1..500.
- * created_from is set to INT64_MIN.  Returns 0 or -EINVAL. */
+/* A listing's parameters as the request has them, each NULL when absent. */
+struct sb_list_params {
+        const char *status, *created_from;
+        const char *position; /* page (page shape) or $skip (offset shape) */
+        const char *size; /* pageSize, $top or limit */
+};
+
+/* Validates a listing's parameters for shape: status one of the shape's
+ * three names, createdFrom an RFC 3339 time, page 1..10^9 or $skip
+ * 0..10^12, the size 1..500 (default 50).  Returns 0 or -EINVAL. */
+int sb_list_params_parse(enum sb_shape shape, const struct sb_list_params *p,
+                         struct sb_list_query *ret);
+
+/* The page shape without createdFrom: status, page, pageSize. */
 int sb_list_query_parse(const char *status, const char *page, const char *page_size,
                         struct sb_list_query *ret);
-
-/* Sets q->created_from from createdFrom (NULL when absent: every order),
- * an RFC 3339 time.  Returns 0 or -EINVAL. */
-int sb_list_created_from_parse(const char *created_from, struct sb_list_query *q);
 
 /* Parses a reject body {"reason":"..."} and returns the reason (caller
  * frees).  Returns 0, or -EINVAL with *ret_why set (not JSON, reason

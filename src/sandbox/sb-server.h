@@ -1,13 +1,16 @@
 /* sb-server.h: the sandbox's shared state and the request/reply types that
  * pass between the HTTP plumbing (sb-http.c) and the operations
- * (sb-handlers.c).  One mutex guards everything mutable: requests are
- * short, and only the injected latency (slept outside the lock) is long. */
+ * (sb-handlers.c, sb-list.c, sb-control.c).  One mutex guards everything
+ * mutable but the webhook queue, which has its own so that the sender
+ * thread never waits for a request: requests are short, and only the
+ * injected latency (slept outside the lock) is long. */
 #pragma once
 
 #include <pthread.h>
 #include <stdbool.h>
 
 #include "sb-auth.h"
+#include "sb-cursor.h"
 #include "sb-faults.h"
 #include "sb-options.h"
 #include "sb-rng.h"
@@ -32,6 +35,7 @@ struct sandbox {
         char origin[SB_ORIGIN_MAX], foreign_origin[SB_ORIGIN_MAX];
         struct MHD_Daemon *daemon, *foreign_daemon;
         struct sb_webhook *webhook; /* with --webhook; has its own lock */
+        struct sb_cursors *cursors; /* the next shape's */
 };
 
 /* One request as the handlers see it; body is NUL-terminated. */

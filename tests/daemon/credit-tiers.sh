@@ -59,7 +59,7 @@ python3 "$HERE/credit.py" party "$URL" "$A" distributor reject || fail "the dist
 C=$(new CUS-1 1500)  # fits only without A
 run_once
 [ "$RC" = 0 ] || fail "run 4 exited $RC"
-[ "$(field "$C" status)" = Approved ] || fail "$C is $(field "$C" status): A's rejection did not drop it from the exposure"
+[ "$(field "$C" seller)" = Approved ] || fail "$C: our decision is $(field "$C" seller): A's rejection did not drop it from the exposure"
 "$APPROVALD" journal dump --state-dir "$T/state" | grep "\"order_id\":\"$A\"" |
     grep -q '"final_status":"Rejected"\|"status":"Rejected"' || fail "A's final rejection is not journaled"
 

@@ -36,10 +36,12 @@ def gen(n, approved, seed):
     for i in range(n):
         o = order_body(rng, rng.randint(1, CUSTOMERS))
         t = now - (n - i) * 60
+        it = o["items"][0]
+        it["total"] = it["quantity"] * it["unitPrice"]
         o.update({"id": f"ORD-{i + 1:06d}",
                   "status": "Approved" if i < approved else "PendingApproval",
                   "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)),
-                  "price": {"currency": "EUR"}})
+                  "price": {"total": it["total"], "currency": "EUR"}})
         out.append(o)
     json.dump(out, sys.stdout)
 
@@ -63,13 +65,16 @@ def party(url, oid, who, what):
 
 
 def held(dump):
-    ids = []
+    """The orders held now: a hold record with no later record deciding them."""
+    ids = {}
     with open(dump) as f:
         for line in f:
             r = json.loads(line)
             if r.get("type") == "hold":
-                ids.append(r["order_id"])
-    print("\n".join(dict.fromkeys(ids)))
+                ids[r["order_id"]] = True
+            elif r.get("type") in ("intent", "external"):
+                ids.pop(r.get("order_id"), None)
+    print("\n".join(ids))
 
 
 def main():

@@ -24,8 +24,9 @@ id, and cJSON cuts one at a NUL).
       evaluate's input for a daemon that ran once enforcing (JOURNAL: its
       `journal dump`; FIRST_LOG: its log) and then, restarted, over what
       was left: the orders the first run journaled or held, then those it
-      held or never decided (the second run lists them again), in ORDERS'
-      order each time.
+      never decided or held without journaling the hold (the second run
+      decides them again; a journaled hold stands while the rules do), in
+      ORDERS' order each time.
 
   decisions.py two-runs JOURNAL FIRST_LOG LOG EXPECTED MANIFEST
       differential.sh: what the first run decided (journaled intents, and
@@ -218,10 +219,24 @@ def first_decisions(journal_path, log_path):
     return out
 
 
+def journaled_holds(journal_path):
+    """The keys of the orders the first run journaled as held: with the same
+    rules in force, the second run neither decides nor logs them again."""
+    out = set()
+    with open(journal_path) as f:
+        for line in f:
+            r = json.loads(line)
+            if r["type"] == "hold":
+                out.add(key(r["order_id"]))
+    return out
+
+
 def two_runs_input(journal_path, log_path, orders_path):
     first, orders = first_decisions(journal_path, log_path), read_orders(orders_path)
+    kept = journaled_holds(journal_path)
     done = [o for o in orders if key(o.get("id")) in first]
-    again = [o for o in orders if first.get(key(o.get("id")), "hold").startswith("hold")]
+    again = [o for o in orders if first.get(key(o.get("id")), "hold").startswith("hold") and
+             key(o.get("id")) not in kept]
     json.dump(done + again, sys.stdout)
     return 0
 

@@ -16,7 +16,8 @@ Listens on 127.0.0.1, port 0; prints "listening on URL" once ready;
 appends "METHOD PATH STATUS MONOTONIC_SECONDS" to LOG per answer (PATH cut
 at 200 characters).
 
-  GET  /orders?status=&page=&pageSize=   the pending orders, paged
+  GET  /orders?status=&page=&pageSize=   the orders of that status (default
+                                        pending), paged
   GET  /orders/{id}                     one order (the first with that id)
   POST /orders/{id}/approve|reject      as docs/appxite-api.md 6.4, 6.5
   POST /oauth2/token                    any client gets a token
@@ -115,6 +116,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(400, {"error": "bad_request", "message": "page, pageSize"})
         if page < 1 or not 1 <= size <= 500:
             return self.reply(400, {"error": "bad_request", "message": "page, pageSize"})
+        want = q.get("status", ["PendingApproval"])[0]
+        if want != "PendingApproval":  # the daemon's bootstrap and refresh
+            with LOCK:
+                done = [o for o in ORDERS if isinstance(o, dict) and isinstance(o.get("id"), str)
+                        and STATUS[o["id"]]["status"] == want]
+                items = [self.served(o) for o in done[(page - 1) * size:page * size]]
+            return self.reply(200, {"items": items, "page": page, "pageSize": size,
+                                    "totalCount": len(done)})
         if ARGS.junk_page:
             body = b'{"items":[' + b",".join([b"1"] * ARGS.junk_page) + \
                 b'],"page":1,"pageSize":%d,"totalCount":%d}' % (size, ARGS.junk_page)

@@ -28,6 +28,11 @@ while time.time() - start < 5 and ready is None:
             ready = time.time() - start
     except socket.timeout:
         pass
+# the first cycle (the bootstrap's listing, then the reconciliation that
+# hangs) goes on after READY=1: give it the time to reach the lookup
+deadline = time.time() + 5
+while time.time() < deadline and "reconciling" not in open(t + "/daemon.log").read():
+    time.sleep(0.05)
 p.send_signal(signal.SIGTERM)
 rc = p.wait(timeout=15)
 print("READY=1 after", ready, "s; exit", rc)

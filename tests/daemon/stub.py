@@ -148,6 +148,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(200, {"id": "ORD-1", "status": "Approved"})
 
     def do_GET(self):
+        if self.path.startswith("/orders?") and ("status=Approved" in self.path or
+                                                 "status=Rejected" in self.path):
+            # the bootstrap's and refresh's listings: nothing was approved
+            # or rejected before (a scenario here is about pending orders)
+            return self.reply(200, {"items": [], "page": 1, "pageSize": 100, "totalCount": 0})
         if self.path.startswith("/orders?") and SCENARIO == "endless-page":
             return self.endless()
         if self.path.startswith("/orders?") and SCENARIO == "same-page":

@@ -1,12 +1,15 @@
 /* fuzz-journal-dump.c: arbitrary bytes as a journal, every record the
- * scanner accepts through the formatter of `approvald journal dump`.
+ * scanner accepts (of every type) through the formatter of `approvald
+ * journal dump`.
  * Checks that each line is valid UTF-8 with no raw control character,
  * separator or bidi mark (no newline either: puts() adds the only one),
  * that it parses as JSON, and that each string field parses back to the
  * journal's text with only its stray bytes replaced by U+FFFD.  As in
  * fuzz-journal, each input is also scanned with its CRCs recomputed, so
  * that mutated strings reach the formatter. */
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +72,26 @@ static void check_field(const cJSON *o, const char *name, const char *want)
         free(clean);
 }
 
+/* A hold: its strings, its digest as 16 hex digits, its total null
+ * exactly when it has none. */
+static void check_hold(const cJSON *o, const struct journal_hold *h)
+{
+        const cJSON *total = cJSON_GetObjectItemCaseSensitive(o, "total");
+        char digest[17];
+
+        check_field(o, "type", "hold");
+        check_field(o, "order_id", h->order_id);
+        check_field(o, "rule", h->rule);
+        check_field(o, "reason", h->reason);
+        check_field(o, "customer_id", h->customer_id);
+        check_field(o, "customer_name", h->customer_name);
+        check_field(o, "currency", h->currency);
+        snprintf(digest, sizeof(digest), "%016" PRIx64, h->rules_digest);
+        check_field(o, "rules_digest", digest);
+        check(total != NULL);
+        check(h->has_total ? cJSON_IsNumber(total) : cJSON_IsNull(total));
+}
+
 static int visit(const struct journal_record *r, void *userdata)
 {
         char *line = NULL;
@@ -85,17 +108,37 @@ static int visit(const struct journal_record *r, void *userdata)
         }
         o = cJSON_Parse(line);
         check(cJSON_IsObject(o));
-        if (r->type == JOURNAL_INTENT) {
+        switch (r->type) {
+        case JOURNAL_INTENT:
                 check_field(o, "type", "intent");
                 check_field(o, "order_id", r->intent.order_id);
                 check_field(o, "rule", r->intent.rule);
                 check_field(o, "reason", r->intent.reason);
                 check_field(o, "customer_id", r->intent.customer_id);
                 check_field(o, "currency", r->intent.currency);
-        } else {
+                break;
+        case JOURNAL_OUTCOME:
                 check_field(o, "type", "outcome");
                 check_field(o, "order_id", r->outcome.order_id);
                 check_field(o, "final_status", r->outcome.final_status);
+                break;
+        case JOURNAL_HOLD:
+                check_hold(o, &r->hold);
+                break;
+        case JOURNAL_EXTERNAL:
+                check_field(o, "type", "external");
+                check_field(o, "order_id", r->external.order_id);
+                check_field(o, "status", r->external.status);
+                check_field(o, "source", r->external.source);
+                check_field(o, "customer_id", r->external.customer_id);
+                check_field(o, "currency", r->external.currency);
+                break;
+        case JOURNAL_MARK:
+                check_field(o, "type", "mark");
+                check_field(o, "what", r->mark.what);
+                break;
+        default:
+                check(0);
         }
         cJSON_Delete(o);
         free(line);

@@ -1,7 +1,9 @@
-/* fuzz-journal.c: arbitrary bytes as a journal file, through the same
- * scanner journal_open() and journal_read() use.  Checks that every record
- * it accepts re-encodes to exactly its bytes, and that cutting a torn tail
- * where the scanner says leaves a clean journal with the same records.
+/* fuzz-journal.c: arbitrary bytes as a journal file (version 1 or 2, every
+ * record type), through the same scanner journal_open() and journal_read()
+ * use.  Checks that every record it accepts re-encodes to exactly its
+ * bytes (so passes its type's check), that a version-1 file yields only
+ * intents and outcomes, and that cutting a torn tail where the scanner
+ * says leaves a clean journal with the same records.
  * Each input is scanned twice: as given, and with the CRCs of the header
  * and of every record its length fields chain to recomputed, so that
  * mutated payloads reach the decoder instead of stopping at the CRC. */
@@ -17,6 +19,7 @@ struct ctx {
         size_t size;
         uint8_t *buf;
         uint64_t last_seq;
+        uint32_t version; /* from the header, when it is whole */
 };
 
 static void check(int cond)
@@ -34,6 +37,7 @@ static int visit(const struct journal_record *r, void *userdata)
         check(r->offset + (uint64_t)len <= c->size);
         check(memcmp(c->buf, c->data + r->offset, (size_t)len) == 0);
         check(c->last_seq == 0 || r->seq == c->last_seq + 1);
+        check(c->version != 1 || r->type == JOURNAL_INTENT || r->type == JOURNAL_OUTCOME);
         c->last_seq = r->seq;
         return 0;
 }
@@ -66,7 +70,10 @@ static void fix_crcs(uint8_t *d, size_t size)
 
 static void one(const uint8_t *data, size_t size)
 {
-        struct ctx c = { data, size, malloc(JOURNAL_RECORD_MAX), 0 };
+        struct ctx c = { data, size, malloc(JOURNAL_RECORD_MAX), 0,
+                         size >= 12 ? (uint32_t)data[8] | (uint32_t)data[9] << 8 |
+                                              (uint32_t)data[10] << 16 | (uint32_t)data[11] << 24
+                                    : 0 };
         struct journal_scan sc, again;
 
         if (!c.buf)
@@ -75,6 +82,7 @@ static void one(const uint8_t *data, size_t size)
                 goto out;
         check(sc.end <= size);
         check(sc.next_seq - sc.first_seq == sc.n_records);
+        check(sc.n_records == 0 || sc.version == c.version);
         if (sc.damage == JOURNAL_DAMAGE_NONE)
                 check(sc.end == size);
         else

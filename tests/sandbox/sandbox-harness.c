@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,7 +48,9 @@ static bool read_line_prefix(FILE *f, const char *prefix, char *out, size_t size
 static bool has_foreign(const char *const *args)
 {
         for (; args && *args; args++)
-                if (strcmp(*args, "--foreign-links") == 0 && args[1] && strtod(args[1], NULL) > 0)
+                if ((strcmp(*args, "--foreign-links") == 0 && args[1] &&
+                     strtod(args[1], NULL) > 0) ||
+                    strcmp(*args, "--foreign-next-link") == 0)
                         return true;
         return false;
 }
@@ -70,6 +73,8 @@ void sbx_start(struct sbx *s, const char *const *args)
         s->pid = fork();
         assert_true(s->pid >= 0);
         if (s->pid == 0) {
+                /* a test that fails before sbx_stop() leaves no sandbox behind */
+                prctl(PR_SET_PDEATHSIG, SIGTERM);
                 dup2(fds[1], STDOUT_FILENO);
                 if (wrapper) {
                         /* e.g. SANDBOX_WRAPPER=valgrind: run the sandbox under it */

@@ -1,6 +1,7 @@
 /* test-sandbox-units.c: the sandbox's modules on their own: the store's
  * ordering and lookup, the request parsers (table-driven), money rendering,
- * the fault limiter, seeding and the approval tiers. */
+ * the fault limiter, seeding, the approval tiers, the request shapes and
+ * the cursors. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "sb-cursor.h"
 #include "sb-faults.h"
 #include "sb-options.h"
 #include "sb-parse.h"
@@ -347,6 +349,84 @@ static void test_tiers_decide(void **state)
         sb_order_free(o);
 }
 
+/* Each shape's own parameters and status names. */
+static void test_list_params(void **state)
+{
+        static const struct {
+                enum sb_shape shape;
+                struct sb_list_params p;
+                int r;
+                int status;
+                int64_t skip, size;
+        } cases[] = {
+                { SB_SHAPE_PAGE, { .position = "3", .size = "20" }, 0, -1, 40, 20 },
+                { SB_SHAPE_PAGE, { .status = "Rejected" }, 0, SB_STATUS_REJECTED, 0, 50 },
+                { SB_SHAPE_PAGE, { .status = "rejected" }, -EINVAL, 0, 0, 0 },
+                { SB_SHAPE_PAGE, { .position = "0" }, -EINVAL, 0, 0, 0 },
+                { SB_SHAPE_OFFSET, { .position = "0", .size = "500" }, 0, -1, 0, 500 },
+                { SB_SHAPE_OFFSET, { .position = "1000000000000" }, 0, -1, 1000000000000, 50 },
+                { SB_SHAPE_OFFSET, { .position = "1000000000001" }, -EINVAL, 0, 0, 0 },
+                { SB_SHAPE_OFFSET, { .position = "-1" }, -EINVAL, 0, 0, 0 },
+                { SB_SHAPE_OFFSET, { .status = "Approved", .size = "0" }, -EINVAL, 0, 0, 0 },
+                { SB_SHAPE_NEXT, { .status = "pending", .size = "7" }, 0, SB_STATUS_PENDING, 0, 7 },
+                { SB_SHAPE_NEXT, { .status = "PendingApproval" }, -EINVAL, 0, 0, 0 },
+                { SB_SHAPE_NEXT,
+                  { .position = "2" },
+                  -EINVAL,
+                  0,
+                  0,
+                  0 }, /* no position in a cursor API */
+                { SB_SHAPE_NEXT, { .created_from = "2026-01-01T00:00:00+01:00" }, 0, -1, 0, 50 },
+                { SB_SHAPE_NEXT, { .created_from = "" }, -EINVAL, 0, 0, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct sb_list_query q;
+
+                assert_int_equal(sb_list_params_parse(cases[i].shape, &cases[i].p, &q), cases[i].r);
+                if (cases[i].r < 0)
+                        continue;
+                assert_int_equal(q.status, cases[i].status);
+                assert_int_equal(q.skip, cases[i].skip);
+                assert_int_equal(q.page_size, cases[i].size);
+                assert_true(q.created_from == (cases[i].p.created_from ? 1767222000 : INT64_MIN));
+        }
+        assert_int_equal(sb_shape_from_string("offset"), SB_SHAPE_OFFSET);
+        assert_int_equal(sb_shape_from_string("Offset"), -EINVAL);
+        assert_string_equal(sb_shape_info(SB_SHAPE_OFFSET)->prefix, "/api/v3/orders");
+}
+
+/* Cursors are found by token until forgotten or pushed out of the ring. */
+static void test_cursors(void **state)
+{
+        struct sb_list_query q = { .status = SB_STATUS_PENDING, .page_size = 5 };
+        char first[SB_CURSOR_LEN + 1], token[SB_CURSOR_LEN + 1];
+        const struct sb_cursor *c;
+        struct sb_cursors *cs;
+
+        assert_int_equal(sb_cursors_new(&cs), 0);
+        assert_int_equal(sb_cursors_add(cs, &q, 42, "ORD-7", first), 0);
+        assert_true(sb_cursor_token_valid(first));
+        c = sb_cursors_find(cs, first);
+        assert_non_null(c);
+        assert_int_equal(c->last_at, 42);
+        assert_string_equal(c->last_id, "ORD-7");
+        assert_int_equal(c->query.page_size, 5);
+        assert_null(sb_cursors_find(cs, "AAAAAAAAAAAAAAAAAAAAAA"));
+        assert_null(sb_cursors_find(cs, ""));
+        assert_false(sb_cursor_token_valid("short"));
+        assert_false(sb_cursor_token_valid("AAAAAAAAAAAAAAAAAAAAA/"));
+        for (size_t i = 0; i < SB_CURSORS_MAX - 1; i++)
+                assert_int_equal(sb_cursors_add(cs, &q, 1, "X", token), 0);
+        assert_non_null(sb_cursors_find(cs, first)); /* still the oldest kept */
+        assert_int_equal(sb_cursors_add(cs, &q, 1, "X", token), 0);
+        assert_null(sb_cursors_find(cs, first)); /* pushed out */
+        assert_int_equal(sb_cursors_forget(cs), SB_CURSORS_MAX);
+        assert_null(sb_cursors_find(cs, token));
+        assert_int_equal(sb_cursors_forget(cs), 0);
+        sb_cursors_free(cs);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -362,6 +442,8 @@ int main(void)
                 cmocka_unit_test(test_reject_reason_not_utf8),
                 cmocka_unit_test(test_tiers_parse),
                 cmocka_unit_test(test_tiers_decide),
+                cmocka_unit_test(test_list_params),
+                cmocka_unit_test(test_cursors),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
