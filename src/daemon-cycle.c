@@ -227,16 +227,19 @@ static void end_cycle(struct daemon *d)
 /* The entry action of each state. */
 static void enter(struct daemon *d, enum cycle_state from)
 {
+        bool again;
         int r;
 
         switch (d->cycle.state) {
         case CYCLE_IDLE:
+                again = d->cycle.again;
                 notify_status(d);
                 if (d->opt.once) {
                         exit_loop(d);
                         return;
                 }
-                r = arm_timer(d, &d->poll_timer, (uint64_t)d->config->poll.interval_ms * 1000u,
+                r = arm_timer(d, &d->poll_timer,
+                              again ? 0 : (uint64_t)d->config->poll.interval_ms * 1000u,
                               on_poll_timer);
                 if (r < 0) {
                         log_error_errno(r, "cannot arm the poll timer");
@@ -344,6 +347,18 @@ void cycle_begin(struct daemon *d)
                 cycle_transition(d, CYCLE_SYNCING, d->sync.bootstrap ? "bootstrap" : "refresh");
         else
                 after_sync(d);
+}
+
+void cycle_wake(struct daemon *d, const char *order_id)
+{
+        assert(d);
+        if (order_id && state_get(d->state, order_id, NULL))
+                return; /* decided or held already: a late or repeated event costs nothing */
+        if (d->cycle.state == CYCLE_IDLE) {
+                log_debug("cycle: woken up%s", order_id ? " for a new order" : "");
+                cycle_begin(d);
+        } else if (d->cycle.state != CYCLE_STOPPING)
+                d->cycle.again = true; /* one more cycle right after this one */
 }
 
 void cycle_stop(struct daemon *d)

@@ -84,6 +84,7 @@ struct cycle {
         enum cycle_state state;
         unsigned trouble; /* CYCLE_* bits */
         bool fatal; /* the journal failed: the daemon stops */
+        bool again; /* woken up while busy: the next cycle starts at once */
         size_t n_requests; /* every request of ours out: page, calls, lookups */
         size_t n_calls; /* calls and lookups out (the paging guesses with it) */
         size_t n_reconciling; /* reconcile lookups out */
@@ -154,6 +155,11 @@ static inline bool daemon_dry_run(const struct daemon *d)
 void cycle_begin(struct daemon *d);
 /* SIGTERM/SIGINT: no new work; the loop exits once requests out are done. */
 void cycle_stop(struct daemon *d);
+/* Something says an order may be pending (a webhook): a cycle begins now
+ * when idle, else right after the one under way (events coalesce).  An
+ * order the daemon has decided or held already costs nothing.  order_id
+ * may be NULL. */
+void cycle_wake(struct daemon *d, const char *order_id);
 /* A request of ours was started (a page, a call or a lookup). */
 void cycle_request_started(struct daemon *d, enum call_kind kind, bool page);
 /* daemon-poll.c: a page was answered and decided; how the listing goes on. */

@@ -1,7 +1,7 @@
 /* fuzz-order.c: one order's JSON through order_parse() and rules_evaluate()
  * (with a trace, so every condition runs) against a fixed rules file that
- * uses every condition, then an approval into the history as evaluate
- * would record it. */
+ * uses every condition, then an approval into the history through the
+ * one approval policy, as the daemon and evaluate record it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "config.h"
 #include "history.h"
 #include "order.h"
+#include "policy.h"
 #include "rules.h"
 #include "util.h"
 
@@ -72,9 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * a missing-field hold. */
         if (!v.reason || (v.decision == ACTION_APPROVE && v.rule && v.rule->then != ACTION_APPROVE))
                 abort();
-        if (v.decision == ACTION_APPROVE && o.customer_id)
-                (void)history_add(history, o.customer_id, now, o.has_total ? o.total : 0,
-                                  o.currency ?: "");
+        if (v.decision == ACTION_APPROVE)
+                (void)policy_count_order(history, &o, now); /* the one way the history grows */
         history_prune(history, now - rules_longest_window(config));
         order_done(&o);
         return 0;
