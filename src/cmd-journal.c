@@ -36,9 +36,7 @@ static int count_record(const struct journal_record *r, void *userdata)
         return 0;
 }
 
-/* Says why the journal in state_dir could not be read (r from
- * journal_read()) and returns the exit status. */
-static int read_failed(const char *state_dir, int r, uint64_t bad)
+int command_journal_failed(const char *state_dir, int r, uint64_t bad)
 {
         _cleanup_free_ char *path = NULL;
         struct stat st;
@@ -84,7 +82,7 @@ static int run(const char *state_dir, bool dump)
 
         r = journal_read(state_dir, dump ? dump_record : count_record, &n, &bad);
         if (r < 0)
-                return read_failed(state_dir, r, bad);
+                return command_journal_failed(state_dir, r, bad);
         if (dump)
                 return fflush(stdout) == 0 ? 0 : EX_IOERR;
         r = snprintf(path, sizeof(path), "%s/%s", state_dir, JOURNAL_FILE_NAME);
@@ -96,16 +94,18 @@ static int run(const char *state_dir, bool dump)
 
 /* $STATE_DIRECTORY may list several folders separated by ':' when a unit
  * has several StateDirectory= entries; the journal uses the first. */
-static const char *default_state_dir(char *buf, size_t size)
+const char *command_state_dir(const char *option, char *buf, size_t size)
 {
         const char *env = getenv("STATE_DIRECTORY");
         size_t n;
 
+        if (option)
+                return option;
         if (!env || !*env)
-                return NULL;
+                return JOURNAL_STATE_DIR_DEFAULT;
         n = strcspn(env, ":");
         if (n == 0 || n >= size)
-                return NULL;
+                return JOURNAL_STATE_DIR_DEFAULT;
         memcpy(buf, env, n);
         buf[n] = '\0';
         return buf;
@@ -132,9 +132,6 @@ int cmd_journal(int argc, char **argv)
                 fputs("usage: approvald journal dump|verify [--state-dir DIR]\n", stderr);
                 return EX_USAGE;
         }
-        if (!state_dir)
-                state_dir = default_state_dir(env_buf, sizeof(env_buf));
-        if (!state_dir)
-                state_dir = JOURNAL_STATE_DIR_DEFAULT;
+        state_dir = command_state_dir(state_dir, env_buf, sizeof(env_buf));
         return run(state_dir, streq(argv[optind], "dump"));
 }

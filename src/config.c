@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,7 @@ void config_free(struct config *c)
         free(c->lists);
         credit_done(&c->credit);
         api_done(&c->api);
+        free(c->metrics.textfile);
         free(c->path);
         free(c);
 }
@@ -806,6 +808,38 @@ static void p_poll(struct ctx *x, const yaml_node_t *n, const struct key_spec *k
         parse_mapping(x, n, "poll", "key", poll_keys, ELEMENTSOF(poll_keys), FIELD(base, k, void));
 }
 
+/* ---- metrics ------------------------------------------------------------ */
+
+/* A file the daemon writes: an absolute path to a file (the daemon's
+ * working folder is not the seller's), not a folder. */
+static void p_write_path(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        const char *v;
+        size_t len;
+
+        if (!yscalar(&x->y, n, k->key, "a path", &v))
+                return;
+        len = strlen(v);
+        if (v[0] != '/' || v[len - 1] == '/' || len >= PATH_MAX - 4) { /* room for ".tmp" */
+                yerror(&x->y, n, "'%s' must be the absolute path of a file, not '%s'", k->key, v);
+                return;
+        }
+        p_string(x, n, k, base);
+}
+
+static const struct key_spec metrics_keys[] = {
+        { .key = "textfile",
+          .parse = p_write_path,
+          .offset = offsetof(struct metrics_config, textfile),
+          .required = true },
+};
+
+static void p_metrics(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_mapping(x, n, "metrics", "key", metrics_keys, ELEMENTSOF(metrics_keys),
+                      FIELD(base, k, void));
+}
+
 /* ---- lists -------------------------------------------------------------- */
 
 static bool list_name_valid(const char *s)
@@ -1433,6 +1467,7 @@ static const struct key_spec root_keys[] = {
         { .key = "credit", .parse = p_credit, .offset = offsetof(struct config, credit) },
         { .key = "rules", .parse = p_rules, .offset = 0, .required = true },
         { .key = "default", .parse = p_action, .offset = offsetof(struct config, dflt) },
+        { .key = "metrics", .parse = p_metrics, .offset = offsetof(struct config, metrics) },
 };
 
 static void parse_root(struct ctx *x, const yaml_node_t *root)

@@ -80,6 +80,16 @@ static const struct command commands[] = {
           "  verify   check every record; exit 76 naming the first bad offset\n"
           "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
           "                      " JOURNAL_STATE_DIR_DEFAULT ")\n" },
+        { "stats", cmd_stats, "count recent decisions, holds, approved amounts and calls",
+          "approvald stats [--since DURATION] [--json] [--state-dir DIR] [--now TIME]\n"
+          "      --since DURATION\n"
+          "                      count the decisions of the last DURATION (30m, 24h,\n"
+          "                      7d; default 24h)\n"
+          "      --json          print one JSON object (keys in docs/operation.md)\n"
+          "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
+          "                      " JOURNAL_STATE_DIR_DEFAULT ")\n"
+          "      --now TIME      end the window at TIME (RFC 3339; default now)\n"
+          "Reads the journal only, so it runs beside the daemon.\n" },
 };
 
 static const struct command *command_find(const char *name)

@@ -5,6 +5,9 @@
  * 78 configuration). */
 #pragma once
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define APPROVALD_DEFAULT_RULES "/etc/approvald/rules.yaml"
 
 int cmd_run(int argc, char **argv);
@@ -13,3 +16,17 @@ int cmd_explain(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+/* Shared by the commands that read the journal (cmd-journal.c). */
+
+/* The state folder: option when given (--state-dir), else the first folder
+ * of $STATE_DIRECTORY (copied into buf, size bytes), else
+ * JOURNAL_STATE_DIR_DEFAULT.  Never NULL. */
+const char *command_state_dir(const char *option, char *buf, size_t size);
+
+/* Says on stderr why the journal in state_dir could not be read (r from
+ * journal_read(), bad its bad offset) and returns the exit status: 76 for
+ * a damaged journal, 66 when there is none, 65 for another version, else
+ * 74. */
+int command_journal_failed(const char *state_dir, int r, uint64_t bad);

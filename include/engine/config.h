@@ -171,6 +171,11 @@ struct poll_config {
         int64_t page_size; /* default 100, 1..500 */
 };
 
+/* metrics: where the daemon writes its Prometheus text file. */
+struct metrics_config {
+        char *textfile; /* an absolute path; NULL: no metrics file */
+};
+
 struct config {
         char *path;
         int64_t version;
@@ -183,6 +188,7 @@ struct config {
         struct rule *rules;
         size_t n_rules;
         enum action dflt; /* default: hold */
+        struct metrics_config metrics;
 };
 
 /* Reads and validates a rules file (and the list files it names).  Every
