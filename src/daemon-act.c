@@ -258,6 +258,8 @@ static void on_decision_done(struct api *a, const struct api_response *r, void *
         struct call *c = userdata;
         struct daemon *d = c->d;
 
+        if (d->metrics && r->error != -ECANCELED)
+                metrics_count_call(d->metrics, r->status);
         call_done(d, c, decision_answered(d, c, r));
 }
 
@@ -421,7 +423,11 @@ static void on_order_get(struct api *a, const struct api_response *r, void *user
         struct call *c = userdata;
         struct daemon *d = c->d;
         struct order o = { 0 };
-        enum call_result res = lookup_answered(d, c, r, &o);
+        enum call_result res;
+
+        if (d->metrics && r->error != -ECANCELED)
+                metrics_count_call(d->metrics, r->status);
+        res = lookup_answered(d, c, r, &o);
 
         order_done(&o);
         call_done(d, c, res);

@@ -221,6 +221,17 @@ static void end_cycle(struct daemon *d)
             d->cycle.state == CYCLE_FINISHING)
                 poll_forget_gone_holds(d);
         disarm(d->deadline_timer);
+        if (d->metrics) {
+                metrics_cycle_done(d->metrics, now_monotonic_us() - d->cycle.started_usec,
+                                   !(d->cycle.trouble & (CYCLE_API_FAILED | CYCLE_LISTING_CUT)),
+                                   now, d->cycle.n_held, journal_size(d->journal));
+                r = d->config->metrics.textfile
+                            ? metrics_write(d->metrics, d->config->metrics.textfile)
+                            : 0;
+                if (r < 0)
+                        log_warning("cannot write the metrics file %s: %s",
+                                    d->config->metrics.textfile, strerror(-r));
+        }
         cycle_transition(d, CYCLE_IDLE, "cycle done");
 }
 

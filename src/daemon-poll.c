@@ -56,6 +56,9 @@ static void log_decision(const struct daemon *d, const struct order *o, const st
                 .mode = daemon_dry_run(d) ? "dry-run" : NULL,
         };
 
+        if (d->metrics)
+                metrics_count_decision(d->metrics, v->rule ? v->rule->name : NULL, v->decision,
+                                       daemon_dry_run(d));
         log_event(note ? LOG_WARNING : LOG_INFO, LOG_MID_DECISION, &f, 0,
                   "%s: %s%s by %s%s%s: \"%s\" (customer %s, %s %s)%s%s",
                   log_escape(o->id, id, sizeof(id)), action_to_string(v->decision),
@@ -543,6 +546,8 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
 {
         struct daemon *d = userdata;
 
+        if (d->metrics && r->error != -ECANCELED)
+                metrics_count_call(d->metrics, r->status);
         if (d->cycle.state != CYCLE_LISTING || r->error == -ECANCELED) {
                 cycle_page_done(d, PAGE_NEXT_END); /* stopping, or the cycle ended */
                 return;

@@ -25,6 +25,7 @@
 #include "history.h"
 #include "idmap.h"
 #include "journal.h"
+#include "metrics.h"
 #include "order.h"
 #include "rules.h"
 #include "state.h"
@@ -126,6 +127,7 @@ struct daemon {
         const struct api_options *api_options; /* --once's or the service's */
         struct journal *journal;
         struct state *state; /* every order known from the journal, and the history */
+        struct metrics *metrics; /* counters, written to metrics.textfile when set */
         struct idmap *held; /* order id -> (void *)1: holds logged but not journaled (dry run,
                                or an id the journal cannot keep), until the next reload */
         struct idmap *seen; /* order id -> (void *)1: listed in this cycle */

@@ -356,6 +356,8 @@ static int daemon_start(struct daemon *d)
         if (state_new(&d->state, config_digest(d->config)) < 0 || idmap_new(&d->held, NULL) < 0 ||
             idmap_new(&d->seen, NULL) < 0 || idmap_new(&d->dry_counted, NULL) < 0)
                 return log_error("out of memory"), EX_OSERR;
+        if (metrics_new(&d->metrics) < 0) /* kept whatever the config: a reload may add it */
+                return log_error("out of memory"), EX_OSERR;
         r = open_journal(d, state_dir);
         if (r != 0)
                 return r;
@@ -380,6 +382,7 @@ static void daemon_done(struct daemon *d)
                 (void)journal_sync(d->journal);
         journal_close(d->journal);
         state_free(d->state);
+        metrics_free(d->metrics);
         idmap_free(d->held);
         idmap_free(d->seen);
         idmap_free(d->dry_counted);
