@@ -564,6 +564,7 @@ static int source_get(struct source *s, uint64_t off, size_t len, const uint8_t 
 {
         size_t want, got = 0;
 
+        assert(s->mem || s->win);
         if (s->mem) {
                 *ret = s->mem + off;
                 return 0;
@@ -586,6 +587,7 @@ static int source_get(struct source *s, uint64_t off, size_t len, const uint8_t 
         }
         s->win_off = off;
         s->win_len = got;
+        assert(s->win); /* the window is allocated with the source */
         *ret = s->win;
         return 0;
 }
@@ -598,7 +600,7 @@ static int source_get(struct source *s, uint64_t off, size_t len, const uint8_t 
 static int record_check(struct source *s, uint64_t off, const uint8_t **ret_rec, size_t *ret_len)
 {
         const struct record_kind *kind;
-        const uint8_t *p;
+        const uint8_t *p = NULL;
         uint64_t len, type;
         int r;
 
@@ -628,7 +630,7 @@ static int all_zero(struct source *s, uint64_t from)
 {
         while (from < s->size) {
                 size_t n = s->size - from < 4096 ? (size_t)(s->size - from) : 4096;
-                const uint8_t *p;
+                const uint8_t *p = NULL;
                 int r = source_get(s, from, n, &p);
 
                 if (r < 0)
@@ -685,7 +687,7 @@ static int classify(struct source *s, uint64_t bad, enum journal_damage *ret)
  * -errno/-EPROTONOSUPPORT. */
 static int scan_header(struct source *s, struct journal_scan *sc)
 {
-        const uint8_t *h;
+        const uint8_t *h = NULL;
         size_t n = s->size < JOURNAL_FILE_HEADER_SIZE ? (size_t)s->size : JOURNAL_FILE_HEADER_SIZE;
         int r;
 
@@ -695,6 +697,7 @@ static int scan_header(struct source *s, struct journal_scan *sc)
         r = source_get(s, 0, n, &h);
         if (r < 0)
                 return r;
+        assert(h); /* source_get() points into the map or the window */
         if (n == JOURNAL_FILE_HEADER_SIZE && memcmp(h, JOURNAL_MAGIC, 8) == 0 &&
             get_le(h + 28, 4) == crc32c(0, h, 28)) {
                 uint64_t version = get_le(h + 8, 4);
@@ -734,7 +737,7 @@ static int scan(struct source *s, journal_visit_t visit, void *userdata, struct 
         sc.next_seq = sc.first_seq;
         for (off = sc.end; sc.damage == JOURNAL_DAMAGE_NONE && off < s->size;) {
                 struct journal_record rec;
-                const uint8_t *p;
+                const uint8_t *p = NULL;
                 size_t len;
 
                 r = record_check(s, off, &p, &len);

@@ -2,6 +2,7 @@
  * structured journald entries (see log.h for the rule that picks them). */
 #include "log.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +84,7 @@ static size_t escape_one(const unsigned char *s, size_t *len, char *out)
         uint32_t c = 0;
         size_t n = utf8_decode((const char *)s, &c);
 
+        assert(n <= 4); /* a UTF-8 sequence: s holds that many bytes before its NUL */
         *len = n ? n : 1;
         switch (s[0]) {
         case '\n':
@@ -106,7 +108,7 @@ static size_t escape_one(const unsigned char *s, size_t *len, char *out)
                 memcpy(out, s, n);
                 return n;
         }
-        for (size_t i = 0; i < *len; i++) { /* every byte of it as \xNN */
+        for (size_t i = 0; i < *len && s[i]; i++) { /* every byte of it as \xNN */
                 out[4 * i] = '\\';
                 out[4 * i + 1] = 'x';
                 out[4 * i + 2] = hex[s[i] >> 4];
@@ -121,7 +123,7 @@ char *log_escape(const char *s, char *buf, size_t size)
         size_t o = 0;
 
         while (*p) {
-                char tmp[ESCAPE_ONE_MAX];
+                char tmp[ESCAPE_ONE_MAX] = "";
                 size_t used, w = escape_one(p, &used, tmp);
 
                 if (o + w + 4 > size) { /* room for "..." and the NUL */

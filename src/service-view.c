@@ -17,7 +17,10 @@
  * 0, or -EACCES naming the first that blocks. */
 static int folders_open(const char *abs, char **ret_blocker)
 {
-        _cleanup_free_ char *p = strdup(abs);
+        _cleanup_free_ char *p = NULL;
+
+        assert(abs);
+        p = strdup(abs);
 
         if (!p)
                 return -ENOMEM;

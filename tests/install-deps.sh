@@ -6,7 +6,7 @@ set -eu
 # The build, the tests (mandoc lints the man pages, bash-completion loads
 # the completion, clang builds CI's second compiler), and the Debian
 # package (debhelper, lintian: the package-deb test).
-PACKAGES="build-essential cmake pkg-config git \
+PACKAGES="clang-tools build-essential cmake pkg-config git \
   libcurl4-openssl-dev libcjson-dev libyaml-dev libsystemd-dev libmicrohttpd-dev libcmocka-dev \
   systemd curl openssl valgrind clang clang-format util-linux procps python3 \
   mandoc bash-completion debhelper lintian"

@@ -208,7 +208,7 @@ static int tls_load(const struct sb_options *opt, struct tls_files *ret)
 static int listen_on(const struct sandbox *sb, const struct sockaddr_in *sa,
                      char origin[static SB_ORIGIN_MAX])
 {
-        struct sockaddr_in bound;
+        struct sockaddr_in bound = { 0 };
         socklen_t len = sizeof(bound);
         int fd, one = 1, r;
 

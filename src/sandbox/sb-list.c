@@ -195,6 +195,7 @@ static void list_next(struct sandbox *sb, const struct sb_request *req, struct s
         }
         i = c ? sb_store_after(sb->store, c->last_at, c->last_id) : first_index(sb, &q);
         more = next_page(sb, &q, i, items, &last);
+        assert(more <= 0 || last); /* a full page has a last order */
         /* more > 0: the page is full (last is set) and an order follows */
         if (more > 0 && sb_cursors_add(sb->cursors, &q, last->created_at, last->id, next) < 0)
                 more = -EIO;
