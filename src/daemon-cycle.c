@@ -156,7 +156,7 @@ static void api_status(struct daemon *d, char *buf, size_t size)
 static void notify_status(struct daemon *d)
 {
         const struct cycle *c = &d->cycle;
-        char when[16] = "?", next[64] = "", unlogged[96] = "", api[64], wait[160] = "";
+        char when[16] = "?", next[64] = "", unlogged[96] = "", api[64], wait[160] = "", reload[128];
         const char *why = daemon_approvals_wait(d);
         struct tm tm;
         time_t t = (time_t)c->started;
@@ -174,15 +174,17 @@ static void notify_status(struct daemon *d)
                 snprintf(wait, sizeof(wait), "; %zu approvals wait: %s", c->n_deferred,
                          why ? why : "see the log");
         api_status(d, api, sizeof(api));
+        daemon_reload_status(d, reload, sizeof(reload));
         if (*api && c->n_seen == 0)
-                sd_notifyf(false, "STATUS=%s; pending orders unknown%s%s", api, wait, next);
+                sd_notifyf(false, "STATUS=%s%s%s; pending orders unknown%s%s", reload,
+                           *reload ? "; " : "", api, wait, next);
         else
                 sd_notifyf(false,
-                           "STATUS=Last poll %s: %zu pending, %zu approved, %zu rejected, %zu "
+                           "STATUS=%s%sLast poll %s: %zu pending, %zu approved, %zu rejected, %zu "
                            "held%s%s%s%s%s",
-                           when, c->n_seen, c->n_approved, c->n_rejected, c->n_held,
-                           c->n_failed ? ", calls to retry" : "", *api ? ", " : "", api, wait,
-                           next);
+                           reload, *reload ? "; " : "", when, c->n_seen, c->n_approved,
+                           c->n_rejected, c->n_held, c->n_failed ? ", calls to retry" : "",
+                           *api ? ", " : "", api, wait, next);
         log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,
                   "cycle done: %zu pending listed, %zu approved, %zu rejected, %zu held, %zu "
                   "decided before, %zu calls failed%s%s%s%s",

@@ -141,6 +141,7 @@ struct daemon {
         uint64_t problem_tokens; /* order-problem lines the log may take now */
         uint64_t problem_refill_usec;
         int64_t loaded_at; /* realtime seconds: when the rules in force were loaded */
+        size_t reload_errors; /* of the last reload, refused; 0 after a good one */
         int64_t api_down_since; /* realtime seconds; 0 while the API answers */
         bool history_stale; /* an approval stopped counting: rebuild before deciding */
         bool ready;
@@ -173,6 +174,10 @@ int cycle_exit_status(const struct daemon *d);
 const char *cycle_state_to_string(enum cycle_state s);
 /* Frees the cycle's timers. */
 void cycle_done(struct daemon *d);
+
+/* "Reload refused (N errors); rules from HH:MM in force" after a refused
+ * reload, until a good one; else "".  Returns buf. */
+const char *daemon_reload_status(const struct daemon *d, char *buf, size_t size);
 
 /* Why approvals wait (left pending, not decided) in this cycle, or NULL. */
 const char *daemon_approvals_wait(const struct daemon *d);

@@ -3,6 +3,7 @@
  * the one approval policy), systemd notifications and watchdog, SIGHUP
  * reload, and SIGTERM/SIGINT handed to the cycle's state machine
  * (daemon-cycle.c), which lets calls on the wire finish. */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -181,6 +182,24 @@ static int check_api_url(const char *key, const char *url)
         return r;
 }
 
+const char *daemon_reload_status(const struct daemon *d, char *buf, size_t size)
+{
+        char when[16] = "?";
+        struct tm tm;
+        time_t t = (time_t)d->loaded_at;
+
+        assert(d);
+        if (d->reload_errors == 0) {
+                *buf = '\0';
+                return buf;
+        }
+        if (localtime_r(&t, &tm))
+                strftime(when, sizeof(when), "%H:%M", &tm);
+        snprintf(buf, size, "Reload refused (%zu error%s); rules from %s in force",
+                 d->reload_errors, d->reload_errors == 1 ? "" : "s", when);
+        return buf;
+}
+
 /* Loads and checks the rules file; each problem is logged under
  * message_id (start or reload), and counted in *ret_errors. */
 static int load_config(const char *path, const char *message_id, struct config **ret,
@@ -230,8 +249,7 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         const char *why = NULL;
         bool was_dry = daemon_dry_run(d);
         size_t n_errors = 0, n_stale;
-        char when[16] = "?";
-        struct tm tm;
+        char status[128];
         int r;
 
         if (d->cycle.state == CYCLE_STOPPING)
@@ -249,23 +267,20 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
                 }
         }
         if (r < 0) {
-                time_t t = (time_t)d->loaded_at;
-
                 log_event(LOG_ERR, LOG_MID_RELOAD, NULL, 0,
                           "reload of %s refused: %s; the previous rules stay in force",
                           d->opt.config_path, why);
                 config_free(c);
-                if (localtime_r(&t, &tm))
-                        strftime(when, sizeof(when), "%H:%M", &tm);
-                sd_notifyf(false,
-                           "READY=1\nSTATUS=Reload refused (%zu error%s); rules from %s in force",
-                           n_errors, n_errors == 1 ? "" : "s", when);
+                d->reload_errors = n_errors; /* said in STATUS= until a good reload */
+                sd_notifyf(false, "READY=1\nSTATUS=%s",
+                           daemon_reload_status(d, status, sizeof(status)));
                 return 0;
         }
         /* nothing keeps pointers into the old config between events */
         config_free(d->config);
         d->config = c;
         d->loaded_at = now_realtime_s();
+        d->reload_errors = 0;
         idmap_clear(d->held); /* holds are decided again under the new rules */
         n_stale = state_rules_changed(d->state, config_digest(c));
         if ((was_dry || daemon_dry_run(d)) && rebuild_dry_run_history(d) < 0)

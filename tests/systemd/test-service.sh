@@ -62,6 +62,7 @@ pending_count() {
 }
 none_pending() { [ "$(pending_count)" = 0 ]; }
 prop() { sctl show -P "$1" approvald; }
+status_says() { prop StatusText | grep -q "$1"; }
 
 # --- What the namespace sees --------------------------------------------
 # The install as is, with /etc/approvald laid out as docs/install.md tells a
@@ -191,9 +192,10 @@ step_reload() {
         log "reload: $before (before) Approved, $after (after) Rejected, same process"
         reloaded_order=$after
 
-        # A typo in an edit: ExecReload's `approvald check` refuses the file,
-        # so `systemctl reload` fails, the errors are in the unit's log (and
-        # so in `systemctl status`), and the daemon is never signalled.
+        # A typo in an edit: the daemon refuses the file (the running rules
+        # stay, STATUS= says the reload was refused), and ExecReload's
+        # `approvald check` refuses it too, so `systemctl reload` fails and
+        # the errors are in the unit's log (and so in `systemctl status`).
         write_rules "$(printf '%s\n' "$reloaded_rule" | sed 's/then: reject/then: rejetc/')"
         sleep 1 # --since counts whole seconds: the good reload's line must be before it
         since=$(ns date '+%Y-%m-%d %H:%M:%S')
@@ -205,11 +207,15 @@ step_reload() {
                 { cat "$tmp/status.out"; fail "systemctl status does not show the rules error"; }
         [ "$(prop SubState)" = running ] || fail "not running after a refused reload"
         [ "$(prop MainPID)" = "$pid" ] || fail "a broken rules file restarted the service"
-        [ -z "$(jctl -u approvald --since "$since" MESSAGE_ID=fd58764f68224149a7850a628c116ee0 \
-                _PID="$pid" -o cat)" ] || fail "the daemon was signalled despite the broken file"
+        jctl -u approvald --since "$since" MESSAGE_ID=fd58764f68224149a7850a628c116ee0 \
+                _PID="$pid" -o cat | grep -q 'reload of .* refused' ||
+                fail "the daemon did not log the refused reload"
+        wait_until 10 "STATUS= does not say the reload was refused" status_says 'Reload refused'
         kept=$(new_order CUS-SD-1)
         wait_until 15 "$kept decided under the kept rules" status_is "$kept" Rejected
-        log "broken reload: still running on the old rules ($kept Rejected), never signalled"
+        status_says 'Reload refused ([0-9]* errors\{0,1\}); rules from [0-9:]* in force' ||
+                fail "a cycle after the refused reload dropped it from STATUS=: $(prop StatusText)"
+        log "broken reload: refused, said in STATUS= ($(prop StatusText | cut -c1-60)...), old rules kept ($kept Rejected)"
         # Good rules again, for the restarts to come.
         write_rules "$reloaded_rule"
         sctl reload approvald || fail "systemctl reload failed"
