@@ -1143,6 +1143,12 @@ int journal_open(struct journal **ret, const char *state_dir, journal_visit_t vi
         r = journal_settle(j);
         if (r < 0)
                 return r;
+        /* A journal opened past the default compaction size counts as just
+         * rewritten: each start (a --once run, a restart) would otherwise
+         * rewrite and fsync it whole, shrinking nothing when it is all
+         * inside the window. */
+        if (j->size >= JOURNAL_COMPACT_DEFAULT_SIZE)
+                j->compacted_size = j->size;
         *ret = TAKE_PTR(j);
         return 0;
 }
