@@ -6,10 +6,7 @@
 # list, the 150 counted.  A second run lists nothing new and calls nothing.
 . "$(dirname "$0")/lib.sh"
 
-python3 "$HERE/credit.py" gen 600 150 9 >"$T/orders.json"
-start_sandbox --orders "$T/orders.json"
-sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#1h#g" \
-    "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+credit_start 600 150 9 1h
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 run_once
 [ "$RC" = 0 ] || fail "--once exited $RC"

@@ -7,10 +7,7 @@
 # --state-dir it says the history is empty.
 . "$(dirname "$0")/lib.sh"
 
-python3 "$HERE/credit.py" gen 600 150 21 >"$T/orders.json"
-start_sandbox --orders "$T/orders.json"
-sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#1h#g" \
-    "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+credit_start 600 150 21 1h
 run_once
 [ "$RC" = 0 ] || fail "--once exited $RC"
 "$APPROVALD" journal dump --state-dir "$T/state" >"$T/dump.jsonl"

@@ -6,10 +6,7 @@
 # and logs each new outcome once.  `journal dump` shows the holds.
 . "$(dirname "$0")/lib.sh"
 
-python3 "$HERE/credit.py" gen 120 0 7 >"$T/orders.json"
-start_sandbox --orders "$T/orders.json"
-sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#0#g" \
-    "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+credit_start 120 0 7 0
 run_once
 [ "$RC" = 0 ] || fail "first run exited $RC"
 held=$(grep -c 'hold by rule "big orders need a person"' "$T/daemon.log" || true)

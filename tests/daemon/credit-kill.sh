@@ -5,10 +5,7 @@
 # every approved order journaled exactly once, one bootstrap mark.
 . "$(dirname "$0")/lib.sh"
 
-python3 "$HERE/credit.py" gen 3000 3000 11 >"$T/orders.json"
-start_sandbox --orders "$T/orders.json" --latency-ms 20
-sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#1h#g" \
-    "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+credit_start 3000 3000 11 1h --latency-ms 20
 start_daemon
 journaled() {
     "$APPROVALD" journal dump --state-dir "$T/state" 2>/dev/null | grep -c '"type":"external"' || true

@@ -8,10 +8,7 @@
 # holds between two cycles, and the next cycle counts them.
 . "$(dirname "$0")/lib.sh"
 
-python3 "$HERE/credit.py" gen 200 0 4 >"$T/orders.json"
-start_sandbox --orders "$T/orders.json"
-sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#0#g" \
-    "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+credit_start 200 0 4 0
 
 # portal_round NEW SEED: a person approves every held order, NEW orders arrive
 portal_round() {

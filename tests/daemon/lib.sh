@@ -140,3 +140,15 @@ start_stub() {
     : >"$T/stub.log"
     write_creds
 }
+
+# credit_start N APPROVED SEED REFRESH [SANDBOX OPTIONS...]: the sandbox
+# serving `credit.py gen N APPROVED SEED` ($T/orders.json), and
+# credit-rules.yaml.in as $T/rules.yaml with credit.refresh REFRESH
+credit_start() {
+    python3 "$HERE/credit.py" gen "$1" "$2" "$3" >"$T/orders.json"
+    refresh=$4
+    shift 4
+    start_sandbox --orders "$T/orders.json" "$@"
+    sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#$refresh#g" \
+        "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+}
