@@ -1,11 +1,16 @@
 #!/bin/sh
 # kill -9 at 20 random moments of a run over 2,000 orders, restarting each
 # time: in the end every order is decided exactly as `approvald evaluate`
-# decides it, and none was called with two different decisions.
+# decides it, and none was called with two different decisions.  The orders
+# are recent, so that the bootstrap and a refresh every second (the Approved
+# and Rejected orders of the window listed again) run between the kills.
 . "$(dirname "$0")/lib.sh"
 
-start_sandbox --seed 2000 --latency-ms 10 --rng-seed 3
+start_sandbox --seed 2000 --latency-ms 10 --rng-seed 3 \
+    --seed-start "$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)"
 write_rules 100 8
+sed -i 's/^  window: 30d$/  window: 30d\n  refresh: 1s/' "$T/rules.yaml"
+grep -q '^  refresh: 1s' "$T/rules.yaml" || fail "no refresh in the rules"
 fetch_orders
 expected
 kills=0
@@ -27,4 +32,7 @@ done
 # reconcile (same decision, answered 409): allowed; two decisions are not
 CHECK_ALLOW_REPEAT=1 check_decisions
 grep -c 'reconciling' "$T/daemon.log" | sed 's/^/runs that reconciled: /'
+grep -c 'refresh done' "$T/daemon.log" | sed 's/^/refreshes done: /'
+at_least 1 'bootstrap done' || fail "no bootstrap finished"
+at_least 2 'refresh done' || fail "fewer than two refreshes ran between the kills"
 echo "ok after $kills kills"
