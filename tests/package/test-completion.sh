@@ -45,7 +45,7 @@ expect() {
 cd "$tmp"
 mkdir state other.d
 touch rules.yaml notes.txt order.json
-expect "approvald " run check explain evaluate journal help --help --version
+expect "approvald " run check explain evaluate journal holds approve reject help --help --version
 expect "approvald ch" check
 expect "approvald run --" --config --once --dry-run --state-dir --help
 expect "approvald run --st" --state-dir
