@@ -25,16 +25,16 @@
 #include "commands.h"
 #include "config-digest.h"
 #include "config.h"
+#include "control.h"
 #include "credentials.h"
 #include "journal.h"
 #include "log.h"
 #include "order.h"
 #include "state.h"
-#include "utf8.h"
 #include "util.h"
 
-#define MANUAL_REASON_MAX 500 /* characters: what the API takes for a reject */
 #define MANUAL_RULE_PREFIX "manual:"
+#define CONTROL_TIMEOUT_S 120 /* the service's retries of a call fit in it */
 
 struct decide {
         const char *config_path;
@@ -42,7 +42,7 @@ struct decide {
         const char *order_id;
         const char *reason;
         enum action decision;
-        char rule[128]; /* "manual:LOGIN" */
+        char rule[sizeof(MANUAL_RULE_PREFIX) + CONTROL_LOGIN_MAX]; /* "manual:LOGIN" */
         struct config *config;
         struct state *state;
         struct journal *journal;
@@ -62,32 +62,22 @@ static void finish(struct decide *x, int exit_status)
         (void)sd_event_exit(x->event, 0);
 }
 
-/* 0 when the reason is 1..500 characters of UTF-8 without control
- * characters; else -EINVAL (said on stderr). */
+/* 0 when the reason is usable (control_reason_check()); else -EINVAL
+ * (said on stderr). */
 static int check_reason(const char *cmd, const char *s)
 {
         size_t n = 0;
+        int r = control_reason_check(s, &n);
 
-        for (const char *p = s; *p;) {
-                uint32_t c;
-                size_t len = utf8_decode(p, &c);
-
-                if (len == 0 || c < 0x20 || c == 0x7f) {
-                        fprintf(stderr,
-                                "approvald %s: --reason must be text on one line, "
-                                "without control characters or invalid UTF-8\n",
-                                cmd);
-                        return -EINVAL;
-                }
-                p += len;
-                n++;
-        }
-        if (n < 1 || n > MANUAL_REASON_MAX) {
+        if (r == -EINVAL)
+                fprintf(stderr,
+                        "approvald %s: --reason must be text on one line, without control "
+                        "characters or invalid UTF-8\n",
+                        cmd);
+        else if (r < 0)
                 fprintf(stderr, "approvald %s: --reason takes 1 to %d characters (got %zu)\n", cmd,
-                        MANUAL_REASON_MAX, n);
-                return -EINVAL;
-        }
-        return 0;
+                        CONTROL_REASON_MAX, n);
+        return r < 0 ? -EINVAL : 0;
 }
 
 /* The operator: the login behind sudo, else the user running us. */
@@ -101,6 +91,8 @@ static int operator_rule(struct decide *x)
                 pw = getpwuid(getuid());
                 login = pw ? pw->pw_name : NULL;
         }
+        if (login && control_login_check(login) < 0)
+                return -EINVAL;
         if (login)
                 n = snprintf(x->rule, sizeof(x->rule), MANUAL_RULE_PREFIX "%s", login);
         else
@@ -403,7 +395,32 @@ static const struct api_options decide_api_options = {
         .retry_after_budget_usec = 60 * UINT64_C(1000000),
 };
 
-/* The journal, under its lock.  Returns 0 or an exit status (said). */
+/* The service holds the journal: it makes the decision in its own loop,
+ * through the control socket.  Returns the exit status (said). */
+static int ask_service(struct decide *x)
+{
+        _cleanup_free_ char *msg = NULL;
+        int r, status = 0;
+
+        r = control_request(x->state_dir, x->decision == ACTION_APPROVE, x->order_id, x->reason,
+                            x->rule + strlen(MANUAL_RULE_PREFIX), CONTROL_TIMEOUT_S, &status, &msg);
+        if (r < 0) {
+                fprintf(stderr,
+                        "approvald %s: the service runs on %s (the journal is locked) but "
+                        "cannot be asked through %s/" CONTROL_SOCKET_NAME ": %s\n",
+                        verb(x), x->state_dir, x->state_dir,
+                        r == -ETIMEDOUT ? "no answer in time (the decision may still be made: "
+                                          "see 'approvald journal dump')"
+                                        : strerror(-r));
+                return EX_TEMPFAIL;
+        }
+        fprintf(status == 0 || status == CONTROL_EXIT_ALREADY_DECIDED ? stdout : stderr,
+                "%s (through the running service)\n", msg);
+        return status;
+}
+
+/* The journal, under its lock.  Returns 0, -EWOULDBLOCK when the service
+ * holds it, or an exit status (said). */
 static int open_journal(struct decide *x)
 {
         int r;
@@ -412,14 +429,8 @@ static int open_journal(struct decide *x)
         if (r < 0)
                 return EX_OSERR;
         r = journal_open(&x->journal, x->state_dir, state_replay, x->state, NULL, NULL);
-        if (r == -EWOULDBLOCK) {
-                fprintf(stderr,
-                        "approvald %s: the service runs on %s (the journal is locked): "
-                        "deciding through the running service is not supported yet; decide "
-                        "in the portal, or stop the service first\n",
-                        verb(x), x->state_dir);
-                return EX_TEMPFAIL;
-        }
+        if (r == -EWOULDBLOCK)
+                return -EWOULDBLOCK; /* the service runs */
         if (r == -EBADMSG || r == -EPROTONOSUPPORT) {
                 fprintf(stderr,
                         "approvald %s: the journal in %s is damaged or of another "
@@ -467,7 +478,16 @@ static int run(struct decide *x)
 
         if (config_load(x->config_path, stderr, &x->config) < 0)
                 return EX_CONFIG;
+        if (x->config->mode == MODE_DRY_RUN) {
+                fprintf(stderr,
+                        "approvald %s: %s sets mode: dry-run: approvald approves and "
+                        "rejects nothing\n",
+                        verb(x), x->config_path);
+                return EX_UNAVAILABLE;
+        }
         r = open_journal(x);
+        if (r == -EWOULDBLOCK)
+                return ask_service(x);
         if (r != 0)
                 return r;
         if (decided_in_journal(x, &how)) {
@@ -496,7 +516,10 @@ static int decide(int argc, char **argv, enum action decision)
         if (parse_options(argc, argv, &x) < 0)
                 return EX_USAGE;
         if (operator_rule(&x) < 0) {
-                fprintf(stderr, "approvald %s: the login name is too long\n", argv[0]);
+                fprintf(stderr,
+                        "approvald %s: the login name cannot name an operator (1 to %d "
+                        "printable characters, no spaces or ':')\n",
+                        argv[0], CONTROL_LOGIN_MAX);
                 return EX_USAGE;
         }
         log_open(LOG_TARGET_AUTO);

@@ -366,12 +366,19 @@ static int daemon_start(struct daemon *d)
         r = api_new(&d->api, d->event, &d->config->api, creds, d->api_options);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the API client"), EX_CONFIG;
+        /* manual decisions (`approvald approve|reject`) come through it */
+        r = d->opt.once ? 0 : control_start(d);
+        if (r < 0)
+                log_warning("cannot listen on %s/control (%s): approve and reject wait for the "
+                            "service to stop",
+                            state_dir, strerror(-r));
         return 0;
 }
 
 static void daemon_done(struct daemon *d)
 {
         api_free(d->api);
+        control_stop(d); /* after api_free(): a manual decision under way was answered */
         act_done(d);
         free(d->sync.first_id);
         cycle_done(d);

@@ -20,5 +20,5 @@ int cmd_holds(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_reject(int argc, char **argv);
 
-#define EXIT_ALREADY_DECIDED 65
-#define EXIT_UNKNOWN_ORDER 66
+#define EXIT_ALREADY_DECIDED 65 /* = CONTROL_EXIT_ALREADY_DECIDED */
+#define EXIT_UNKNOWN_ORDER 66 /* = CONTROL_EXIT_UNKNOWN_ORDER */
