@@ -140,11 +140,14 @@ static void conn_request(struct conn *c, const char *text)
         (void)sd_event_source_set_enabled(c->io, SD_EVENT_OFF); /* one request per connection */
         r = act_manual(c->ctl->d, id, approve ? ACTION_APPROVE : ACTION_REJECT, login, reason,
                        on_manual_done, c);
-        cJSON_Delete(j);
-        if (r == -EALREADY)
-                conn_reply(c, CONTROL_EXIT_ALREADY_DECIDED,
-                           "already decided: the journal has the order decided; nothing done");
-        else if (r == -ESHUTDOWN)
+        cJSON_Delete(j); /* id is not used past here */
+        if (r == -EALREADY) {
+                char msg[LOG_ESCAPE_MAX + 64];
+
+                snprintf(msg, sizeof(msg), "%s: already decided: the journal has it; nothing done",
+                         esc);
+                conn_reply(c, CONTROL_EXIT_ALREADY_DECIDED, msg);
+        } else if (r == -ESHUTDOWN)
                 conn_reply(c, EX_TEMPFAIL, "the service is stopping; try again once it runs");
         else if (r == -EROFS)
                 conn_reply(c, EX_UNAVAILABLE,

@@ -82,8 +82,10 @@ static const struct command commands[] = {
           "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
           "                      " JOURNAL_STATE_DIR_DEFAULT ")\n"
           "Journals the decision (rule manual:LOGIN) before one call to the order's\n"
-          "own approve link.  Exit 0 done, 65 already decided (no call made), 66 no\n"
-          "such order, 75 the API failed or the service holds the journal.\n" },
+          "own approve link; while the service runs, asks it through DIR/control.\n"
+          "Exit 0 done, 65 already decided (no call made), 66 no such order, 69 a\n"
+          "link off api.base_url's origin or a dry run, 75 the API failed or the\n"
+          "service could not be asked.\n" },
         { "reject", cmd_reject, "reject a pending order by hand, with a reason",
           "approvald reject ORDER-ID --reason TEXT [-c FILE] [--state-dir DIR]\n"
           "  -r, --reason TEXT   why (1 to 500 characters): sent to AppXite and journaled\n"
