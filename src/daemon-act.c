@@ -43,6 +43,7 @@ struct manual {
         act_manual_done_t done;
         void *userdata;
         int http; /* of the decision's outcome; 0: none yet */
+        unsigned lookups; /* manual lookups made, waiting for the cycle's own to end */
         char status[64]; /* the order's status journaled as its outcome */
 };
 
@@ -638,6 +639,7 @@ int act_held(struct daemon *d, const struct order *o, const struct verdict *v, i
         if (r < 0)
                 return log_error_errno(r, "%s: cannot append the hold to the journal in %s",
                                        log_escape(o->id, id, sizeof(id)), d->state_dir);
+        (void)holds_note(d->holds, o->id, now); /* out of memory: STATUS= misses it */
         return 0;
 }
 
@@ -735,6 +737,8 @@ void act_done(struct daemon *d)
 }
 
 /* ---- manual decisions ---- */
+
+#define MANUAL_LOOKUPS_MAX 50
 
 static void manual_end(struct call *c, int exit_status, const char *format, ...)
         __attribute__((format(printf, 3, 4)));
@@ -847,6 +851,22 @@ static enum call_result manual_decide(struct daemon *d, struct call *c, const st
         return CALL_DONE;
 }
 
+/* The cycle is looking the held order up itself: its answer, should it
+ * come after our intent, would read as an open intent still pending and
+ * send the decision again.  So the manual decision waits for it to end,
+ * looking the order up again. */
+static enum call_result manual_wait(struct daemon *d, struct call *c)
+{
+        char id[LOG_ESCAPE_MAX];
+
+        if (++c->manual->lookups <= MANUAL_LOOKUPS_MAX &&
+            order_get_manual(d, CALL_MANUAL_GET, c->order_id, c->decision, &c->manual) >= 0)
+                return CALL_DONE;
+        manual_end(c, EX_TEMPFAIL, "%s: the service is busy with the order; try again",
+                   log_escape(c->order_id, id, sizeof(id)));
+        return CALL_DONE;
+}
+
 /* The lookup before a manual decision. */
 static enum call_result manual_looked_up(struct daemon *d, struct call *c,
                                          const struct api_response *r, struct order *o)
@@ -868,6 +888,8 @@ static enum call_result manual_looked_up(struct daemon *d, struct call *c,
         if (parse_lookup(d, c, r, o) < 0)
                 return manual_end(c, EX_TEMPFAIL, "%s: the API's answer is not an order", id),
                        CALL_DONE;
+        if (state_get(d->state, c->order_id, &e) && e.kind == ENTRY_HOLD && e.busy)
+                return manual_wait(d, c);
         if (state_get(d->state, c->order_id, &e) && e.kind != ENTRY_HOLD)
                 return manual_end(c, CONTROL_EXIT_ALREADY_DECIDED,
                                   "%s: already decided by approvald meanwhile; nothing done", id),

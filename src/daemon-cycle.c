@@ -153,10 +153,26 @@ static void api_status(struct daemon *d, char *buf, size_t size)
                 snprintf(buf, size, "API unreachable");
 }
 
+/* "3 held (oldest 5h)": the holds waiting for a person, as the journal
+ * has them; in a dry run (nothing journaled), this cycle's holds. */
+static void held_status(struct daemon *d, char buf[static 64])
+{
+        char age[HOLDS_AGE_BUF_SIZE];
+        int64_t oldest = 0;
+        size_t n = daemon_dry_run(d) ? 0 : holds_waiting(d->holds, d->state, &oldest);
+
+        if (n > 0)
+                snprintf(buf, 64, "%zu held (oldest %s)", n,
+                         holds_age_format(now_realtime_s() - oldest, age));
+        else
+                snprintf(buf, 64, "%zu held", d->cycle.n_held);
+}
+
 static void notify_status(struct daemon *d)
 {
         const struct cycle *c = &d->cycle;
         char when[16] = "?", next[64] = "", unlogged[96] = "", api[64], wait[160] = "";
+        char held[64];
         const char *why = daemon_approvals_wait(d);
         struct tm tm;
         time_t t = (time_t)c->started;
@@ -174,13 +190,14 @@ static void notify_status(struct daemon *d)
                 snprintf(wait, sizeof(wait), "; %zu approvals wait: %s", c->n_deferred,
                          why ? why : "see the log");
         api_status(d, api, sizeof(api));
+        held_status(d, held);
         if (*api && c->n_seen == 0)
                 sd_notifyf(false, "STATUS=%s; pending orders unknown%s%s", api, wait, next);
         else
                 sd_notifyf(false,
-                           "STATUS=Last poll %s: %zu pending, %zu approved, %zu rejected, %zu "
-                           "held%s%s%s%s%s",
-                           when, c->n_seen, c->n_approved, c->n_rejected, c->n_held,
+                           "STATUS=Last poll %s: %zu pending, %zu approved, %zu rejected, "
+                           "%s%s%s%s%s%s",
+                           when, c->n_seen, c->n_approved, c->n_rejected, held,
                            c->n_failed ? ", calls to retry" : "", *api ? ", " : "", api, wait,
                            next);
         log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,

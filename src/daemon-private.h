@@ -23,6 +23,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "history.h"
+#include "holds.h"
 #include "idmap.h"
 #include "journal.h"
 #include "order.h"
@@ -144,6 +145,7 @@ struct daemon {
         bool history_stale; /* an approval stopped counting: rebuild before deciding */
         bool ready;
         struct control *control; /* the control socket (daemon-control.c); NULL: none */
+        struct holds *holds; /* since when each journaled hold waits, for STATUS= */
 };
 
 static inline bool daemon_dry_run(const struct daemon *d)

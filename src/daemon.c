@@ -108,6 +108,8 @@ static int open_journal(struct daemon *d, const char *state_dir)
                           "record",
                           state_dir, JOURNAL_FILE_NAME, (unsigned long long)truncated);
         r = journal_read(state_dir, state_count, d->state, NULL);
+        if (r >= 0)
+                r = journal_read(state_dir, holds_visit, d->holds, NULL);
         if (r < 0) {
                 log_error_errno(r, "cannot rebuild the history from the journal");
                 return EX_CANTCREAT;
@@ -354,7 +356,8 @@ static int daemon_start(struct daemon *d)
         if (load_credentials(d, &creds) < 0)
                 return EX_CONFIG;
         if (state_new(&d->state, config_digest(d->config)) < 0 || idmap_new(&d->held, NULL) < 0 ||
-            idmap_new(&d->seen, NULL) < 0 || idmap_new(&d->dry_counted, NULL) < 0)
+            idmap_new(&d->seen, NULL) < 0 || idmap_new(&d->dry_counted, NULL) < 0 ||
+            holds_new(&d->holds) < 0)
                 return log_error("out of memory"), EX_OSERR;
         r = open_journal(d, state_dir);
         if (r != 0)
@@ -387,6 +390,7 @@ static void daemon_done(struct daemon *d)
                 (void)journal_sync(d->journal);
         journal_close(d->journal);
         state_free(d->state);
+        holds_free(d->holds);
         idmap_free(d->held);
         idmap_free(d->seen);
         idmap_free(d->dry_counted);

@@ -12,8 +12,25 @@ python3 "$HERE/credit.py" gen 120 0 7 >"$T/orders.json"
 start_sandbox --orders "$T/orders.json"
 sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#0#g" \
     "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
-start_daemon
+# What the daemon tells systemd, from a NOTIFY_SOCKET of our own
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)  # ends on its own once the daemon is gone (a failed test waits for it)
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+        f.flush()
+' "$T/notify.sock" "$T/notify.log" &
+NOTIFY_PID=$!
+wait_until 200 "no notify listener" test -S "$T/notify.sock"
+NOTIFY_SOCKET=$T/notify.sock start_daemon
 wait_until 200 "no first cycle" at_least 1 'cycle done'
+# STATUS=: the holds waiting and the oldest one's age (item 5)
+status_has() { grep '^STATUS=Last poll' "$T/notify.log" | tail -n 1 | grep -q "$1"; }
+wait_until 200 "no STATUS= with the holds: $(grep STATUS= "$T/notify.log" | tail -n 1)" \
+    status_has ', 1[0-9] held (oldest [0-9]*[smhd])'
 [ -S "$T/state/control" ] || fail "no control socket in the state folder"
 [ "$(stat -c %a "$T/state/control")" = 600 ] || fail "the control socket is not 0600"
 
@@ -47,6 +64,9 @@ python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["orders"]; assert s[
 "$APPROVALD" holds --json --state-dir "$T/state" | grep -q "\"$X\"\|\"$Y\"" && fail "decided orders still listed"
 
 wait_until 200 "no cycle after the decisions" at_least 3 'cycle done'
+held_now=$(grep '^STATUS=Last poll' "$T/notify.log" | tail -n 1 | sed -n 's/.*, \([0-9]*\) held (oldest.*/\1/p')
+[ "$held_now" = $((n - 2)) ] || fail "STATUS= says $held_now held after 2 of $n were decided"
+kill "$NOTIFY_PID"
 stop_daemon
 [ "$RC" = 0 ] || fail "the daemon exited $RC"
 [ ! -e "$T/state/control" ] || fail "the control socket was left behind"

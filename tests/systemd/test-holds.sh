@@ -7,6 +7,7 @@
 # decision (RULE=manual:root, REASON=..., its MESSAGE_ID); a second approve
 # says "already decided" (exit 65) and calls nothing; `approvald journal
 # verify` passes with the service still running and after it stopped.
+# STATUS= counts the holds waiting and the oldest one's age.
 #
 # usage: test-holds.sh APPROVALD SANDBOX SOURCE_DIR BUILD_DIR
 set -eu
@@ -73,6 +74,9 @@ holds >"$tmp/holds.json"
         '[["CUS-SD-HOLD", "120.00", "EUR", "a person decides", "held by the test"]]' ] ||
         fail "approvald holds: $(cat "$tmp/holds.json")"
 log "approvald holds (service running): $(js '[h["id"] for h in d]' <"$tmp/holds.json")"
+status_held() { sctl show -P StatusText approvald | grep -qE ", $1 held \(oldest [0-9]+[smhd]\)"; }
+wait_until 15 "STATUS= with 2 holds and the oldest one's age" status_held 2
+log "STATUS=: $(sctl show -P StatusText approvald)"
 
 ns "$APPROVALD_BINDIR/approvald" approve "$a" --reason "checked by phone" \
         -c "$APPROVALD_CONFDIR/rules.yaml" >"$tmp/approve.out" 2>&1 ||
@@ -89,12 +93,15 @@ set -e
         fail "a second approve: exit $rc, $(cat "$tmp/again.out")"
 [ "$(order "$a" | js 'd["approveCalls"]')" = 1 ] || fail "a second approve called the API"
 log "second approve: exit 65: $(cat "$tmp/again.out")"
+wait_until 15 "STATUS= with 1 hold left" status_held 1
 ns "$APPROVALD_BINDIR/approvald" reject "$b" --reason "no answer from the customer" \
         -c "$APPROVALD_CONFDIR/rules.yaml" >"$tmp/reject.out" 2>&1 ||
         { cat "$tmp/reject.out"; fail "approvald reject $b failed while the service runs"; }
 [ "$(order "$b" | js '[d["status"], d["rejectCalls"]]')" = '["Rejected", 1]' ] ||
         fail "$b at the API: $(order "$b")"
 
+status_none() { sctl show -P StatusText approvald | grep -qE ", 0 held;"; }
+wait_until 15 "STATUS= with no hold left" status_none
 jctl -u approvald MESSAGE_ID=$manual_mid -o json >"$tmp/manual.json"
 [ "$(js '[d["ORDER_ID"], d["DECISION"], d["RULE"], d["REASON"]]' <<<"$(grep "\"$a\"" "$tmp/manual.json" | head -n 1)")" = \
         "[\"$a\", \"approve\", \"manual:root\", \"checked by phone\"]" ] ||
