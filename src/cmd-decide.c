@@ -375,6 +375,15 @@ static void on_conflict_lookup(struct api *a, const struct api_response *r, void
         }
         if (parse_order(x, r, &o) < 0)
                 return finish(x, EX_PROTOCOL);
+        if (streq(o.status, "PendingApproval")) {
+                /* as the daemon does: nothing to record; the intent stays open */
+                fprintf(stderr,
+                        "approvald %s: %s: answered 409 yet still pending; the decision stays "
+                        "journaled and approvald's next start sends it again\n",
+                        verb(x), x->order_id);
+                order_done(&o);
+                return finish(x, EX_TEMPFAIL);
+        }
         if (record_outcome(x, 409, o.status) < 0) {
                 order_done(&o);
                 return finish(x, EX_IOERR);
