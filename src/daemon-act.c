@@ -8,12 +8,16 @@
  * longer shows them: what AppXite says of them is journaled. */
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sysexits.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "control.h"
 #include "daemon-private.h"
 #include "log.h"
 #include "money.h"
@@ -31,17 +35,40 @@ struct pending_call {
         char *reason;
 };
 
+/* A manual decision (`approvald approve|reject` through the control
+ * socket): who asked, and what the calls made of it. */
+struct manual {
+        char *rule; /* "manual:LOGIN" */
+        char *reason;
+        act_manual_done_t done;
+        void *userdata;
+        int http; /* of the decision's outcome; 0: none yet */
+        unsigned lookups; /* manual lookups made, waiting for the cycle's own to end */
+        char status[64]; /* the order's status journaled as its outcome */
+};
+
 struct call {
         struct daemon *d;
         enum call_kind kind;
         enum action decision;
         char *order_id;
+        struct manual *manual; /* NULL unless a person asked for this call */
 };
+
+static void manual_free(struct manual *m)
+{
+        if (!m)
+                return;
+        free(m->rule);
+        free(m->reason);
+        free(m);
+}
 
 static void call_free(struct call *c)
 {
         if (!c)
                 return;
+        manual_free(c->manual);
         free(c->order_id);
         free(c);
 }
@@ -152,6 +179,10 @@ static enum call_result finish(struct daemon *d, const struct call *c, int http,
         enum call_result res = record_outcome(d, c->order_id, http, final_status);
 
         log_outcome(c->order_id, c->decision, http, final_status, conflict);
+        if (c->manual && res == CALL_DONE) {
+                c->manual->http = http;
+                snprintf(c->manual->status, sizeof(c->manual->status), "%s", final_status);
+        }
         return res;
 }
 
@@ -177,10 +208,14 @@ static void log_api_error(const char *order_id, const char *what, const struct a
 /* ---- calls ---- */
 
 /* Every finished call or lookup ends here: the cycle hears of it once. */
+static void manual_report(struct call *c, enum call_result res);
+
 static void call_done(struct daemon *d, struct call *c, enum call_result res)
 {
         enum call_kind kind = c->kind;
 
+        if (c->manual)
+                manual_report(c, res);
         if (res == CALL_RETRY || res == CALL_LOOKUP_FAILED || res == CALL_WAIT_UNKNOWN)
                 entry_busy(d, c->order_id, false);
         if (res == CALL_RETRY && kind == CALL_DECISION)
@@ -191,9 +226,16 @@ static void call_done(struct daemon *d, struct call *c, enum call_result res)
 
 static int call_start(struct daemon *d, enum call_kind kind, const char *order_id,
                       enum action decision, const char *url, const char *body);
+static int call_start_manual(struct daemon *d, enum call_kind kind, const char *order_id,
+                             enum action decision, const char *url, const char *body,
+                             struct manual **m);
 
-static int order_get(struct daemon *d, enum call_kind kind, const char *order_id,
-                     enum action decision)
+/* GET /orders/{id}; with m (may be NULL), the manual decision goes with
+ * the lookup (*m is then NULL). */
+static void on_manual_get(struct api *a, const struct api_response *r, void *userdata);
+
+static int order_get_manual(struct daemon *d, enum call_kind kind, const char *order_id,
+                            enum action decision, struct manual **m)
 {
         _cleanup_free_ char *path = NULL;
         char *esc;
@@ -206,7 +248,13 @@ static int order_get(struct daemon *d, enum call_kind kind, const char *order_id
         curl_free(esc);
         if (r < 0)
                 return -ENOMEM;
-        return call_start(d, kind, order_id, decision, path, NULL);
+        return call_start_manual(d, kind, order_id, decision, path, NULL, m);
+}
+
+static int order_get(struct daemon *d, enum call_kind kind, const char *order_id,
+                     enum action decision)
+{
+        return order_get_manual(d, kind, order_id, decision, NULL);
 }
 
 /* The order's status in a 2xx answer to our approve: AppXite answers with
@@ -240,7 +288,8 @@ static enum call_result decision_answered(struct daemon *d, struct call *c,
                 return finish(d, c, 404, "NotFound", true);
         if (r->status == 409) {
                 /* someone decided first: look it up, record it, never call again */
-                if (order_get(d, CALL_CONFLICT_GET, c->order_id, c->decision) >= 0)
+                if (order_get_manual(d, CALL_CONFLICT_GET, c->order_id, c->decision, &c->manual) >=
+                    0)
                         return CALL_DONE;
                 log_error("%s: %s answered 409; cannot look the order up: out of memory",
                           log_escape(c->order_id, id, sizeof(id)), what);
@@ -436,6 +485,15 @@ static void on_order_get(struct api *a, const struct api_response *r, void *user
 static int call_start(struct daemon *d, enum call_kind kind, const char *order_id,
                       enum action decision, const char *url, const char *body)
 {
+        return call_start_manual(d, kind, order_id, decision, url, body, NULL);
+}
+
+/* Starts a call; with m (may be NULL), the manual decision goes with it
+ * (*m is then NULL). */
+static int call_start_manual(struct daemon *d, enum call_kind kind, const char *order_id,
+                             enum action decision, const char *url, const char *body,
+                             struct manual **m)
+{
         struct call *c = calloc(1, sizeof(*c));
         int r;
 
@@ -451,12 +509,16 @@ static int call_start(struct daemon *d, enum call_kind kind, const char *order_i
         }
         if (kind == CALL_DECISION)
                 r = api_request(d->api, API_POST, url, body, on_decision_done, c);
+        else if (kind == CALL_MANUAL_GET)
+                r = api_request_path(d->api, API_GET, url, NULL, on_manual_get, c);
         else
                 r = api_request_path(d->api, API_GET, url, NULL, on_order_get, c);
         if (r < 0) { /* not started: the callback will not run */
                 call_free(c);
                 return r;
         }
+        if (m)
+                c->manual = TAKE_PTR(*m);
         cycle_request_started(d, kind, false);
         return 0;
 }
@@ -583,6 +645,7 @@ int act_held(struct daemon *d, const struct order *o, const struct verdict *v, i
         if (r < 0)
                 return log_error_errno(r, "%s: cannot append the hold to the journal in %s",
                                        log_escape(o->id, id, sizeof(id)), d->state_dir);
+        (void)holds_note(d->holds, o->id, now); /* out of memory: STATUS= misses it */
         return 0;
 }
 
@@ -677,4 +740,232 @@ void act_done(struct daemon *d)
         free(d->batch);
         d->batch = NULL;
         d->alloc_batch = 0;
+}
+
+/* ---- manual decisions ---- */
+
+#define MANUAL_LOOKUPS_MAX 50
+
+static void manual_end(struct call *c, int exit_status, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Tells whoever asked, once: the manual decision leaves the call. */
+static void manual_end(struct call *c, int exit_status, const char *format, ...)
+{
+        struct manual *m = TAKE_PTR(c->manual);
+        char msg[768];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(msg, sizeof(msg), format, ap);
+        va_end(ap);
+        m->done(m->userdata, exit_status, msg);
+        manual_free(m);
+}
+
+/* A decision call (or the lookup after its 409) ended. */
+static void manual_report(struct call *c, enum call_result res)
+{
+        struct manual *m = c->manual;
+        const char *verb = action_to_string(c->decision);
+        char id[LOG_ESCAPE_MAX];
+
+        log_escape(c->order_id, id, sizeof(id));
+        if (m->http == 0 && res == CALL_FATAL)
+                return manual_end(c, EX_IOERR, "%s: the journal failed; the service stops", id);
+        if (m->http == 0)
+                return manual_end(c, EX_TEMPFAIL,
+                                  "%s: the %s call failed; the decision stays journaled and the "
+                                  "service sends it again in its next cycle",
+                                  id, verb);
+        if (streq(m->status, "NotFound"))
+                return manual_end(c, CONTROL_EXIT_UNKNOWN_ORDER,
+                                  "%s: unknown order: gone from AppXite (HTTP %d)", id, m->http);
+        if (c->kind == CALL_CONFLICT_GET || !(streq(m->status, intended_status(c->decision)) ||
+                                              streq(m->status, "PendingApproval")))
+                return manual_end(c, CONTROL_EXIT_ALREADY_DECIDED,
+                                  "%s: already decided: someone decided first (HTTP %d), AppXite "
+                                  "says %s; journaled, not called again",
+                                  id, m->http, m->status);
+        manual_end(c, 0, "%s: %s done (HTTP %d): now %s", id, verb, m->http, m->status);
+}
+
+static void log_manual(const struct call *c, const struct order *o)
+{
+        struct log_fields f = { .order_id = c->order_id,
+                                .customer_id = o->customer_id,
+                                .decision = action_to_string(c->decision),
+                                .rule = c->manual->rule,
+                                .reason = c->manual->reason,
+                                .currency = o->currency };
+        char id[LOG_ESCAPE_MAX], why[LOG_ESCAPE_MAX], who[LOG_ESCAPE_MAX];
+
+        log_event(LOG_NOTICE, LOG_MID_MANUAL, &f, 0, "%s: %s by %s (manual decision): %s",
+                  log_escape(c->order_id, id, sizeof(id)), action_to_string(c->decision),
+                  log_escape(c->manual->rule + strlen("manual:"), who, sizeof(who)),
+                  log_escape(c->manual->reason, why, sizeof(why)));
+}
+
+/* The order is pending: journal the decision (durably), then call. */
+static enum call_result manual_decide(struct daemon *d, struct call *c, const struct order *o,
+                                      const char *link)
+{
+        struct journal_intent in = {
+                .order_id = c->order_id,
+                .decision = c->decision,
+                .rule = c->manual->rule,
+                .reason = c->manual->reason,
+                .customer_id = if_storable(o->customer_id),
+                .total = o->has_total ? o->total : 0,
+                .currency = if_storable(o->currency),
+                .time = now_realtime_s(),
+        };
+        struct entry e = { .kind = c->decision == ACTION_APPROVE ? ENTRY_APPROVE : ENTRY_REJECT,
+                           .busy = true };
+        _cleanup_free_ char *body = NULL;
+        char id[LOG_ESCAPE_MAX], *reason = NULL;
+        int r;
+
+        log_escape(c->order_id, id, sizeof(id));
+        if (c->decision == ACTION_REJECT && !(body = reject_body(c->manual->reason)))
+                return manual_end(c, EX_OSERR, "%s: out of memory", id), CALL_DONE;
+        r = journal_append_intent(d->journal, &in);
+        if (r >= 0)
+                r = journal_sync(d->journal); /* durable before the call */
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot journal the manual decision in %s; no call made", id,
+                                d->state_dir);
+                manual_end(c, EX_IOERR, "%s: cannot journal the decision: %s; no call made", id,
+                           strerror(-r));
+                return CALL_FATAL;
+        }
+        if (c->decision == ACTION_APPROVE)
+                e.in_history = policy_count_order(d->state->history, o, in.time) >= 0;
+        else if ((reason = strdup(c->manual->reason)) &&
+                 idmap_set(d->state->reasons, c->order_id, reason) < 0)
+                free(reason); /* only a resend after a restart would miss it */
+        (void)state_set(d->state, c->order_id, e); /* the order is known: cannot fail */
+        log_manual(c, o);
+        if (call_start_manual(d, CALL_DECISION, c->order_id, c->decision, link, body, &c->manual) <
+            0) {
+                entry_busy(d, c->order_id, false); /* reconciled in the next cycle */
+                manual_end(c, EX_TEMPFAIL,
+                           "%s: the call could not start; the decision stays journaled and the "
+                           "service sends it again in its next cycle",
+                           id);
+        }
+        return CALL_DONE;
+}
+
+/* The cycle is looking the held order up itself: its answer, should it
+ * come after our intent, would read as an open intent still pending and
+ * send the decision again.  So the manual decision waits for it to end,
+ * looking the order up again. */
+static enum call_result manual_wait(struct daemon *d, struct call *c)
+{
+        char id[LOG_ESCAPE_MAX];
+
+        if (++c->manual->lookups <= MANUAL_LOOKUPS_MAX &&
+            order_get_manual(d, CALL_MANUAL_GET, c->order_id, c->decision, &c->manual) >= 0)
+                return CALL_DONE;
+        manual_end(c, EX_TEMPFAIL, "%s: the service is busy with the order; try again",
+                   log_escape(c->order_id, id, sizeof(id)));
+        return CALL_DONE;
+}
+
+/* The lookup before a manual decision. */
+static enum call_result manual_looked_up(struct daemon *d, struct call *c,
+                                         const struct api_response *r, struct order *o)
+{
+        const char *link = NULL;
+        char id[LOG_ESCAPE_MAX], st[64];
+        struct entry e;
+
+        log_escape(c->order_id, id, sizeof(id));
+        if (r->status == 404)
+                return manual_end(c, CONTROL_EXIT_UNKNOWN_ORDER,
+                                  "%s: unknown order: AppXite has no such order", id),
+                       CALL_DONE;
+        if (r->error < 0 || r->status != 200) {
+                log_api_error(c->order_id, "order lookup", r);
+                return manual_end(c, EX_TEMPFAIL, "%s: the order lookup failed (see the log)", id),
+                       CALL_DONE;
+        }
+        if (parse_lookup(d, c, r, o) < 0)
+                return manual_end(c, EX_TEMPFAIL, "%s: the API's answer is not an order", id),
+                       CALL_DONE;
+        if (state_get(d->state, c->order_id, &e) && e.kind == ENTRY_HOLD && e.busy)
+                return manual_wait(d, c);
+        if (state_get(d->state, c->order_id, &e) && e.kind != ENTRY_HOLD)
+                return manual_end(c, CONTROL_EXIT_ALREADY_DECIDED,
+                                  "%s: already decided by approvald meanwhile; nothing done", id),
+                       CALL_DONE;
+        if (!streq(o->status, "PendingApproval"))
+                return manual_end(c, CONTROL_EXIT_ALREADY_DECIDED,
+                                  "%s: already decided: AppXite says %s; nothing done", id,
+                                  log_escape(o->status, st, sizeof(st))),
+                       CALL_DONE;
+        link = c->decision == ACTION_APPROVE ? o->approve_link : o->reject_link;
+        if (!link || api_same_origin(d->config->api.base_url, link) != 1) {
+                struct log_fields f = { .order_id = c->order_id };
+
+                log_event(LOG_ERR, LOG_MID_LINK_REFUSED, &f, 0,
+                          "%s: %s link is %s: not followed (manual decision)", id,
+                          action_to_string(c->decision),
+                          link ? "not on api.base_url's origin" : "missing");
+                return manual_end(c, EX_UNAVAILABLE, "%s: the order's %s link is %s: not followed",
+                                  id, action_to_string(c->decision),
+                                  link ? "not on api.base_url's origin" : "missing"),
+                       CALL_DONE;
+        }
+        return manual_decide(d, c, o, link);
+}
+
+static void on_manual_get(struct api *a, const struct api_response *r, void *userdata)
+{
+        struct call *c = userdata;
+        struct daemon *d = c->d;
+        struct order o = { 0 };
+        enum call_result res;
+
+        if (r->error == -ECANCELED) {
+                manual_end(c, EX_TEMPFAIL, "the service stopped or gave up before the lookup");
+                res = CALL_DONE;
+        } else
+                res = manual_looked_up(d, c, r, &o);
+        order_done(&o);
+        call_done(d, c, res);
+}
+
+int act_manual(struct daemon *d, const char *order_id, enum action decision, const char *login,
+               const char *reason, act_manual_done_t done, void *userdata)
+{
+        struct manual *m;
+        struct entry e;
+        int r;
+
+        assert(d);
+        assert(order_id && *order_id);
+        assert(decision == ACTION_APPROVE || decision == ACTION_REJECT);
+        assert(login && reason && done);
+        if (d->cycle.state == CYCLE_STOPPING)
+                return -ESHUTDOWN;
+        if (daemon_dry_run(d))
+                return -EROFS;
+        if (state_get(d->state, order_id, &e) && e.kind != ENTRY_HOLD)
+                return -EALREADY;
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        *m = (struct manual){ .reason = strdup(reason), .done = done, .userdata = userdata };
+        if (!m->reason || asprintf(&m->rule, "manual:%s", login) < 0) {
+                m->rule = NULL;
+                manual_free(m);
+                return -ENOMEM;
+        }
+        if (d->cycle.state == CYCLE_IDLE)
+                cycle_wake(d, NULL); /* the calls run inside a cycle */
+        r = order_get_manual(d, CALL_MANUAL_GET, order_id, decision, &m);
+        manual_free(m); /* NULL once the lookup has it */
+        return r;
 }

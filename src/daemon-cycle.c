@@ -153,10 +153,26 @@ static void api_status(struct daemon *d, char *buf, size_t size)
                 snprintf(buf, size, "API unreachable");
 }
 
+/* "3 held (oldest 5h)": the holds waiting for a person, as the journal
+ * has them; in a dry run (nothing journaled), this cycle's holds. */
+static void held_status(struct daemon *d, char buf[static 64])
+{
+        char age[HOLDS_AGE_BUF_SIZE];
+        int64_t oldest = 0;
+        size_t n = daemon_dry_run(d) ? 0 : holds_waiting(d->holds, d->state, &oldest);
+
+        if (n > 0)
+                snprintf(buf, 64, "%zu held (oldest %s)", n,
+                         holds_age_format(now_realtime_s() - oldest, age));
+        else
+                snprintf(buf, 64, "%zu held", d->cycle.n_held);
+}
+
 static void notify_status(struct daemon *d)
 {
         const struct cycle *c = &d->cycle;
-        char when[16] = "?", next[64] = "", unlogged[96] = "", api[64], wait[160] = "", reload[128];
+        char when[16] = "?", next[64] = "", unlogged[96] = "", api[64], wait[160] = "", reload[128],
+             held[64];
         const char *why = daemon_approvals_wait(d);
         struct tm tm;
         time_t t = (time_t)c->started;
@@ -175,15 +191,16 @@ static void notify_status(struct daemon *d)
                          why ? why : "see the log");
         api_status(d, api, sizeof(api));
         daemon_reload_status(d, reload, sizeof(reload));
+        held_status(d, held);
         if (*api && c->n_seen == 0)
                 sd_notifyf(false, "STATUS=%s%s%s; pending orders unknown%s%s", reload,
                            *reload ? "; " : "", api, wait, next);
         else
                 sd_notifyf(false,
-                           "STATUS=%s%sLast poll %s: %zu pending, %zu approved, %zu rejected, %zu "
-                           "held%s%s%s%s%s",
+                           "STATUS=%s%sLast poll %s: %zu pending, %zu approved, %zu rejected, "
+                           "%s%s%s%s%s%s",
                            reload, *reload ? "; " : "", when, c->n_seen, c->n_approved,
-                           c->n_rejected, c->n_held, c->n_failed ? ", calls to retry" : "",
+                           c->n_rejected, held, c->n_failed ? ", calls to retry" : "",
                            *api ? ", " : "", api, wait, next);
         log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,
                   "cycle done: %zu pending listed, %zu approved, %zu rejected, %zu held, %zu "

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "history.h"
+#include "holds.h"
 #include "idmap.h"
 #include "journal.h"
 #include "metrics.h"
@@ -77,6 +78,7 @@ enum call_kind {
         CALL_DECISION, /* POST to the approve or reject link */
         CALL_CONFLICT_GET, /* GET /orders/{id} after a 409 */
         CALL_RECONCILE_GET, /* GET /orders/{id}: an open intent, or an order we wait on */
+        CALL_MANUAL_GET, /* GET /orders/{id} before a manual decision (daemon-control.c) */
 };
 
 /* One cycle: its state (daemon-cycle.c writes it, everyone reads it), the
@@ -145,6 +147,8 @@ struct daemon {
         int64_t api_down_since; /* realtime seconds; 0 while the API answers */
         bool history_stale; /* an approval stopped counting: rebuild before deciding */
         bool ready;
+        struct control *control; /* the control socket (daemon-control.c); NULL: none */
+        struct holds *holds; /* since when each journaled hold waits, for STATUS= */
 };
 
 static inline bool daemon_dry_run(const struct daemon *d)
@@ -225,3 +229,29 @@ int act_reconcile(struct daemon *d);
  * memory), or -errno when the journal failed. */
 int act_held(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now);
 void act_done(struct daemon *d);
+
+/* ---- daemon-act.c: manual decisions ---- */
+
+/* How a manual decision ended: the command's exit status (0, control.h's,
+ * or sysexits.h's) and a line for the operator.  Called once, from the
+ * loop (or from api_free() at the end). */
+typedef void (*act_manual_done_t)(void *userdata, int exit_status, const char *message);
+
+/* A person decides order_id (`approvald approve|reject` through the
+ * control socket): the order is looked up, and when AppXite still has it
+ * pending the decision is journaled as an intent with rule "manual:LOGIN"
+ * and the reason, synced, and sent through the same call path as the
+ * cycle's, 409 included; done then hears the outcome.  Begins a cycle
+ * when idle, so that the calls run inside one.  Returns 0 (done will be
+ * called), or, done never called: -EALREADY when the journal has the order
+ * decided, -ESHUTDOWN when the daemon stops, -EROFS in a dry run, -ENOMEM. */
+int act_manual(struct daemon *d, const char *order_id, enum action decision, const char *login,
+               const char *reason, act_manual_done_t done, void *userdata);
+
+/* ---- daemon-control.c ---- */
+
+/* Listens on the control socket (control.h) in the state folder.  Returns
+ * 0 or -errno (logged by the caller; the daemon runs on without it). */
+int control_start(struct daemon *d);
+/* Closes the socket and every connection; removes the socket file. */
+void control_stop(struct daemon *d);

@@ -109,6 +109,8 @@ static int open_journal(struct daemon *d, const char *state_dir)
                           "record",
                           state_dir, JOURNAL_FILE_NAME, (unsigned long long)truncated);
         r = journal_read(state_dir, state_count, d->state, NULL);
+        if (r >= 0)
+                r = journal_read(state_dir, holds_visit, d->holds, NULL);
         if (r < 0) {
                 log_error_errno(r, "cannot rebuild the history from the journal");
                 return EX_CANTCREAT;
@@ -369,7 +371,8 @@ static int daemon_start(struct daemon *d)
         if (load_credentials(d, &creds) < 0)
                 return EX_CONFIG;
         if (state_new(&d->state, config_digest(d->config)) < 0 || idmap_new(&d->held, NULL) < 0 ||
-            idmap_new(&d->seen, NULL) < 0 || idmap_new(&d->dry_counted, NULL) < 0)
+            idmap_new(&d->seen, NULL) < 0 || idmap_new(&d->dry_counted, NULL) < 0 ||
+            holds_new(&d->holds) < 0)
                 return log_error("out of memory"), EX_OSERR;
         if (metrics_new(&d->metrics) < 0) /* kept whatever the config: a reload may add it */
                 return log_error("out of memory"), EX_OSERR;
@@ -383,12 +386,19 @@ static int daemon_start(struct daemon *d)
         r = api_new(&d->api, d->event, &d->config->api, creds, d->api_options);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the API client"), EX_CONFIG;
+        /* manual decisions (`approvald approve|reject`) come through it */
+        r = d->opt.once ? 0 : control_start(d);
+        if (r < 0)
+                log_warning("cannot listen on %s/control (%s): approve and reject wait for the "
+                            "service to stop",
+                            state_dir, strerror(-r));
         return 0;
 }
 
 static void daemon_done(struct daemon *d)
 {
         api_free(d->api);
+        control_stop(d); /* after api_free(): a manual decision under way was answered */
         act_done(d);
         free(d->sync.first_id);
         cycle_done(d);
@@ -398,6 +408,7 @@ static void daemon_done(struct daemon *d)
         journal_close(d->journal);
         state_free(d->state);
         metrics_free(d->metrics);
+        holds_free(d->holds);
         idmap_free(d->held);
         idmap_free(d->seen);
         idmap_free(d->dry_counted);

@@ -66,6 +66,34 @@ static const struct command commands[] = {
           "Leaves the file DIR/resync; the daemon's next cycle (or next start) then\n"
           "journals every order approved within the rules' longest window that it\n"
           "does not know, and removes the file.\n" },
+        { "holds", cmd_holds, "list the orders waiting for a person, oldest first",
+          "approvald holds [--json] [-c FILE] [--state-dir DIR]\n"
+          "      --json          a JSON array: id, customer, customerName, total (a string\n"
+          "                      with two decimals), currency, rule (null for the\n"
+          "                      default), reason, heldSince (RFC 3339)\n"
+          "  -c, --config FILE   accepted for symmetry; the list comes from the journal alone\n"
+          "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
+          "                      " JOURNAL_STATE_DIR_DEFAULT ")\n"
+          "Reads the journal without its lock: works whether the service runs or not.\n" },
+        { "approve", cmd_approve, "approve a pending order by hand, with a reason",
+          "approvald approve ORDER-ID --reason TEXT [-c FILE] [--state-dir DIR]\n"
+          "  -r, --reason TEXT   why (1 to 500 characters); journaled with your login\n"
+          "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
+          "                      " JOURNAL_STATE_DIR_DEFAULT ")\n"
+          "Journals the decision (rule manual:LOGIN) before one call to the order's\n"
+          "own approve link; while the service runs, asks it through DIR/control.\n"
+          "Exit 0 done, 65 already decided (no call made), 66 no such order, 69 a\n"
+          "link off api.base_url's origin or a dry run, 75 the API failed or the\n"
+          "service could not be asked.\n" },
+        { "reject", cmd_reject, "reject a pending order by hand, with a reason",
+          "approvald reject ORDER-ID --reason TEXT [-c FILE] [--state-dir DIR]\n"
+          "  -r, --reason TEXT   why (1 to 500 characters): sent to AppXite and journaled\n"
+          "                      with your login\n"
+          "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "      --state-dir DIR journal folder (default $STATE_DIRECTORY, else\n"
+          "                      " JOURNAL_STATE_DIR_DEFAULT ")\n"
+          "As approve, with the order's reject link.\n" },
         { "journal", cmd_journal, "dump or verify the on-disk journal",
           "approvald journal dump|verify [--state-dir DIR]\n"
           "  dump     print every record as a JSON line: offset, seq, type, and\n"

@@ -28,6 +28,7 @@
 #define LOG_MID_DECIDED_ELSEWHERE "6c2e8f1a9d4b4e3f8b7a1c5d2e9f0a36" /* hold decided elsewhere */
 #define LOG_MID_SYNC "9a7d3c2b1e0f4a5b8c6d4e2f1a3b5c79" /* bootstrap or refresh of approvals */
 #define LOG_MID_ORDER_PROBLEM "3f1c9a5e7b2d4c08a6e1d9b4f0c2e713" /* an order held for its data */
+#define LOG_MID_MANUAL "4b8e2d6f1a3c4e5d9f7b0a2c6e8d1f35" /* a person decided an order */
 
 /* The structured fields of one event; NULL strings and negative numbers
  * are left out. */

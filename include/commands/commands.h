@@ -16,6 +16,16 @@ int cmd_explain(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
+int cmd_holds(int argc, char **argv);
+/* approve/reject ORDER-ID --reason TEXT: besides the codes above, 65 when
+ * the order is already decided (no call made) and 66 when AppXite has no
+ * such order. */
+int cmd_approve(int argc, char **argv);
+int cmd_reject(int argc, char **argv);
+
+#define EXIT_ALREADY_DECIDED 65 /* = CONTROL_EXIT_ALREADY_DECIDED */
+#define EXIT_UNKNOWN_ORDER 66 /* = CONTROL_EXIT_UNKNOWN_ORDER */
+
 int cmd_stats(int argc, char **argv);
 
 /* Shared by the commands that read the journal (cmd-journal.c). */

@@ -24,6 +24,8 @@ Scenarios:
   bad-page    the listing holds items of the wrong types, absurd numbers, a
               forged line in an id, and one good order, ORD-7; totalCount lies
   hang-list   the listing answers only after 30 s
+  conflict    approve/reject calls answer 409 (someone decided first), and
+              ORD-1 reads as Approved once one came
   odd-orders  one page of orders with odd data (over-long ids and customer
               ids, no customer id or currency on orders a rule rejects, a
               negative total, dot-segment ids), then 20 good ones GOOD-1..20
@@ -145,6 +147,10 @@ class Handler(BaseHTTPRequestHandler):
         if SCENARIO == "slow-503":
             time.sleep(1.5)
             return self.reply(503, {"error": "service_unavailable"})
+        if SCENARIO == "conflict":
+            with LOCK:
+                STATE["decided"] = True
+            return self.reply(409, {"error": "conflict"})
         return self.reply(200, {"id": "ORD-1", "status": "Approved"})
 
     def do_GET(self):
@@ -180,6 +186,8 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(30)
             if SCENARIO == "bad-order":
                 return self.reply(200, ["not", "an", "order"])
+            if SCENARIO == "conflict" and STATE.get("decided"):
+                return self.reply(200, dict(order(self.base()), status="Approved"))
             return self.reply(200, order(self.base()))
         return self.reply(404, {"error": "not_found"})
 

@@ -1,0 +1,104 @@
+/* test-holds.c: since when holds wait (STATUS=), read against the state. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "holds.h"
+#include "state.h"
+
+static void test_waiting(void **unused)
+{
+        struct holds *h;
+        struct state *s;
+        int64_t oldest = -1;
+
+        assert_int_equal(holds_new(&h), 0);
+        assert_int_equal(state_new(&s, 1), 0);
+        assert_int_equal(holds_waiting(h, s, &oldest), 0);
+        assert_int_equal(oldest, 0);
+
+        /* the first hold's time stays; a later one does not move it */
+        assert_int_equal(holds_note(h, "A", 500), 0);
+        assert_int_equal(holds_note(h, "A", 900), 0);
+        assert_int_equal(holds_note(h, "B", 700), 0);
+        assert_int_equal(holds_note(h, "C", 100), 0);
+        assert_int_equal(state_set(s, "A", (struct entry){ .kind = ENTRY_HOLD }), 0);
+        assert_int_equal(state_set(s, "B", (struct entry){ .kind = ENTRY_HOLD }), 0);
+        /* C: decided in the portal; D: never held */
+        assert_int_equal(state_set(s, "C",
+                                   (struct entry){ .kind = ENTRY_EXTERNAL,
+                                                   .status = ENTRY_STATUS_APPROVED }),
+                         0);
+        assert_int_equal(holds_waiting(h, s, &oldest), 2);
+        assert_int_equal(oldest, 500);
+
+        /* A decided by a person: B is the oldest left; C was forgotten */
+        assert_int_equal(state_set(s, "A", (struct entry){ .kind = ENTRY_APPROVE }), 0);
+        assert_int_equal(holds_waiting(h, s, &oldest), 1);
+        assert_int_equal(oldest, 700);
+        assert_int_equal(holds_note(h, "C", 50), 0);
+        assert_int_equal(holds_waiting(h, s, NULL), 1); /* C still does not wait */
+
+        state_free(s);
+        holds_free(h);
+        holds_free(NULL);
+}
+
+static void test_visit(void **unused)
+{
+        struct journal_record rec = { .type = JOURNAL_HOLD,
+                                      .hold = { .order_id = "X", .time = 42 } };
+        struct journal_record other = { .type = JOURNAL_MARK, .mark = { .what = "bootstrap" } };
+        struct holds *h;
+        struct state *s;
+        int64_t oldest;
+
+        assert_int_equal(holds_new(&h), 0);
+        assert_int_equal(state_new(&s, 1), 0);
+        assert_int_equal(holds_visit(&rec, h), 0);
+        assert_int_equal(holds_visit(&other, h), 0);
+        assert_int_equal(state_set(s, "X", (struct entry){ .kind = ENTRY_HOLD }), 0);
+        assert_int_equal(holds_waiting(h, s, &oldest), 1);
+        assert_int_equal(oldest, 42);
+        state_free(s);
+        holds_free(h);
+}
+
+static void test_age(void **unused)
+{
+        static const struct {
+                int64_t s;
+                const char *want;
+        } cases[] = {
+                { -5, "0s" },
+                { 0, "0s" },
+                { 59, "59s" },
+                { 60, "1m" },
+                { 3599, "59m" },
+                { 3600, "1h" },
+                { 5 * 3600 + 59, "5h" },
+                { 47 * 3600, "47h" },
+                { 48 * 3600, "2d" },
+                { 400 * 86400, "400d" },
+        };
+        char buf[HOLDS_AGE_BUF_SIZE];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                assert_string_equal(holds_age_format(cases[i].s, buf), cases[i].want);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_waiting),
+                cmocka_unit_test(test_visit),
+                cmocka_unit_test(test_age),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
