@@ -60,6 +60,7 @@ REQUIRED = {
     "LOG_MID_ORDER_PROBLEM": ["stays pending"],
     "LOG_MID_DECIDED_ELSEWHERE": ["portal"],
     "LOG_MID_SYNC": ["approved orders"],
+    "LOG_MID_MANUAL": ["by hand", "manual:LOGIN"],
 }
 FORBIDDEN = {
     "LOG_MID_CONFIG": ["stay in force", "running rules", "reloaded"],
