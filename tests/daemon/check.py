@@ -21,7 +21,9 @@ HEADERS = {"Ocp-Apim-Subscription-Key": "demo-key", "api-version": "3.1"}
 def token(url):
     body = urllib.parse.urlencode({"grant_type": "client_credentials",
                                    "client_id": "demo-client",
-                                   "client_secret": "demo-secret"}).encode()
+                                   "client_secret": "demo-secret",
+                                   **({"scope": os.environ["SCOPE"]} if os.environ.get("SCOPE")
+                                      else {})}).encode()
     with urllib.request.urlopen(url + "/oauth2/token", body) as r:
         return json.load(r)["access_token"]
 
