@@ -13,3 +13,4 @@ int cmd_explain(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
