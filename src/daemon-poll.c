@@ -294,6 +294,12 @@ static int decide(struct daemon *d, const struct order *o)
         if (listed_before(d, o))
                 return 0;
         d->cycle.n_seen++;
+        if (o->status && !streq(config_status_canonical(&d->config->api, o->status),
+                                order_status_name(ORDER_STATUS_PENDING))) {
+                /* a server that ignores the query's status: never ours to decide */
+                d->cycle.n_skipped++;
+                return 1;
+        }
         if (!to_decide(d, o))
                 return 1;
         now = now_realtime_s();
