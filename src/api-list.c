@@ -158,6 +158,9 @@ int api_list_next(const struct api_config *c, const cJSON *body, const struct li
                 r = api_list_url(c, &t, ret_url);
                 return r < 0 ? r : 1;
         }
+        for (const char *p = next->valuestring; *p; p++)
+                if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+                        return -EBADMSG; /* a URI (RFC 3986) holds no blank, control or 8-bit byte */
         r = resolve(c->base_url, next->valuestring, &url);
         if (r == -EINVAL)
                 return -EBADMSG;
@@ -175,6 +178,7 @@ void api_list_page_for(size_t offset, int64_t max, int64_t *ret_page, int64_t *r
         size_t m, best;
 
         assert(max > 0 && max <= 500);
+        assert(offset <= API_LIST_OFFSET_MAX);
         assert(ret_page && ret_size);
         m = (size_t)max;
         best = m;

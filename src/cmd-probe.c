@@ -212,7 +212,7 @@ static int check_next(const struct config *c, const cJSON *body, const struct li
                : r == 0       ? "none (a single page)"
                : r == -EPERM  ? "NOT on api.base_url's origin, never followed: "
                : r == -ENOMEM ? "out of memory"
-                              : "neither a string nor null",
+                              : "neither a URI string nor null",
                r == 1 || r == -EPERM ? next : "");
         return r < 0 ? 1 : 0;
 }

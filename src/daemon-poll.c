@@ -580,7 +580,7 @@ static void log_next_failed(struct daemon *d, int k, const char *url)
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, k == -ENOMEM ? k : 0,
                           "listing pending orders (page %lld) failed: %s at api.list.next '%s'",
                           (long long)d->listing.page,
-                          k == -ENOMEM ? "out of memory" : "neither a string nor null",
+                          k == -ENOMEM ? "out of memory" : "neither a URI string nor null",
                           d->config->api.list.next);
 }
 

@@ -167,7 +167,7 @@ static enum page_next sync_page(struct daemon *d, const struct api_response *r)
                           r->error < 0       ? log_escape(r->detail, detail, sizeof(detail))
                           : r->status != 200 ? "an HTTP error"
                           : more == -EPERM   ? "a next link off api.base_url's origin"
-                          : more < 0         ? "a next link that is not a string"
+                          : more < 0         ? "a next link that is not a URI string"
                           : n > 0            ? "more items than asked for"
                                              : "not JSON with an array at api.list.items");
                 return PAGE_NEXT_FAILED;

@@ -32,7 +32,7 @@ cJSON *api_list_items(const struct api_config *c, const cJSON *body);
 /* Where the page after body is (paging next): returns 1 and an absolute
  * URL the caller frees; 0 when there is no next page (the pointer absent,
  * null or ""); -EBADMSG when the pointer holds something that is not a
- * string; -EPERM when the link is off api.base_url's origin (nothing is
+ * string, or a link that is not a URI (a blank, a control or 8-bit byte); -EPERM when the link is off api.base_url's origin (nothing is
  * to be sent there; *ret_url then holds the link, for the log); -ENOMEM.
  * q gives the listing's other parameters when next_param carries a token. */
 int api_list_next(const struct api_config *c, const cJSON *body, const struct list_request *q,
@@ -40,5 +40,7 @@ int api_list_next(const struct api_config *c, const cJSON *body, const struct li
 
 /* Page and offset paging: the page (from 1) and page size (from
  * (max + 1) / 2 to max) whose page holds position `offset` (from 0) and
- * starts as close before it as can be.  max is 1..500. */
+ * starts as close before it as can be.  max is 1..500; offset at most
+ * API_LIST_OFFSET_MAX (the ids seen in one cycle never come near it). */
+#define API_LIST_OFFSET_MAX (UINT64_C(1) << 48)
 void api_list_page_for(size_t offset, int64_t max, int64_t *ret_page, int64_t *ret_size);

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 .statuses = { "PendingApproval", "Approved", "Rejected" },
         };
         unsigned style = (unsigned)take(&data, &size, 1);
-        size_t offset = (size_t)take(&data, &size, 8);
+        size_t offset = (size_t)(take(&data, &size, 8) % (API_LIST_OFFSET_MAX + 1));
         int64_t max = (int64_t)(take(&data, &size, 2) % 500) + 1;
         struct list_request q = { .page = (int64_t)take(&data, &size, 8),
                                   .page_size = max,
