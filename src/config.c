@@ -926,6 +926,30 @@ static int list_key_paging(const char *key)
         return -1;
 }
 
+/* Where api.list.query names parameter name (the list mapping n itself
+ * when not found), for a located message. */
+static const yaml_node_t *query_key(struct ctx *x, const yaml_node_t *n, const char *name)
+{
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *k = ynode(&x->y, p->key), *q = ynode(&x->y, p->value);
+
+                if (k->type != YAML_SCALAR_NODE ||
+                    !streq((const char *)k->data.scalar.value, "query") ||
+                    q->type != YAML_MAPPING_NODE)
+                        continue;
+                for (yaml_node_pair_t *e = q->data.mapping.pairs.start;
+                     e < q->data.mapping.pairs.top; e++) {
+                        const yaml_node_t *ek = ynode(&x->y, e->key);
+
+                        if (ek->type == YAML_SCALAR_NODE &&
+                            streq((const char *)ek->data.scalar.value, name))
+                                return ek;
+                }
+        }
+        return n;
+}
+
 /* The keys must fit the chosen paging; the paging's parameters must
  * differ from each other and from the query's. */
 static void check_list(struct ctx *x, const yaml_node_t *n, const struct list_config *l)
@@ -957,7 +981,7 @@ static void check_list(struct ctx *x, const yaml_node_t *n, const struct list_co
         for (size_t i = 0; i < l->query.n; i++)
                 for (size_t j = 0; j < ELEMENTSOF(own); j++)
                         if (own[j] && streq(l->query.v[i].name, own[j]))
-                                yerror(&x->y, n,
+                                yerror(&x->y, query_key(x, n, own[j]),
                                        "api.list.query: '%s' is a paging parameter of this "
                                        "listing; remove it from the query",
                                        own[j]);

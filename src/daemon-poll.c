@@ -659,7 +659,7 @@ void poll_fetch(struct daemon *d)
                 return;
         }
         d->listing.fetches++;
-        if (d->listing.next_url)
+        if (d->listing.next_url && d->config->api.list.paging == PAGING_NEXT)
                 url = strdup(d->listing.next_url);
         else
                 (void)api_list_url(&d->config->api, &q, &url);

@@ -230,7 +230,7 @@ void sync_fetch(struct daemon *d)
         assert(d);
         timestamp_format(now_realtime_s() - rules_longest_window(d->config), d->sync.from);
         q = sync_request(d, d->sync.from);
-        if (d->sync.next_url)
+        if (d->sync.next_url && d->config->api.list.paging == PAGING_NEXT)
                 url = strdup(d->sync.next_url);
         else
                 (void)api_list_url(&d->config->api, &q, &url);
