@@ -10,6 +10,7 @@ python3 "$HERE/credit.py" gen 600 150 9 >"$T/orders.json"
 start_sandbox --orders "$T/orders.json"
 sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#1h#g" \
     "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+sed -i "/^  credentials_dir:/r $HERE/shapes/$SHAPE.yaml" "$T/rules.yaml" # SHAPE: lib.sh
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 run_once
 [ "$RC" = 0 ] || fail "--once exited $RC"

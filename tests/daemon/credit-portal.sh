@@ -12,6 +12,7 @@ python3 "$HERE/credit.py" gen 200 0 4 >"$T/orders.json"
 start_sandbox --orders "$T/orders.json"
 sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#0#g" \
     "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+sed -i "/^  credentials_dir:/r $HERE/shapes/$SHAPE.yaml" "$T/rules.yaml" # SHAPE: lib.sh
 
 # portal_round NEW SEED: a person approves every held order, NEW orders arrive
 portal_round() {
@@ -31,7 +32,7 @@ portal_round() {
 expect_like_evaluate() {
     fetch_orders
     python3 -c 'import json,sys
-o=[x for x in json.load(open(sys.argv[1])) if x["status"] != "Rejected"]
+o=[x for x in json.load(open(sys.argv[1])) if x["status"].lower() != "rejected"]
 json.dump(o, open(sys.argv[1], "w"))' "$T/orders.json"
 }
 
