@@ -81,6 +81,8 @@ struct api {
         sd_event_source *deliver; /* defer: runs the finished requests' callbacks */
 
         char *base_url, *token_url, *api_version, *referer, *on_behalf_of, *ca_file;
+        char *token_extra; /* api.token.form, "&name=value..." URL-encoded; never NULL */
+        bool token_basic; /* api.token.client_auth: basic */
         int64_t timeout_ms;
         size_t max_parallel;
         struct credentials creds;
@@ -441,6 +443,24 @@ static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
         return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
+static char *form_escape(const char *s);
+
+/* HTTP Basic with the client id and secret (api.token.client_auth). */
+static CURLcode token_basic_auth(struct api *a, CURL *e)
+{
+        char *id = form_escape(a->creds.client_id), *secret = form_escape(a->creds.client_secret);
+        CURLcode c = CURLE_OUT_OF_MEMORY;
+
+        if (id && secret) {
+                c = curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+                c = c ?: curl_easy_setopt(e, CURLOPT_USERNAME, id);
+                c = c ?: curl_easy_setopt(e, CURLOPT_PASSWORD, secret);
+        }
+        wipe_free(id);
+        wipe_free(secret);
+        return c;
+}
+
 static CURLcode easy_setup(struct api *a, struct request *q)
 {
         long timeout = (long)a->timeout_ms;
@@ -481,6 +501,8 @@ static CURLcode easy_setup(struct api *a, struct request *q)
                 SET(CURLOPT_POSTFIELDS, q->body ? q->body : "");
                 SET(CURLOPT_POSTFIELDSIZE, q->body ? (long)strlen(q->body) : 0L);
         }
+        if (q->is_token && a->token_basic) /* RFC 6749 2.3.1: each form-encoded first */
+                c = c ?: token_basic_auth(a, e);
 #undef SET
         return c;
 }
@@ -646,9 +668,12 @@ static char *token_form(const struct api *a)
         char *id = form_escape(a->creds.client_id), *secret = form_escape(a->creds.client_secret);
         char *body = NULL;
 
-        if (id && secret &&
-            asprintf(&body, "grant_type=client_credentials&client_id=%s&client_secret=%s", id,
-                     secret) < 0)
+        if (a->token_basic) {
+                if (asprintf(&body, "grant_type=client_credentials%s", a->token_extra) < 0)
+                        body = NULL;
+        } else if (id && secret &&
+                   asprintf(&body, "grant_type=client_credentials&client_id=%s&client_secret=%s%s",
+                            id, secret, a->token_extra) < 0)
                 body = NULL;
         wipe_free(id);
         wipe_free(secret);
@@ -1169,9 +1194,28 @@ static bool header_value_ok(const char *s)
         return !s || !strpbrk(s, "\r\n");
 }
 
+/* api.token.form as "&name=value..." (URL-encoded), or NULL when out of
+ * memory. */
+static char *token_extra_new(const struct api_config *cfg)
+{
+        char *extra = strdup(""), *n, *v, *more;
+
+        for (size_t i = 0; extra && i < cfg->token_form.n; i++) {
+                n = form_escape(cfg->token_form.v[i].name);
+                v = form_escape(cfg->token_form.v[i].value);
+                more = NULL;
+                if (n && v && asprintf(&more, "%s&%s=%s", extra, n, v) < 0)
+                        more = NULL;
+                free(n), free(v), free(extra);
+                extra = more;
+        }
+        return extra;
+}
+
 static int copy_config(struct api *a, const struct api_config *cfg)
 {
         char *base = NULL, *token = NULL, *version = NULL, *referer = NULL, *obo = NULL, *ca = NULL;
+        char *extra;
 
         if (!cfg->base_url || !cfg->token_url || api_check_url(cfg->base_url) < 0 ||
             api_check_url(cfg->token_url) < 0 || !header_value_ok(cfg->api_version) ||
@@ -1188,8 +1232,18 @@ static int copy_config(struct api *a, const struct api_config *cfg)
                 free(base), free(token), free(version), free(referer), free(obo), free(ca);
                 return -ENOMEM;
         }
-        if (a->base_url && (!streq(a->base_url, base) || !streq(a->token_url, token)))
+        extra = token_extra_new(cfg);
+        if (!extra) {
+                free(base), free(token), free(version), free(referer), free(obo), free(ca);
+                return -ENOMEM;
+        }
+        if (a->base_url && (!streq(a->base_url, base) || !streq(a->token_url, token) ||
+                            !streq(a->token_extra, extra) ||
+                            a->token_basic != (cfg->client_auth == CLIENT_AUTH_BASIC)))
                 token_drop(a);
+        free(a->token_extra);
+        a->token_extra = extra;
+        a->token_basic = cfg->client_auth == CLIENT_AUTH_BASIC;
         free(a->base_url), free(a->token_url), free(a->api_version);
         free(a->referer), free(a->on_behalf_of), free(a->ca_file);
         a->base_url = base, a->token_url = token, a->api_version = version;
@@ -1314,6 +1368,7 @@ void api_free(struct api *a)
         wipe_free(a->creds.subscription_key);
         wipe_free(a->creds.client_id);
         wipe_free(a->creds.client_secret);
+        free(a->token_extra);
         free(a->base_url), free(a->token_url), free(a->api_version);
         free(a->referer), free(a->on_behalf_of), free(a->ca_file);
         sd_event_unref(a->event);

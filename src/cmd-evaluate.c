@@ -143,7 +143,9 @@ static int decide(struct evaluator *e, const struct order *o)
         int64_t now;
         int r;
 
-        if (streq_ptr(o->status, "Approved") && o->has_created_at) {
+        if (streq_ptr(config_status_canonical(&e->config->api, o->status),
+                      order_status_name(ORDER_STATUS_APPROVED)) &&
+            o->has_created_at) {
                 /* approved already (an export's history): counted from its
                  * createdAt, as the daemon's bootstrap counts it, not decided */
                 r = policy_count_order(e->history, o, o->created_at);

@@ -145,6 +145,16 @@ static void credit_done(struct credit *c)
         free(c->customers);
 }
 
+static void params_free(struct api_params *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                free(p->v[i].name);
+                free(p->v[i].value);
+        }
+        free(p->v);
+        *p = (struct api_params){ 0 };
+}
+
 static void api_done(struct api_config *a)
 {
         free(a->base_url);
@@ -156,6 +166,18 @@ static void api_done(struct api_config *a)
         free(a->ca_file);
         for (size_t i = 0; i < _FIELD_MAX; i++)
                 free(a->fields[i]);
+        free(a->list.path);
+        params_free(&a->list.query);
+        free(a->list.page_param);
+        free(a->list.size_param);
+        free(a->list.offset_param);
+        free(a->list.next);
+        free(a->list.next_param);
+        free(a->list.items);
+        free(a->retrieve);
+        for (size_t i = 0; i < _ORDER_STATUS_MAX; i++)
+                free(a->statuses[i]);
+        params_free(&a->token_form);
 }
 
 void config_free(struct config *c)
@@ -756,6 +778,325 @@ static void p_fields(struct ctx *x, const yaml_node_t *n, const struct key_spec 
         strset_done(&seen);
 }
 
+/* ---- api.list, api.retrieve, api.statuses, api.token ------------------ */
+
+static const char *const paging_names[] = {
+        [PAGING_PAGE] = "page", [PAGING_OFFSET] = "offset", [PAGING_NEXT] = "next"
+};
+static const char *const status_keys[] = {
+        [ORDER_STATUS_PENDING] = "pending",
+        [ORDER_STATUS_APPROVED] = "approved",
+        [ORDER_STATUS_REJECTED] = "rejected",
+};
+static const char *const status_canonical[] = {
+        [ORDER_STATUS_PENDING] = "PendingApproval",
+        [ORDER_STATUS_APPROVED] = "Approved",
+        [ORDER_STATUS_REJECTED] = "Rejected",
+};
+/* Form fields approvald sends itself: api.token.form cannot replace them. */
+static const char *const token_own_fields[] = { "grant_type", "client_id", "client_secret" };
+
+const char *order_status_name(enum order_status st)
+{
+        assert(st >= 0 && st < _ORDER_STATUS_MAX);
+        return status_canonical[st];
+}
+
+const char *config_status_canonical(const struct api_config *a, const char *status)
+{
+        assert(a);
+        for (size_t i = 0; status && i < _ORDER_STATUS_MAX; i++)
+                if (a->statuses[i] && streq(status, a->statuses[i]))
+                        return status_canonical[i];
+        return status;
+}
+
+/* A mapping of names to string values (a number or a boolean is taken as
+ * written).  what names it in messages ("query"). */
+static void parse_params(struct ctx *x, const yaml_node_t *n, const char *what,
+                         struct api_params *ret)
+{
+        struct strset seen;
+
+        params_free(ret);
+        if (!expect_mapping(x, n, what))
+                return;
+        strset_init(&seen, false);
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key), *value = ynode(&x->y, p->value);
+                const char *name = mapping_key(x, key, &seen), *v;
+                struct api_param *a;
+
+                if (!name || !yscalar(&x->y, value, name, "a string", &v))
+                        continue;
+                if (!*name) {
+                        yerror(&x->y, key, "'%s': a parameter name must not be empty", what);
+                        continue;
+                }
+                a = grow_one(x, &ret->v, &ret->n, sizeof(*a));
+                if (!a)
+                        break;
+                a->name = oom(x, strdup(name));
+                a->value = oom(x, strdup(v));
+        }
+        strset_done(&seen);
+}
+
+static void p_query(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct list_config *l = base;
+
+        parse_params(x, n, k->key, &l->query);
+        l->query_set = true;
+}
+
+static void p_paging(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        int i;
+
+        if (scalar_enum(x, n, "paging", paging_names, _PAGING_MAX, "page, offset or next", &i))
+                *FIELD(base, k, enum list_paging) = (enum list_paging)i;
+}
+
+/* A path below base_url: "/" and no query, fragment or blank. */
+static void p_path(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a path", &v))
+                return;
+        if (v[0] != '/' || v[strcspn(v, "?# \t\r\n")] != 0) {
+                yerror(&x->y, n,
+                       "'%s' must be a path starting with '/' without '?', '#' or blanks, not "
+                       "'%s'",
+                       k->key, v);
+                return;
+        }
+        p_string(x, n, k, base);
+}
+
+/* A JSON Pointer; with k->min, also "" (the whole body). */
+static void p_pointer(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        char **field = FIELD(base, k, char *);
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a JSON Pointer", &v))
+                return;
+        if (!(k->min && !*v) && !json_pointer_valid(v)) {
+                yerror(&x->y, n, "'%s' must be a JSON Pointer starting with '/'%s, not '%s'",
+                       k->key, k->min ? " (or \"\" for the whole body)" : "", v);
+                return;
+        }
+        free(*field);
+        *field = oom(x, strdup(v));
+}
+
+static const struct key_spec list_keys[] = {
+        { .key = "path", .parse = p_path, .offset = offsetof(struct list_config, path) },
+        { .key = "query", .parse = p_query },
+        { .key = "paging", .parse = p_paging, .offset = offsetof(struct list_config, paging) },
+        { .key = "page_param",
+          .parse = p_string,
+          .offset = offsetof(struct list_config, page_param) },
+        { .key = "size_param",
+          .parse = p_string,
+          .offset = offsetof(struct list_config, size_param) },
+        { .key = "offset_param",
+          .parse = p_string,
+          .offset = offsetof(struct list_config, offset_param) },
+        { .key = "next", .parse = p_pointer, .offset = offsetof(struct list_config, next) },
+        { .key = "next_param",
+          .parse = p_string,
+          .offset = offsetof(struct list_config, next_param) },
+        { .key = "items",
+          .parse = p_pointer,
+          .offset = offsetof(struct list_config, items),
+          .min = 1 },
+};
+
+/* Which paging each key belongs to (-1: any). */
+static int list_key_paging(const char *key)
+{
+        if (streq(key, "page_param"))
+                return PAGING_PAGE;
+        if (streq(key, "offset_param"))
+                return PAGING_OFFSET;
+        if (streq(key, "next") || streq(key, "next_param"))
+                return PAGING_NEXT;
+        return -1;
+}
+
+/* Where api.list.query names parameter name (the list mapping n itself
+ * when not found), for a located message. */
+static const yaml_node_t *query_key(struct ctx *x, const yaml_node_t *n, const char *name)
+{
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *k = ynode(&x->y, p->key), *q = ynode(&x->y, p->value);
+
+                if (k->type != YAML_SCALAR_NODE ||
+                    !streq((const char *)k->data.scalar.value, "query") ||
+                    q->type != YAML_MAPPING_NODE)
+                        continue;
+                for (yaml_node_pair_t *e = q->data.mapping.pairs.start;
+                     e < q->data.mapping.pairs.top; e++) {
+                        const yaml_node_t *ek = ynode(&x->y, e->key);
+
+                        if (ek->type == YAML_SCALAR_NODE &&
+                            streq((const char *)ek->data.scalar.value, name))
+                                return ek;
+                }
+        }
+        return n;
+}
+
+/* The keys must fit the chosen paging; the paging's parameters must
+ * differ from each other and from the query's. */
+static void check_list(struct ctx *x, const yaml_node_t *n, const struct list_config *l)
+{
+        const char *own[] = { l->paging == PAGING_PAGE     ? l->page_param
+                              : l->paging == PAGING_OFFSET ? l->offset_param
+                                                           : l->next_param,
+                              l->size_param };
+
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key);
+                const char *k =
+                        key->type == YAML_SCALAR_NODE ? (const char *)key->data.scalar.value : "";
+                int want = list_key_paging(k);
+
+                if (want >= 0 && want != (int)l->paging)
+                        yerror(&x->y, key,
+                               "'%s' is for paging: %s, but api.list.paging is %s: remove it", k,
+                               paging_names[want], paging_names[l->paging]);
+        }
+        if (l->paging == PAGING_NEXT && !l->next)
+                yerror(&x->y, n,
+                       "paging: next needs 'next', the JSON Pointer to the next link "
+                       "or token (e.g. /nextLink)");
+        if (own[0] && own[1] && streq(own[0], own[1]))
+                yerror(&x->y, n, "api.list: the paging parameters must differ, not both '%s'",
+                       own[0]);
+        for (size_t i = 0; i < l->query.n; i++)
+                for (size_t j = 0; j < ELEMENTSOF(own); j++)
+                        if (own[j] && streq(l->query.v[i].name, own[j]))
+                                yerror(&x->y, query_key(x, n, own[j]),
+                                       "api.list.query: '%s' is a paging parameter of this "
+                                       "listing; remove it from the query",
+                                       own[j]);
+}
+
+static void p_list(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct list_config *l = FIELD(base, k, struct list_config);
+
+        if (!expect_mapping(x, n, "list"))
+                return;
+        parse_mapping(x, n, "list", "key", list_keys, ELEMENTSOF(list_keys), l);
+        check_list(x, n, l);
+}
+
+static void p_retrieve(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        const char *v, *id;
+
+        if (!yscalar(&x->y, n, k->key, "a path template", &v))
+                return;
+        id = strstr(v, "{id}");
+        if (v[0] != '/' || !id || strstr(id + 1, "{id}") || v[strcspn(v, "?# \t\r\n")] != 0) {
+                yerror(&x->y, n,
+                       "'retrieve' must be a path starting with '/' holding '{id}' once, "
+                       "without '?', '#' or blanks, not '%s'",
+                       v);
+                return;
+        }
+        p_string(x, n, k, base);
+}
+
+static void p_statuses(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        char **st = FIELD(base, k, char *);
+        const yaml_node_t *where[_ORDER_STATUS_MAX] = { 0 };
+        struct strset seen;
+
+        if (!expect_mapping(x, n, "statuses"))
+                return;
+        strset_init(&seen, false);
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key), *value = ynode(&x->y, p->value);
+                const char *name = mapping_key(x, key, &seen), *v;
+                size_t i;
+
+                if (!name)
+                        continue;
+                for (i = 0; i < _ORDER_STATUS_MAX; i++)
+                        if (streq(name, status_keys[i]))
+                                break;
+                if (i == _ORDER_STATUS_MAX) {
+                        yerror(&x->y, key,
+                               "unknown status '%s' in 'statuses': use pending, approved or "
+                               "rejected",
+                               name);
+                        continue;
+                }
+                if (!yscalar(&x->y, value, name, "a string", &v))
+                        continue;
+                if (!*v) {
+                        yerror(&x->y, value, "'%s' must not be empty", name);
+                        continue;
+                }
+                for (size_t j = 0; j < _ORDER_STATUS_MAX; j++)
+                        if (where[j] && streq(st[j], v))
+                                yerror(&x->y, value, "statuses: '%s' and '%s' are both '%s'",
+                                       status_keys[j], name, v);
+                free(st[i]);
+                st[i] = oom(x, strdup(v));
+                where[i] = value;
+        }
+        strset_done(&seen);
+}
+
+static void p_form(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct api_params *form = FIELD(base, k, struct api_params);
+
+        parse_params(x, n, "form", form);
+        for (size_t i = 0; i < form->n; i++)
+                for (size_t j = 0; j < ELEMENTSOF(token_own_fields); j++)
+                        if (streq(form->v[i].name, token_own_fields[j]))
+                                yerror(&x->y, n,
+                                       "api.token.form: '%s' is sent by approvald itself; "
+                                       "remove it",
+                                       token_own_fields[j]);
+}
+
+static void p_client_auth(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        static const char *const names[] = {
+                [CLIENT_AUTH_BODY] = "body", [CLIENT_AUTH_BASIC] = "basic"
+        };
+        int i;
+
+        if (scalar_enum(x, n, "client_auth", names, _CLIENT_AUTH_MAX, "body or basic", &i))
+                *FIELD(base, k, enum client_auth) = (enum client_auth)i;
+}
+
+static const struct key_spec token_keys[] = {
+        { .key = "form", .parse = p_form, .offset = offsetof(struct api_config, token_form) },
+        { .key = "client_auth",
+          .parse = p_client_auth,
+          .offset = offsetof(struct api_config, client_auth) },
+};
+
+static void p_token(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_mapping(x, n, "token", "key", token_keys, ELEMENTSOF(token_keys), base);
+}
+
 static const struct key_spec api_keys[] = {
         { .key = "base_url",
           .parse = p_api_url,
@@ -785,6 +1126,10 @@ static const struct key_spec api_keys[] = {
           .min = 1,
           .max = 64 },
         { .key = "fields", .parse = p_fields, .offset = offsetof(struct api_config, fields) },
+        { .key = "list", .parse = p_list, .offset = offsetof(struct api_config, list) },
+        { .key = "retrieve", .parse = p_retrieve, .offset = offsetof(struct api_config, retrieve) },
+        { .key = "statuses", .parse = p_statuses, .offset = offsetof(struct api_config, statuses) },
+        { .key = "token", .parse = p_token },
 };
 
 static void p_api(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
@@ -1535,9 +1880,46 @@ static const char *const default_reasons[_ACTION_MAX] = {
         [ACTION_HOLD] = "Held for a person to decide",
 };
 
+static int default_string(char **field, const char *value)
+{
+        if (*field || !value)
+                return 0;
+        *field = strdup(value);
+        return *field ? 0 : -ENOMEM;
+}
+
+/* The request shape's defaults: today's AppXite assumptions. */
+static int api_defaults(struct api_config *a)
+{
+        struct list_config *l = &a->list;
+        int r = 0;
+
+        for (size_t i = 0; i < _ORDER_STATUS_MAX; i++)
+                r = r ?: default_string(&a->statuses[i], status_canonical[i]);
+        r = r ?: default_string(&l->path, "/orders");
+        r = r ?: default_string(&l->page_param, "page");
+        r = r ?: default_string(&l->size_param, l->paging == PAGING_NEXT ? NULL : "pageSize");
+        r = r ?: default_string(&l->offset_param, "offset");
+        r = r ?: default_string(&l->items, "/items");
+        r = r ?: default_string(&a->retrieve, "/orders/{id}");
+        if (r < 0 || l->query_set)
+                return r;
+        l->query.v = calloc(1, sizeof(*l->query.v));
+        if (!l->query.v)
+                return -ENOMEM;
+        l->query.n = 1;
+        l->query.v[0].name = strdup("status");
+        l->query.v[0].value = strdup(a->statuses[ORDER_STATUS_PENDING]);
+        return l->query.v[0].name && l->query.v[0].value ? 0 : -ENOMEM;
+}
+
 static int config_finish(struct config *c)
 {
         int r;
+
+        r = api_defaults(&c->api);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < _FIELD_MAX; i++)
                 if (!c->api.fields[i]) {

@@ -73,9 +73,18 @@ static void call_free(struct call *c)
         free(c);
 }
 
+/* Statuses inside approvald keep their canonical names (the journal, the
+ * logs); what the API answers is mapped through api.statuses as it is
+ * read (parse_lookup(), answered_status()). */
 static const char *intended_status(enum action a)
 {
-        return a == ACTION_APPROVE ? "Approved" : "Rejected";
+        return order_status_name(a == ACTION_APPROVE ? ORDER_STATUS_APPROVED
+                                                     : ORDER_STATUS_REJECTED);
+}
+
+static bool is_pending(const char *canonical_status)
+{
+        return streq_ptr(canonical_status, order_status_name(ORDER_STATUS_PENDING));
 }
 
 static char *reject_body(const char *reason)
@@ -142,7 +151,7 @@ static enum call_result record_outcome(struct daemon *d, const char *order_id, i
                 (void)state_set(d->state, order_id, e);
         }
         idmap_remove(d->state->reasons, order_id);
-        if (idmap_get(d->seen, order_id) && !streq(final_status, "PendingApproval"))
+        if (idmap_get(d->seen, order_id) && !is_pending(final_status))
                 d->cycle.n_gone++; /* it left the pending list (the paging counts it) */
         return CALL_DONE;
 }
@@ -160,7 +169,7 @@ static void log_outcome(const char *order_id, enum action decision, int http_sta
                           "%s: decided by someone else: now %s (ours was %s; not called again)",
                           log_escape(order_id, id, sizeof(id)),
                           log_escape(final_status, st, sizeof(st)), action_to_string(decision));
-        else if (streq(final_status, "PendingApproval"))
+        else if (is_pending(final_status))
                 log_event(LOG_INFO, LOG_MID_OUTCOME, &f, 0,
                           "%s: %s done (HTTP %d); still pending: other approving parties have "
                           "not decided (counted in the exposure meanwhile)",
@@ -230,21 +239,23 @@ static int call_start_manual(struct daemon *d, enum call_kind kind, const char *
                              enum action decision, const char *url, const char *body,
                              struct manual **m);
 
-/* GET /orders/{id}; with m (may be NULL), the manual decision goes with
- * the lookup (*m is then NULL). */
+/* GET api.retrieve, its {id} the order id percent-encoded; with m (may be
+ * NULL), the manual decision goes with the lookup (*m is then NULL). */
 static void on_manual_get(struct api *a, const struct api_response *r, void *userdata);
 
 static int order_get_manual(struct daemon *d, enum call_kind kind, const char *order_id,
                             enum action decision, struct manual **m)
 {
+        const char *tpl = d->config->api.retrieve, *at = strstr(tpl, "{id}");
         _cleanup_free_ char *path = NULL;
         char *esc;
         int r;
 
+        assert(at); /* the config checks it */
         esc = curl_easy_escape(NULL, order_id, 0);
         if (!esc)
                 return -ENOMEM;
-        r = asprintf(&path, "/orders/%s", esc);
+        r = asprintf(&path, "%.*s%s%s", (int)(at - tpl), tpl, esc, at + 4);
         curl_free(esc);
         if (r < 0)
                 return -ENOMEM;
@@ -268,8 +279,8 @@ static const char *answered_status(struct daemon *d, const struct call *c,
 
         if (c->decision == ACTION_APPROVE && r->body_size > 0 &&
             order_parse(r->body, r->body_size, &d->config->api, &o) >= 0) {
-                if (streq_ptr(o.status, "PendingApproval"))
-                        st = "PendingApproval";
+                if (is_pending(config_status_canonical(&d->config->api, o.status)))
+                        st = order_status_name(ORDER_STATUS_PENDING);
                 order_done(&o);
         }
         return st;
@@ -354,8 +365,10 @@ static int parse_lookup(struct daemon *d, struct call *c, const struct api_respo
         int k;
 
         k = order_parse(r->body, r->body_size, &d->config->api, ret);
-        if (k >= 0 && ret->status)
+        if (k >= 0 && ret->status) {
+                ret->status = config_status_canonical(&d->config->api, ret->status);
                 return 0;
+        }
         log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
                   "%s: order lookup failed: the answer is not an order (%s%s)",
                   log_escape(c->order_id, id, sizeof(id)),
@@ -416,7 +429,7 @@ static enum call_result waited_answered(struct daemon *d, struct call *c, struct
 {
         const char *status = o ? o->status : "NotFound";
 
-        if (o && streq(o->status, "PendingApproval")) {
+        if (o && is_pending(o->status)) {
                 e.busy = false; /* still waiting */
                 (void)state_set(d->state, c->order_id, e);
                 return CALL_DONE;
@@ -424,7 +437,7 @@ static enum call_result waited_answered(struct daemon *d, struct call *c, struct
         if (e.kind == ENTRY_HOLD)
                 return hold_decided_elsewhere(d, c, o, status);
         /* our approve that waited on other parties: now final */
-        return finish(d, c, http, status, !streq(status, "Approved"));
+        return finish(d, c, http, status, !streq(status, order_status_name(ORDER_STATUS_APPROVED)));
 }
 
 /* The answer to GET /orders/{id}: after a 409, for an open intent, or for
@@ -454,12 +467,12 @@ static enum call_result lookup_answered(struct daemon *d, struct call *c,
                 return failed;
         if (waited)
                 return waited_answered(d, c, e, o, http);
-        if (streq(o->status, "PendingApproval") && c->kind == CALL_RECONCILE_GET) {
+        if (is_pending(o->status) && c->kind == CALL_RECONCILE_GET) {
                 if (d->cycle.state == CYCLE_STOPPING)
                         return failed; /* sent again at the next start */
                 return resend(d, c, o);
         }
-        if (streq(o->status, "PendingApproval")) {
+        if (is_pending(o->status)) {
                 log_error("%s: answered 409 yet still pending; will try again",
                           log_escape(c->order_id, id, sizeof(id)));
                 return CALL_RETRY;

@@ -10,7 +10,13 @@
  * still pending; ids seen twice are skipped; and a page whose first order
  * was never seen means the list moved under us (someone else decided), so
  * the page before it is read again.  Only one page of orders is in memory
- * at a time: what grows with the orders is one id per listed order. */
+ * at a time: what grows with the orders is one id per listed order.
+ *
+ * Offset paging (api.list.paging) is the same method counted in items.
+ * Next paging follows the server's link or token, whose stability against
+ * removals is the server's; a cursor the server refuses (400, 404, 410)
+ * restarts the listing from the first page, and the ids seen this cycle
+ * keep anything from being decided twice. */
 #include <assert.h>
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api-list.h"
 #include "daemon-private.h"
 #include "log.h"
 #include "money.h"
@@ -290,6 +297,12 @@ static int decide(struct daemon *d, const struct order *o)
         if (listed_before(d, o))
                 return 0;
         d->cycle.n_seen++;
+        if (o->status && !streq(config_status_canonical(&d->config->api, o->status),
+                                order_status_name(ORDER_STATUS_PENDING))) {
+                /* a server that ignores the query's status: never ours to decide */
+                d->cycle.n_skipped++;
+                return 1;
+        }
         if (!to_decide(d, o))
                 return 1;
         now = now_realtime_s();
@@ -336,21 +349,14 @@ static const char *item_id(const struct daemon *d, const cJSON *item)
  * one that divides o - 1 (or leaves the least over) avoids re-reading them. */
 static void next_page_guess(struct daemon *d)
 {
-        size_t o = d->cycle.n_seen - d->cycle.n_gone, max = (size_t)d->config->poll.page_size;
-        size_t t, best = max;
+        size_t o = d->cycle.n_seen - d->cycle.n_gone;
 
-        assert(max > 0); /* the config takes 1..500 */
         /* calls under way may or may not have landed when the server lists:
          * assume they all have, so the page can only start too early */
         o = o > d->cycle.n_calls ? o - d->cycle.n_calls : 0;
         d->listing.guess_calls = d->cycle.n_calls;
-        t = o > 0 ? o - 1 : 0;
-
-        for (size_t s = max; s >= (max + 1) / 2 && s > 0 && t % best != 0; s--)
-                if (t % s < t % best)
-                        best = s;
-        d->listing.page_size = (int64_t)best;
-        d->listing.page = (int64_t)(t / best) + 1;
+        api_list_page_for(o > 0 ? o - 1 : 0, d->config->poll.page_size, &d->listing.page,
+                          &d->listing.page_size);
         d->listing.forward_all_seen = false;
 }
 
@@ -468,10 +474,9 @@ static void log_list_failed(struct daemon *d, const struct api_response *r, cons
                           page, n_items, (long long)d->listing.page_size);
         else
                 log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
-                          "listing pending orders (page %lld) failed: the answer is %s", page,
-                          !j                  ? "not JSON"
-                          : cJSON_IsObject(j) ? "an object without an items array"
-                                              : "not a JSON object");
+                          "listing pending orders (page %lld) failed: the answer is %s%s%s", page,
+                          !j ? "not JSON" : "JSON without an array at api.list.items '",
+                          j ? d->config->api.list.items : "", j ? "'" : "");
 }
 
 /* After a page is decided and its calls started: where to read next. */
@@ -504,12 +509,12 @@ static cJSON *page_items(struct daemon *d, const struct api_response *r, cJSON *
         if (r->error >= 0 && r->status == 200 && order_json_parse(r->body, r->body_size, &j) < 0)
                 j = NULL;
         *ret_json = j;
-        items = j ? cJSON_GetObjectItem(j, "items") : NULL;
+        items = j ? api_list_items(&d->config->api, j) : NULL;
         if (!cJSON_IsArray(items)) {
                 log_list_failed(d, r, j, -1);
                 return NULL;
         }
-        if (cJSON_GetArraySize(items) > d->listing.page_size) {
+        if (d->config->api.list.size_param && cJSON_GetArraySize(items) > d->listing.page_size) {
                 log_list_failed(d, r, j, cJSON_GetArraySize(items));
                 return NULL;
         }
@@ -542,6 +547,83 @@ static enum page_next on_page_items(struct daemon *d, const struct api_response 
         return stopped ? PAGE_NEXT_END : next_move(d, n, n_new);
 }
 
+/* Restarts a listing by next links this often in one cycle, at most. */
+#define NEXT_RESTARTS_MAX 3
+
+/* A cursor the server refuses (forgotten, expired): the listing starts
+ * again from the first page; the orders seen this cycle are skipped. */
+static bool cursor_refused(struct daemon *d, const struct api_response *r)
+{
+        if (!d->listing.next_url || r->error < 0 ||
+            (r->status != 400 && r->status != 404 && r->status != 410))
+                return false;
+        if (d->listing.restarts >= NEXT_RESTARTS_MAX)
+                return false;
+        log_warning("listing pending orders: the server refused the cursor of page %lld (HTTP "
+                    "%d): listing again from the first page",
+                    (long long)d->listing.page, r->status);
+        d->listing.restarts++;
+        d->listing.page = 1;
+        free(d->listing.next_url);
+        d->listing.next_url = NULL;
+        return true;
+}
+
+static void log_next_failed(struct daemon *d, int k, const char *url)
+{
+        struct log_fields f = { 0 };
+        char esc[LOG_ESCAPE_MAX];
+
+        if (k == -EPERM)
+                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, 0,
+                          "listing pending orders (page %lld) failed: the next link %s is not on "
+                          "api.base_url's origin: not followed",
+                          (long long)d->listing.page, log_escape(url, esc, sizeof(esc)));
+        else
+                log_event(LOG_ERR, LOG_MID_API_ERROR, &f, k == -ENOMEM ? k : 0,
+                          "listing pending orders (page %lld) failed: %s at api.list.next '%s'",
+                          (long long)d->listing.page,
+                          k == -ENOMEM ? "out of memory" : "neither a URI string nor null",
+                          d->config->api.list.next);
+}
+
+/* One page of a listing by next links: its orders decided, then the
+ * link followed (once our calls are few: they do not move a cursor). */
+static enum page_next on_next_page_items(struct daemon *d, const struct api_response *r)
+{
+        _cleanup_(cJSON_Deletep) cJSON *j = NULL;
+        struct list_request q = { .page_size = d->listing.page_size };
+        _cleanup_free_ char *next = NULL;
+        cJSON *items;
+        bool stopped;
+        int k, n, n_new;
+
+        if (cursor_refused(d, r))
+                return PAGE_NEXT_NOW;
+        items = page_items(d, r, &j);
+        if (!items)
+                return PAGE_NEXT_FAILED;
+        n = cJSON_GetArraySize(items);
+        k = api_list_next(&d->config->api, j, &q, &next); /* before the items are taken */
+        n_new = decide_page(d, items, &stopped);
+        log_debug("page %lld: %d orders, %d new; %zu seen", (long long)d->listing.page, n, n_new,
+                  d->cycle.n_seen);
+        if (n_new < 0 || act_flush(d) < 0)
+                return PAGE_NEXT_FATAL; /* logged where it failed */
+        if (stopped)
+                return PAGE_NEXT_END;
+        if (k < 0) {
+                log_next_failed(d, k, next);
+                return PAGE_NEXT_FAILED;
+        }
+        if (k == 0)
+                return PAGE_NEXT_END;
+        free(d->listing.next_url);
+        d->listing.next_url = TAKE_PTR(next);
+        d->listing.page++;
+        return n_new > 0 ? PAGE_NEXT_AFTER_CALLS : PAGE_NEXT_NOW;
+}
+
 static void on_page(struct api *a, const struct api_response *r, void *userdata)
 {
         struct daemon *d = userdata;
@@ -552,20 +634,26 @@ static void on_page(struct api *a, const struct api_response *r, void *userdata)
                 cycle_page_done(d, PAGE_NEXT_END); /* stopping, or the cycle ended */
                 return;
         }
-        cycle_page_done(d, on_page_items(d, r));
+        if (d->config->api.list.paging == PAGING_NEXT)
+                cycle_page_done(d, on_next_page_items(d, r));
+        else
+                cycle_page_done(d, on_page_items(d, r));
 }
 
 void poll_fetch(struct daemon *d)
 {
-        char path[128];
+        _cleanup_free_ char *url = NULL;
+        struct list_request q;
         size_t cap;
         int r;
 
         assert(d);
-        if (d->listing.guess) {
+        if (d->listing.guess && d->config->api.list.paging != PAGING_NEXT) {
                 d->listing.guess = false;
                 next_page_guess(d);
         }
+        d->listing.guess = false;
+        q = (struct list_request){ .page = d->listing.page, .page_size = d->listing.page_size };
         cap = 4 * (d->cycle.n_seen / (size_t)d->listing.page_size + 1) + 16;
         if (d->listing.fetches >= cap) {
                 log_warning("listing stopped after %zu pages: the list keeps moving; the next "
@@ -576,10 +664,12 @@ void poll_fetch(struct daemon *d)
                 return;
         }
         d->listing.fetches++;
-        snprintf(path, sizeof(path), "/orders?status=PendingApproval&page=%lld&pageSize=%lld",
-                 (long long)d->listing.page, (long long)d->listing.page_size);
+        if (d->listing.next_url && d->config->api.list.paging == PAGING_NEXT)
+                url = strdup(d->listing.next_url);
+        else
+                (void)api_list_url(&d->config->api, &q, &url);
         cycle_request_started(d, CALL_DECISION, true);
-        r = api_request_path(d->api, API_GET, path, NULL, on_page, d);
+        r = url ? api_request(d->api, API_GET, url, NULL, on_page, d) : -ENOMEM;
         if (r < 0) {
                 log_error_errno(r, "cannot list orders");
                 cycle_page_done(d, PAGE_NEXT_FAILED);
@@ -589,6 +679,7 @@ void poll_fetch(struct daemon *d)
 void poll_start(struct daemon *d)
 {
         assert(d);
+        free(d->listing.next_url);
         d->listing = (struct listing){ .page = 1, .page_size = d->config->poll.page_size };
         poll_fetch(d);
 }

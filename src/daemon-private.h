@@ -108,6 +108,8 @@ struct listing {
         size_t guess_calls; /* calls under way when the page was last guessed */
         bool forward_all_seen; /* last move: page++ past a page of seen ids */
         bool guess; /* the next fetch works out the page first (calls landed) */
+        char *next_url; /* paging next: the page to read next; NULL: the first */
+        unsigned restarts; /* paging next: listings restarted for a refused cursor */
 };
 
 /* The bootstrap or refresh listing (daemon-sync.c). */
@@ -118,6 +120,8 @@ struct sync {
         int64_t page, page_size;
         size_t n_new, n_dropped;
         char *first_id; /* of the last page: a server that ignores paging repeats it */
+        char *next_url; /* paging next: the page to read next; NULL: the first */
+        char from[32]; /* createdFrom of this listing, RFC 3339 */
 };
 
 struct daemon {

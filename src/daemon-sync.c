@@ -5,7 +5,9 @@
  * refresh (every credit.refresh) does the same, and also lists the
  * Rejected ones so that an approval another party overturned stops
  * counting.  The server's createdFrom filter is asked for but not relied
- * on: createdAt is checked here. */
+ * on: createdAt is checked here.  The listing follows api.list (its query
+ * with the pending status replaced by the configured approved or rejected
+ * name), in any paging style. */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "api-list.h"
 #include "daemon-private.h"
 #include "log.h"
 #include "policy.h"
@@ -34,9 +37,26 @@ static const char *sync_name(const struct daemon *d)
 }
 
 /* The status listed now: Approved, then (refresh only) Rejected. */
+static enum order_status sync_status_of(const struct daemon *d)
+{
+        return d->sync.pass == 0 ? ORDER_STATUS_APPROVED : ORDER_STATUS_REJECTED;
+}
+
+/* Its canonical name (journal, logs). */
 static const char *sync_status(const struct daemon *d)
 {
-        return d->sync.pass == 0 ? "Approved" : "Rejected";
+        return order_status_name(sync_status_of(d));
+}
+
+/* The listing request of this pass; from: createdFrom, as text. */
+static struct list_request sync_request(const struct daemon *d, const char *from)
+{
+        return (struct list_request){
+                .status = d->config->api.statuses[sync_status_of(d)],
+                .created_from = from,
+                .page = d->sync.page,
+                .page_size = d->sync.page_size,
+        };
 }
 
 bool sync_due(struct daemon *d)
@@ -96,12 +116,13 @@ static int sync_order(struct daemon *d, const struct order *o, int64_t from)
         bool known;
 
         if (policy_id_problem(o->id) || !o->has_created_at || o->created_at < from ||
-            !streq_ptr(o->status, sync_status(d)))
+            !streq_ptr(config_status_canonical(&d->config->api, o->status), sync_status(d)))
                 return 0; /* not what was asked for, whatever the server filtered */
         known = state_get(d->state, o->id, &e);
         if (approved && !known) {
                 d->sync.n_new++;
-                return learn(d, o, "Approved", sync_name(d), o->created_at);
+                return learn(d, o, order_status_name(ORDER_STATUS_APPROVED), sync_name(d),
+                             o->created_at);
         }
         if (known && e.kind == ENTRY_HOLD) /* decided in the portal meanwhile */
                 return learn(d, o, sync_status(d), "portal", now_realtime_s());
@@ -109,7 +130,7 @@ static int sync_order(struct daemon *d, const struct order *o, int64_t from)
                 /* another party overturned an approval that counts */
                 d->sync.n_dropped++;
                 d->history_stale = true;
-                return learn(d, o, "Rejected", "tiers", 0);
+                return learn(d, o, order_status_name(ORDER_STATUS_REJECTED), "tiers", 0);
         }
         if (approved && known && e.kind == ENTRY_APPROVE && e.status == ENTRY_STATUS_PENDING) {
                 e.status = ENTRY_STATUS_APPROVED; /* every party has approved */
@@ -122,14 +143,21 @@ static enum page_next sync_page(struct daemon *d, const struct api_response *r)
 {
         _cleanup_(cJSON_Deletep) cJSON *j = NULL;
         int64_t from = now_realtime_s() - rules_longest_window(d->config);
+        const struct list_config *l = &d->config->api.list;
         cJSON *items = NULL, *item, *first;
+        _cleanup_free_ char *next = NULL;
         const char *first_id;
-        int n, k;
+        int n, k, more = 0;
 
         if (r->error >= 0 && r->status == 200 && order_json_parse(r->body, r->body_size, &j) >= 0)
-                items = cJSON_GetObjectItem(j, "items");
+                items = api_list_items(&d->config->api, j);
         n = cJSON_IsArray(items) ? cJSON_GetArraySize(items) : -1;
-        if (n < 0 || n > d->sync.page_size) {
+        if (n >= 0 && l->paging == PAGING_NEXT) {
+                struct list_request q = sync_request(d, d->sync.from);
+
+                more = api_list_next(&d->config->api, j, &q, &next);
+        }
+        if (n < 0 || (l->size_param && n > d->sync.page_size) || more < 0) {
                 struct log_fields f = { .http_status = r->status };
                 char detail[256];
 
@@ -138,15 +166,18 @@ static enum page_next sync_page(struct daemon *d, const struct api_response *r)
                           sync_status(d), (long long)d->sync.page,
                           r->error < 0       ? log_escape(r->detail, detail, sizeof(detail))
                           : r->status != 200 ? "an HTTP error"
+                          : more == -EPERM   ? "a next link off api.base_url's origin"
+                          : more < 0         ? "a next link that is not a URI string"
                           : n > 0            ? "more items than asked for"
-                                             : "not a JSON object with an items array");
+                                             : "not JSON with an array at api.list.items");
                 return PAGE_NEXT_FAILED;
         }
         first = n > 0 ? cJSON_GetArrayItem(items, 0) : NULL;
         first_id = first ? cJSON_GetStringValue(
                                    json_pointer_get(first, d->config->api.fields[FIELD_ID]))
                          : NULL;
-        if (first_id && d->sync.page > 1 && streq_ptr(first_id, d->sync.first_id)) {
+        if (l->paging != PAGING_NEXT && first_id && d->sync.page > 1 &&
+            streq_ptr(first_id, d->sync.first_id)) {
                 log_event(LOG_ERR, LOG_MID_API_ERROR, NULL, 0,
                           "%s: listing %s orders: page %lld starts as page %lld did: the server "
                           "ignores the paging; given up",
@@ -166,7 +197,9 @@ static enum page_next sync_page(struct daemon *d, const struct api_response *r)
                 if (k < 0)
                         return PAGE_NEXT_FATAL;
         }
-        if (n < d->sync.page_size) {
+        free(d->sync.next_url);
+        d->sync.next_url = TAKE_PTR(next);
+        if (l->paging == PAGING_NEXT ? more == 0 : n < d->sync.page_size) {
                 if (d->sync.bootstrap || d->sync.pass == 1)
                         return PAGE_NEXT_END;
                 d->sync.pass = 1; /* a refresh lists the Rejected ones next */
@@ -190,15 +223,19 @@ static void on_sync_page(struct api *a, const struct api_response *r, void *user
 
 void sync_fetch(struct daemon *d)
 {
-        char path[256], from[TIMESTAMP_BUF_SIZE];
+        _cleanup_free_ char *url = NULL;
+        struct list_request q;
         int r;
 
         assert(d);
-        timestamp_format(now_realtime_s() - rules_longest_window(d->config), from);
-        snprintf(path, sizeof(path), "/orders?status=%s&createdFrom=%s&page=%lld&pageSize=%lld",
-                 sync_status(d), from, (long long)d->sync.page, (long long)d->sync.page_size);
+        timestamp_format(now_realtime_s() - rules_longest_window(d->config), d->sync.from);
+        q = sync_request(d, d->sync.from);
+        if (d->sync.next_url && d->config->api.list.paging == PAGING_NEXT)
+                url = strdup(d->sync.next_url);
+        else
+                (void)api_list_url(&d->config->api, &q, &url);
         cycle_request_started(d, CALL_DECISION, true);
-        r = api_request_path(d->api, API_GET, path, NULL, on_sync_page, d);
+        r = url ? api_request(d->api, API_GET, url, NULL, on_sync_page, d) : -ENOMEM;
         if (r < 0) {
                 log_error_errno(r, "%s: cannot list orders", sync_name(d));
                 cycle_page_done(d, PAGE_NEXT_FAILED);
@@ -214,6 +251,8 @@ void sync_start(struct daemon *d)
         d->sync.n_new = d->sync.n_dropped = 0;
         free(d->sync.first_id);
         d->sync.first_id = NULL;
+        free(d->sync.next_url);
+        d->sync.next_url = NULL;
         log_debug("%s: listing the orders approved since %lld days", sync_name(d),
                   (long long)(rules_longest_window(d->config) / 86400));
         sync_fetch(d);

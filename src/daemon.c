@@ -401,6 +401,8 @@ static void daemon_done(struct daemon *d)
         control_stop(d); /* after api_free(): a manual decision under way was answered */
         act_done(d);
         free(d->sync.first_id);
+        free(d->sync.next_url);
+        free(d->listing.next_url);
         cycle_done(d);
         sd_event_unref(d->event);
         if (d->journal)

@@ -36,6 +36,16 @@ static const struct command commands[] = {
           "and so must api.credentials_dir's files (a warning), while files from\n"
           "LoadCredential= ($CREDENTIALS_DIRECTORY) are the service's as they are.\n"
           "Exit 0 when valid, 78 otherwise; errors read FILE:LINE:COLUMN: message.\n" },
+        { "probe", cmd_probe, "ask the API once, read-only, and say whether rules.yaml fits it",
+          "approvald probe [-c FILE]\n"
+          "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"
+          "Makes one token request and one listing request of one page, as the daemon\n"
+          "builds them from the file, and prints what it sent (header names; secrets\n"
+          "never shown), the answer's status, which api.fields pointers resolve in the\n"
+          "first order, its top-level keys, and whether its links (and, with paging:\n"
+          "next, the next page's) are on api.base_url's origin.  Never approves or\n"
+          "rejects.  Exit 0 when the daemon could run with this configuration, 78\n"
+          "when the file does not fit the answers, 69 when the API could not be asked.\n" },
         { "explain", cmd_explain, "show, rule by rule, how one order is decided",
           "approvald explain [-c FILE] [--json] [--now TIME] [--state-dir DIR] ORDER.json|-\n"
           "  -c, --config FILE   rules file (default " APPROVALD_DEFAULT_RULES ")\n"

@@ -96,11 +96,14 @@ bool entry_waits(struct entry e)
                (e.kind == ENTRY_APPROVE && e.status == ENTRY_STATUS_PENDING);
 }
 
+/* The journal keeps the canonical names (config.h's enum order_status):
+ * the daemon maps the API's names through api.statuses as it reads them,
+ * so a journal means the same whatever api.statuses says. */
 enum entry_status entry_status_from_string(const char *status)
 {
-        if (streq_ptr(status, "Approved"))
+        if (streq_ptr(status, order_status_name(ORDER_STATUS_APPROVED)))
                 return ENTRY_STATUS_APPROVED;
-        if (streq_ptr(status, "PendingApproval"))
+        if (streq_ptr(status, order_status_name(ORDER_STATUS_PENDING)))
                 return ENTRY_STATUS_PENDING;
         if (streq_ptr(status, "NotFound"))
                 return ENTRY_STATUS_NOTFOUND;
@@ -217,7 +220,8 @@ int state_count(const struct journal_record *rec, void *userdata)
         if (rec->type == JOURNAL_INTENT && in->decision == ACTION_APPROVE && in->order_id)
                 return count_once(s, in->order_id, ENTRY_APPROVE, in->customer_id, in->total,
                                   in->currency, in->time);
-        if (rec->type == JOURNAL_EXTERNAL && x->order_id && streq_ptr(x->status, "Approved"))
+        if (rec->type == JOURNAL_EXTERNAL && x->order_id &&
+            streq_ptr(x->status, order_status_name(ORDER_STATUS_APPROVED)))
                 return count_once(s, x->order_id, ENTRY_EXTERNAL, x->customer_id, x->total,
                                   x->currency, x->count_from);
         return 0;

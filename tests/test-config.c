@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "api-list.h"
 #include "api.h"
 #include "config.h"
 #include "matcher.h"
@@ -645,6 +646,63 @@ static void test_list_parse(void **state)
         free(many);
 }
 
+/* api.list, api.retrieve, api.statuses, api.token: defaults are today's
+ * requests; keys that do not fit the paging are errors. */
+static void test_request_shape(void **state)
+{
+        struct list_request q = { .page = 3, .page_size = 50 };
+        struct config *c = load_ok("", "rules: []");
+        char *url = NULL;
+        unsigned n = 0;
+
+        assert_int_equal(c->api.list.paging, PAGING_PAGE);
+        assert_string_equal(c->api.retrieve, "/orders/{id}");
+        assert_string_equal(c->api.list.items, "/items");
+        assert_int_equal(c->api.client_auth, CLIENT_AUTH_BODY);
+        assert_int_equal(c->api.token_form.n, 0);
+        assert_int_equal(api_list_url(&c->api, &q, &url), 0);
+        assert_string_equal(url, "https://api.appxite.com/orders?status=PendingApproval&page=3"
+                                 "&pageSize=50");
+        free(url);
+        q.status = c->api.statuses[ORDER_STATUS_APPROVED];
+        q.created_from = "2026-01-01T00:00:00Z";
+        assert_int_equal(api_list_url(&c->api, &q, &url), 0);
+        assert_string_equal(url, "https://api.appxite.com/orders?status=Approved&createdFrom="
+                                 "2026-01-01T00%3A00%3A00Z&page=3&pageSize=50");
+        free(url);
+        config_free(c);
+
+        c = load_ok("  list: {path: /api/v3/orders, paging: offset, offset_param: $skip,\n"
+                    "         size_param: $top, items: /value}\n"
+                    "  statuses: {pending: open}",
+                    "rules: []");
+        q = (struct list_request){ .page = 3, .page_size = 50 };
+        assert_int_equal(api_list_url(&c->api, &q, &url), 0);
+        assert_string_equal(
+                url, "https://api.appxite.com/api/v3/orders?status=open&%24skip=100&%24top=50");
+        free(url);
+        assert_string_equal(config_status_canonical(&c->api, "open"), "PendingApproval");
+        assert_string_equal(config_status_canonical(&c->api, "Approved"), "Approved");
+        assert_string_equal(config_status_canonical(&c->api, "PendingApproval"),
+                            "PendingApproval"); /* not a configured name: as is */
+        assert_null(config_status_canonical(&c->api, NULL));
+        config_free(c);
+
+        assert_null(load("  list: {paging: next}", "rules: []", &n)); /* next needs next */
+        assert_int_equal(n, 1);
+        assert_null(load("  list: {paging: page, next: /n, offset_param: o}", "rules: []", &n));
+        assert_int_equal(n, 2);
+        assert_null(
+                load("  list: {paging: offset, size_param: x, offset_param: x}", "rules: []", &n));
+        assert_int_equal(n, 1);
+        assert_null(load("  retrieve: /orders", "rules: []", &n));
+        assert_int_equal(n, 1);
+        assert_null(load("  statuses: {pending: a, approved: a}", "rules: []", &n));
+        assert_int_equal(n, 1);
+        assert_null(load("  token: {form: {grant_type: x}, client_auth: none}", "rules: []", &n));
+        assert_int_equal(n, 2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -655,7 +713,7 @@ int main(void)
                 cmocka_unit_test(test_rules),          cmocka_unit_test(test_lists_and_credit),
                 cmocka_unit_test(test_example_file),   cmocka_unit_test(test_big_list_file),
                 cmocka_unit_test(test_actions),        cmocka_unit_test(test_api_urls),
-                cmocka_unit_test(test_list_parse),
+                cmocka_unit_test(test_list_parse),     cmocka_unit_test(test_request_shape),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,3 +40,5 @@ const char *command_state_dir(const char *option, char *buf, size_t size);
  * a damaged journal, 66 when there is none, 65 for another version, else
  * 74. */
 int command_journal_failed(const char *state_dir, int r, uint64_t bad);
+
+int cmd_probe(int argc, char **argv);

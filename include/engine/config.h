@@ -153,6 +153,54 @@ struct credit {
         void *index; /* built by config_load(): customer id -> limits */
 };
 
+/* How the pending listing goes from one page to the next (api.list.paging). */
+enum list_paging {
+        PAGING_PAGE, /* page_param numbered from 1, size_param */
+        PAGING_OFFSET, /* offset_param counted from 0, size_param */
+        PAGING_NEXT, /* the server's next link or token at the `next` pointer */
+        _PAGING_MAX,
+};
+
+/* The statuses the daemon compares with (api.statuses).  Inside approvald
+ * (the journal, the logs) they keep these canonical names; only the
+ * requests and the answers use the configured ones. */
+enum order_status {
+        ORDER_STATUS_PENDING, /* "PendingApproval" */
+        ORDER_STATUS_APPROVED, /* "Approved" */
+        ORDER_STATUS_REJECTED, /* "Rejected" */
+        _ORDER_STATUS_MAX,
+};
+
+enum client_auth {
+        CLIENT_AUTH_BODY, /* client_id and client_secret in the form */
+        CLIENT_AUTH_BASIC, /* HTTP Basic with id and secret */
+        _CLIENT_AUTH_MAX,
+};
+
+/* One name=value pair sent URL-encoded (list query, token form). */
+struct api_param {
+        char *name;
+        char *value;
+};
+
+struct api_params {
+        struct api_param *v;
+        size_t n;
+};
+
+struct list_config {
+        char *path; /* default "/orders": relative to base_url */
+        struct api_params query; /* default {status: statuses.pending} */
+        bool query_set; /* given in the file (else the default above) */
+        enum list_paging paging; /* default page */
+        char *page_param; /* default "page" */
+        char *size_param; /* default "pageSize" (page, offset); NULL: not sent (next) */
+        char *offset_param; /* default "offset" */
+        char *next; /* JSON Pointer, required by paging next; else NULL */
+        char *next_param; /* optional, paging next: the token's query parameter */
+        char *items; /* default "/items"; "" when the body is the array */
+};
+
 struct api_config {
         char *base_url; /* required */
         char *token_url; /* required */
@@ -164,7 +212,20 @@ struct api_config {
         int64_t timeout_ms; /* default 30000 */
         int64_t max_parallel; /* default 8, 1..64 */
         char *fields[_FIELD_MAX]; /* always set: override or default */
+        struct list_config list;
+        char *retrieve; /* default "/orders/{id}": one {id}, percent-encoded */
+        char *statuses[_ORDER_STATUS_MAX]; /* always set */
+        struct api_params token_form; /* extra token form fields */
+        enum client_auth client_auth; /* default body */
 };
+
+/* The canonical name ("PendingApproval", "Approved", "Rejected") of the
+ * status an answer carries under its configured name, or status itself
+ * when it is none of them (NULL stays NULL). */
+const char *config_status_canonical(const struct api_config *a, const char *status);
+
+/* The canonical name of s. */
+const char *order_status_name(enum order_status s);
 
 struct poll_config {
         int64_t interval_ms; /* default 60000, >= 1000 */

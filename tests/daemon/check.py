@@ -21,7 +21,9 @@ HEADERS = {"Ocp-Apim-Subscription-Key": "demo-key", "api-version": "3.1"}
 def token(url):
     body = urllib.parse.urlencode({"grant_type": "client_credentials",
                                    "client_id": "demo-client",
-                                   "client_secret": "demo-secret"}).encode()
+                                   "client_secret": "demo-secret",
+                                   **({"scope": os.environ["SCOPE"]} if os.environ.get("SCOPE")
+                                      else {})}).encode()
     with urllib.request.urlopen(url + "/oauth2/token", body) as r:
         return json.load(r)["access_token"]
 
@@ -29,13 +31,25 @@ def token(url):
 def fetch(url):
     h = dict(HEADERS, Authorization="Bearer " + token(url))
     out, page = [], 1
+    shape = os.environ.get("SHAPE", "page").replace("-token", "")
+    nxt = f"{url}/orders?limit=500"
     while True:
-        req = urllib.request.Request(f"{url}/orders?page={page}&pageSize=500", headers=h)
-        with urllib.request.urlopen(req) as r:
-            items = json.load(r)["items"]
-        if not items:
-            break
+        if shape == "offset":
+            req = f"{url}/api/v3/orders?$skip={(page - 1) * 500}&$top=500"
+        elif shape == "next":
+            req = nxt
+        else:
+            req = f"{url}/orders?page={page}&pageSize=500"
+        with urllib.request.urlopen(urllib.request.Request(req, headers=h)) as r:
+            body = json.load(r)
+        items = body[{"offset": "value", "next": "data"}.get(shape, "items")]
         out.extend(items)
+        if shape == "next":
+            if not body.get("nextLink"):
+                break
+            nxt = body["nextLink"]
+        elif not items:
+            break
         page += 1
     json.dump(out, sys.stdout)
     return 0

@@ -28,7 +28,7 @@ portal_round() {
 expect_like_evaluate() {
     fetch_orders
     python3 -c 'import json,sys
-o=[x for x in json.load(open(sys.argv[1])) if x["status"] != "Rejected"]
+o=[x for x in json.load(open(sys.argv[1])) if x["status"].lower() != "rejected"]
 json.dump(o, open(sys.argv[1], "w"))' "$T/orders.json"
 }
 

@@ -28,6 +28,8 @@ rules:
     reason: over the credit limit
 default: approve
 YAML
+# the request shape under test (SHAPE, lib.sh): nothing for the default
+sed -i "/^  credentials_dir:/r $HERE/shapes/$SHAPE.yaml" "$T/rules.yaml"
 # new CUSTOMER PRICE: creates an order of one line, prints its id
 new() {
     curl -sf -H 'Content-Type: application/json' -d "{\"customer\":{\"id\":\"$1\"},

@@ -78,10 +78,17 @@ stop_daemon() {
     TOOK_MS=$(( ($(date +%s%N) - start) / 1000000 ))
 }
 
+# SHAPE: the sandbox's request shape (page, offset, next, next-token: the
+# next shape with its cursor as a query parameter); the tests then differ
+# only in rules.yaml's api keys of shapes/$SHAPE.yaml
+SHAPE=${SHAPE:-page}
+SB_SHAPE=${SHAPE%-token}
+export SHAPE
+
 # start_sandbox [OPTIONS...]: sets URL (and FOREIGN with --foreign-links)
 start_sandbox() {
     rm -f "$T/sandbox.out"
-    "$SANDBOX" --listen 127.0.0.1:0 "$@" >"$T/sandbox.out" 2>"$T/sandbox.err" &
+    "$SANDBOX" --listen 127.0.0.1:0 --shape "$SB_SHAPE" "$@" >"$T/sandbox.out" 2>"$T/sandbox.err" &
     SB_PID=$!
     wait_until 200 "the sandbox did not start" grep -q '^listening on ' "$T/sandbox.out"
     sleep 0.05
@@ -94,6 +101,7 @@ start_sandbox() {
 write_rules() {
     sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@PAGE@#${1:-100}#g" \
         -e "s#@PARALLEL@#${2:-8}#g" -e "s#@MODE@#${3:-enforce}#g" \
+        -e "/^  max_parallel:/r $HERE/shapes/$SHAPE.yaml" \
         "$HERE/rules.yaml.in" >"$T/rules.yaml"
 }
 
@@ -151,4 +159,5 @@ credit_start() {
     start_sandbox --orders "$T/orders.json" "$@"
     sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#$refresh#g" \
         "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
+    sed -i "/^  credentials_dir:/r $HERE/shapes/$SHAPE.yaml" "$T/rules.yaml"
 }
