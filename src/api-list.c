@@ -188,3 +188,23 @@ void api_list_page_for(size_t offset, int64_t max, int64_t *ret_page, int64_t *r
         *ret_size = (int64_t)best;
         *ret_page = (int64_t)(offset / best) + 1;
 }
+
+int api_retrieve_path(const struct api_config *c, const char *order_id, char **ret_path)
+{
+        const char *tpl, *at;
+        char *esc;
+        int r;
+
+        assert(c);
+        assert(order_id);
+        assert(ret_path);
+        tpl = c->retrieve;
+        at = strstr(tpl, "{id}");
+        assert(at); /* the config checks it */
+        esc = curl_easy_escape(NULL, order_id, 0);
+        if (!esc)
+                return -ENOMEM;
+        r = asprintf(ret_path, "%.*s%s%s", (int)(at - tpl), tpl, esc, at + 4);
+        curl_free(esc);
+        return r < 0 ? -ENOMEM : 0;
+}

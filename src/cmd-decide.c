@@ -22,6 +22,7 @@
 #include <systemd/sd-event.h>
 
 #include "api.h"
+#include "api-list.h"
 #include "commands.h"
 #include "config-digest.h"
 #include "config.h"
@@ -183,15 +184,10 @@ static void on_call_done(struct api *a, const struct api_response *r, void *user
 static int lookup(struct decide *x, api_done_t done)
 {
         _cleanup_free_ char *path = NULL;
-        char *esc = curl_easy_escape(NULL, x->order_id, 0);
-        int r;
+        int r = api_retrieve_path(&x->config->api, x->order_id, &path);
 
-        if (!esc)
-                return -ENOMEM;
-        r = asprintf(&path, "/orders/%s", esc);
-        curl_free(esc);
         if (r < 0)
-                return -ENOMEM;
+                return r;
         return api_request_path(x->api, API_GET, path, NULL, done, x);
 }
 
@@ -210,8 +206,11 @@ static int parse_order(struct decide *x, const struct api_response *r, struct or
 {
         int k = order_parse(r->body, r->body_size, &x->config->api, ret);
 
-        if (k >= 0 && ret->status)
+        if (k >= 0 && ret->status) {
+                /* compared below with the canonical names, as the daemon does */
+                ret->status = config_status_canonical(&x->config->api, ret->status);
                 return 0;
+        }
         if (k >= 0)
                 order_done(ret);
         fprintf(stderr, "approvald %s: %s: the API's answer is not an order\n", verb(x),
@@ -354,7 +353,8 @@ static void on_call_done(struct api *a, const struct api_response *r, void *user
         /* an approve that leaves the order pending waits on other approving parties */
         if (x->decision == ACTION_APPROVE && r->body_size > 0 &&
             order_parse(r->body, r->body_size, &x->config->api, &o) >= 0) {
-                if (streq_ptr(o.status, "PendingApproval"))
+                if (streq_ptr(config_status_canonical(&x->config->api, o.status),
+                              "PendingApproval"))
                         want = "PendingApproval";
                 order_done(&o);
         }

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "control.h"
+#include "api-list.h"
 #include "daemon-private.h"
 #include "log.h"
 #include "money.h"
@@ -246,19 +247,12 @@ static void on_manual_get(struct api *a, const struct api_response *r, void *use
 static int order_get_manual(struct daemon *d, enum call_kind kind, const char *order_id,
                             enum action decision, struct manual **m)
 {
-        const char *tpl = d->config->api.retrieve, *at = strstr(tpl, "{id}");
         _cleanup_free_ char *path = NULL;
-        char *esc;
         int r;
 
-        assert(at); /* the config checks it */
-        esc = curl_easy_escape(NULL, order_id, 0);
-        if (!esc)
-                return -ENOMEM;
-        r = asprintf(&path, "%.*s%s%s", (int)(at - tpl), tpl, esc, at + 4);
-        curl_free(esc);
+        r = api_retrieve_path(&d->config->api, order_id, &path);
         if (r < 0)
-                return -ENOMEM;
+                return r;
         return call_start_manual(d, kind, order_id, decision, path, NULL, m);
 }
 

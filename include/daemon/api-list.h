@@ -44,3 +44,7 @@ int api_list_next(const struct api_config *c, const cJSON *body, const struct li
  * API_LIST_OFFSET_MAX (the ids seen in one cycle never come near it). */
 #define API_LIST_OFFSET_MAX (UINT64_C(1) << 48)
 void api_list_page_for(size_t offset, int64_t max, int64_t *ret_page, int64_t *ret_size);
+
+/* The path of api.retrieve for order_id: its {id} replaced by the id,
+ * percent-encoded.  Returns 0 and a string the caller frees, or -ENOMEM. */
+int api_retrieve_path(const struct api_config *c, const char *order_id, char **ret_path);

@@ -45,7 +45,7 @@ expect() {
 cd "$tmp"
 mkdir state other.d
 touch rules.yaml notes.txt order.json
-expect "approvald " run check explain evaluate resync journal stats holds approve reject help --help --version
+expect "approvald " run check explain evaluate resync journal stats holds approve reject probe help --help --version
 expect "approvald stats --si" --since
 expect "approvald stats --since 7" 7d
 expect "approvald ch" check
