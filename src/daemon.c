@@ -322,6 +322,31 @@ static int load_credentials(struct daemon *d, struct credentials **ret)
         return r;
 }
 
+/* The webhook receiver (daemon-webhook.c), when rules.yaml has one. */
+static int start_webhook(struct daemon *d, const struct credentials *creds)
+{
+        int r;
+
+        if (!creds->webhook_authorization) {
+                log_error("webhook.listen is set in %s but the credential file "
+                          "webhook-authorization is missing: the receiver takes only requests "
+                          "that carry its value",
+                          d->opt.config_path);
+                return EX_CONFIG;
+        }
+        r = webhook_new(d, creds->webhook_authorization, &d->webhook);
+        if (r == -EBADF)
+                log_error("webhook.listen is 'systemd' but systemd passed no single socket "
+                          "(enable approvald.socket, or give an address)");
+        else if (r < 0)
+                log_error_errno(r, "cannot listen for webhooks on %s", d->config->webhook.listen);
+        if (r < 0)
+                return EX_OSERR;
+        log_info("webhook: listening on %s, path %s", d->config->webhook.listen,
+                 d->config->webhook.path);
+        return 0;
+}
+
 static int daemon_start(struct daemon *d)
 {
         _cleanup_(credentials_freep) struct credentials *creds = NULL;
@@ -366,11 +391,14 @@ static int daemon_start(struct daemon *d)
         r = api_new(&d->api, d->event, &d->config->api, creds, d->api_options);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the API client"), EX_CONFIG;
+        if (d->config->webhook.listen && !d->opt.once)
+                return start_webhook(d, creds);
         return 0;
 }
 
 static void daemon_done(struct daemon *d)
 {
+        webhook_free(d->webhook);
         api_free(d->api);
         act_done(d);
         free(d->sync.first_id);
