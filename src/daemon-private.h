@@ -227,9 +227,9 @@ void act_done(struct daemon *d);
 #define WEBHOOK_BODY_MAX (64 * 1024)
 
 /* Reads a webhook body (size bytes, need not be NUL-terminated).  Returns
- * 1 and the event's order id (*ret_id, the caller frees) for an
- * OrderPendingApproval event with a reqID that policy_id_problem()
- * accepts; 0 for a well-formed event of another type (nothing to do,
+ * 1 for an OrderPendingApproval event with a string reqID: its order id
+ * in *ret_id (the caller frees), or NULL when policy_id_problem() refuses
+ * it (a listing holds such an order and says why); 0 for a well-formed event of another type (nothing to do,
  * *ret_id untouched); -EINVAL when it is not such JSON; -EFBIG past
  * WEBHOOK_BODY_MAX; -ENOMEM.  Nothing else of the body is used: the order
  * is read back from the API. */
@@ -246,3 +246,6 @@ struct webhook;
 int webhook_new(struct daemon *d, const char *authorization, struct webhook **ret);
 /* Stops the receiver and closes its socket.  Accepts NULL. */
 void webhook_free(struct webhook *w);
+/* After a reload swapped d->config in: the receiver is set up at start
+ * only, so a changed webhook section is logged as waiting for a restart. */
+void webhook_reloaded(struct daemon *d);

@@ -63,6 +63,7 @@ struct webhook {
         struct daemon *d;
         struct MHD_Daemon *mhd;
         sd_event_source *io, *timer;
+        char *listen; /* as configured at start */
         char *path;
         char *authorization; /* the expected value; wiped when freed */
         uint64_t n_events, n_refused[_REFUSED_MAX];
@@ -98,8 +99,14 @@ int webhook_event_parse(const char *body, size_t size, char **ret_id)
                 r = 0; /* another event on the same URL: nothing to do */
                 goto out;
         }
-        if (!cJSON_IsString(id) || policy_id_problem(id->valuestring))
+        if (!cJSON_IsString(id))
                 goto out;
+        if (policy_id_problem(id->valuestring)) {
+                /* the listing holds such an order and says why */
+                *ret_id = NULL;
+                r = 1;
+                goto out;
+        }
         *ret_id = strdup(id->valuestring);
         r = *ret_id ? 1 : -ENOMEM;
 out:
@@ -236,7 +243,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return refuse(w, c, REFUSED_BODY);
         w->n_events++;
         if (r > 0) {
-                log_debug("webhook: event for order %s", id);
+                log_debug("webhook: event for %s%s", id ? "order " : "an odd order id", id ?: "");
                 cycle_wake(w->d, id);
         }
         return answer(c, MHD_HTTP_ACCEPTED);
@@ -323,6 +330,7 @@ void webhook_free(struct webhook *w)
                 explicit_bzero(w->authorization, strlen(w->authorization));
                 free(w->authorization);
         }
+        free(w->listen);
         free(w->path);
         free(w);
 }
@@ -373,9 +381,10 @@ int webhook_new(struct daemon *d, const char *authorization, struct webhook **re
         if (!w)
                 return -ENOMEM;
         w->d = d;
+        w->listen = strdup(wc->listen);
         w->path = strdup(wc->path);
         w->authorization = strdup(authorization);
-        if (!w->path || !w->authorization) {
+        if (!w->listen || !w->path || !w->authorization) {
                 webhook_free(w);
                 return -ENOMEM;
         }
@@ -391,4 +400,21 @@ int webhook_new(struct daemon *d, const char *authorization, struct webhook **re
         }
         *ret = w;
         return 0;
+}
+
+void webhook_reloaded(struct daemon *d)
+{
+        const struct webhook_config *wc;
+
+        assert(d);
+
+        wc = &d->config->webhook;
+        if (!d->webhook ? !wc->listen
+                        : streq_ptr(wc->listen, d->webhook->listen) &&
+                                  streq_ptr(wc->path, d->webhook->path))
+                return;
+        log_warning("webhook: the section changed in %s; the receiver keeps %s%s%s until "
+                    "approvald restarts",
+                    d->opt.config_path, d->webhook ? "listening on " : "off",
+                    d->webhook ? d->webhook->listen : "", d->webhook ? d->webhook->path : "");
 }

@@ -266,6 +266,7 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         config_free(d->config);
         d->config = c;
         d->loaded_at = now_realtime_s();
+        webhook_reloaded(d);
         idmap_clear(d->held); /* holds are decided again under the new rules */
         n_stale = state_rules_changed(d->state, config_digest(c));
         if ((was_dry || daemon_dry_run(d)) && rebuild_dry_run_history(d) < 0)

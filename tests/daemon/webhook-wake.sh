@@ -1,7 +1,8 @@
 #!/bin/sh
 # An order created while the daemon sleeps in a 60 s poll interval is
 # decided within 1 s of its creation, through the webhook; late and
-# repeated events for decided orders cost no API call.
+# repeated events for decided orders cost no API call; a reload leaves the
+# receiver as it was started.
 . "$(dirname "$0")/lib.sh"
 . "$HERE/webhook-lib.sh"
 
@@ -30,6 +31,13 @@ after=$(python3 -c 'import json,sys; print(sum(json.load(open(sys.argv[1]))["req
 [ "$(log_count 'cycle done')" = "$cycles" ] || fail "events for a decided order started a cycle"
 set -- $(webhook_stats)
 [ "$1" = 3 ] && [ "$2" = 0 ] && [ "$3" = 0 ] || fail "sandbox webhook counters: $*"
+# A reload does not move the receiver: a changed section is logged, and the
+# old path still works.
+sed -i 's#^  path: /hook$#  path: /other#' "$T/rules.yaml"
+kill -HUP "$DAEMON_PID"
+wait_until 100 "no line about the changed webhook section" at_least 1 'webhook: the section changed'
+id=$($WH create "$URL") || fail "cannot create an order"
+$WH decided "$URL" "$id" 1 >/dev/null || fail "after the reload, $id was not decided within 1 s"
 stop_daemon
 [ "$RC" = 0 ] || fail "the daemon exited $RC"
 echo ok
