@@ -199,6 +199,8 @@ void config_free(struct config *c)
         credit_done(&c->credit);
         api_done(&c->api);
         free(c->metrics.textfile);
+        free(c->webhook.listen);
+        free(c->webhook.path);
         free(c->path);
         free(c);
 }
@@ -1185,6 +1187,107 @@ static void p_metrics(struct ctx *x, const yaml_node_t *n, const struct key_spec
                       FIELD(base, k, void));
 }
 
+/* ---- webhook ------------------------------------------------------------ */
+
+/* "127.0.0.1:8787" or "[::1]:8787": a numeric address and a port 1..65535
+ * (no host names: the daemon binds before any resolver is useful). */
+static bool listen_address(const char *v, struct sockaddr_storage *ret, unsigned *ret_len)
+{
+        _cleanup_free_ char *host = NULL;
+        const char *colon, *h = v;
+        size_t host_len;
+        int64_t port;
+
+        if (v[0] == '[') {
+                const char *close = strchr(v, ']');
+
+                if (!close || close[1] != ':')
+                        return false;
+                h = v + 1;
+                host_len = (size_t)(close - h);
+                colon = close + 1;
+        } else {
+                colon = strrchr(v, ':');
+                if (!colon || memchr(v, ':', (size_t)(colon - v)))
+                        return false; /* an IPv6 address needs its brackets */
+                host_len = (size_t)(colon - v);
+        }
+        if (colon[1] < '0' || colon[1] > '9' || safe_atoi64_range(colon + 1, 1, 65535, &port) < 0)
+                return false;
+        host = strndup(h, host_len);
+        if (!host)
+                return false;
+        memset(ret, 0, sizeof(*ret));
+        if (v[0] != '[') {
+                struct sockaddr_in *a = (struct sockaddr_in *)ret;
+
+                a->sin_family = AF_INET;
+                a->sin_port = htons((uint16_t)port);
+                *ret_len = sizeof(*a);
+                return inet_pton(AF_INET, host, &a->sin_addr) == 1;
+        }
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ret;
+
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *ret_len = sizeof(*a6);
+        return inet_pton(AF_INET6, host, &a6->sin6_addr) == 1;
+}
+
+static void p_listen(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        struct webhook_config *w = base;
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "an address", &v))
+                return;
+        w->systemd = streq(v, "systemd");
+        if (!w->systemd && !listen_address(v, &w->addr, &w->addr_len)) {
+                yerror(&x->y, n,
+                       "'listen' must be 'systemd' or a numeric address and port such as "
+                       "127.0.0.1:8787 or [::1]:8787, not '%s'",
+                       v);
+                return;
+        }
+        p_string(x, n, k, base);
+}
+
+/* The URL path the receiver answers on: '/' and then printable ASCII. */
+static void p_webhook_path(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                           void *base)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a path", &v))
+                return;
+        for (const char *p = v; *p; p++)
+                if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f || *p == '?' ||
+                    *p == '#') {
+                        yerror(&x->y, n, "'path' may hold no blank, '?', '#' or non-ASCII byte");
+                        return;
+                }
+        if (v[0] != '/' || strlen(v) > 256) {
+                yerror(&x->y, n, "'path' must start with '/' and be at most 256 bytes, not '%s'",
+                       v);
+                return;
+        }
+        p_string(x, n, k, base);
+}
+
+static const struct key_spec webhook_keys[] = {
+        { .key = "listen",
+          .parse = p_listen,
+          .offset = offsetof(struct webhook_config, listen),
+          .required = true },
+        { .key = "path", .parse = p_webhook_path, .offset = offsetof(struct webhook_config, path) },
+};
+
+static void p_webhook(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_mapping(x, n, "webhook", "key", webhook_keys, ELEMENTSOF(webhook_keys),
+                      FIELD(base, k, void));
+}
+
 /* ---- lists -------------------------------------------------------------- */
 
 static bool list_name_valid(const char *s)
@@ -1807,6 +1910,7 @@ static const struct key_spec root_keys[] = {
           .required = true },
         { .key = "api", .parse = p_api, .offset = offsetof(struct config, api), .required = true },
         { .key = "poll", .parse = p_poll, .offset = offsetof(struct config, poll) },
+        { .key = "webhook", .parse = p_webhook, .offset = offsetof(struct config, webhook) },
         { .key = "mode", .parse = p_mode, .offset = offsetof(struct config, mode) },
         { .key = "lists", .parse = p_ignore, .offset = 0 }, /* read first: rules refer to them */
         { .key = "credit", .parse = p_credit, .offset = offsetof(struct config, credit) },
@@ -1921,6 +2025,11 @@ static int config_finish(struct config *c)
         if (r < 0)
                 return r;
 
+        if (c->webhook.listen && !c->webhook.path) {
+                c->webhook.path = strdup("/webhook");
+                if (!c->webhook.path)
+                        return -ENOMEM;
+        }
         for (size_t i = 0; i < _FIELD_MAX; i++)
                 if (!c->api.fields[i]) {
                         c->api.fields[i] = strdup(order_field_defaults[i]);

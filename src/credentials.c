@@ -29,6 +29,7 @@ void credentials_free(struct credentials *c)
         secret_free(c->subscription_key);
         secret_free(c->client_id);
         secret_free(c->client_secret);
+        secret_free(c->webhook_authorization);
         free(c);
 }
 
@@ -84,6 +85,15 @@ int credentials_load(const char *dir, struct credentials **ret, char **ret_path)
                 r = read_secret(dir, "client-id", &c->client_id, ret_path);
         if (r >= 0)
                 r = read_secret(dir, "client-secret", &c->client_secret, ret_path);
+        if (r >= 0) {
+                /* optional: only a webhook receiver needs it */
+                r = read_secret(dir, "webhook-authorization", &c->webhook_authorization, ret_path);
+                if (r == -ENOENT) {
+                        free(*ret_path);
+                        *ret_path = NULL;
+                        r = 0;
+                }
+        }
         if (r < 0) {
                 credentials_free(c);
                 return r;

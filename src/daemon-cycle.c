@@ -271,6 +271,11 @@ static void enter(struct daemon *d, enum cycle_state from)
                 r = arm_timer(d, &d->poll_timer,
                               again ? 0 : (uint64_t)d->config->poll.interval_ms * 1000u,
                               on_poll_timer);
+                /* The timer's 100 ms accuracy lets sd-event start a cycle
+                 * asked for "right after this one" (a webhook) up to 100 ms
+                 * late; the next poll may be late, a wake-up not. */
+                if (r >= 0)
+                        r = sd_event_source_set_time_accuracy(d->poll_timer, again ? 1 : 100000);
                 if (r < 0) {
                         log_error_errno(r, "cannot arm the poll timer");
                         sd_event_exit(d->event, EX_SOFTWARE);

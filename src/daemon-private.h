@@ -9,7 +9,8 @@
  *   daemon-poll.c   the listing: pages of pending orders, each order
  *                   decided through the one approval policy (policy.h);
  *   daemon-act.c    acting: intents journaled, approve/reject calls,
- *                   outcomes, reconciliation of open intents.
+ *                   outcomes, reconciliation of open intents;
+ *   daemon-webhook.c  the OrderPendingApproval receiver: wakes the cycle.
  * docs/hacking.md draws the cycle's states and transitions. */
 #pragma once
 
@@ -142,6 +143,7 @@ struct daemon {
         struct cycle cycle;
         struct listing listing;
         struct sync sync;
+        struct webhook *webhook; /* NULL unless rules.yaml has webhook: */
         struct pending_call *batch; /* intents appended since the last fsync */
         size_t n_batch, alloc_batch;
         uint64_t problem_tokens; /* order-problem lines the log may take now */
@@ -259,3 +261,31 @@ int act_manual(struct daemon *d, const char *order_id, enum action decision, con
 int control_start(struct daemon *d);
 /* Closes the socket and every connection; removes the socket file. */
 void control_stop(struct daemon *d);
+/* ---- daemon-webhook.c ---- */
+
+/* The largest webhook body taken; a larger one is answered 413. */
+#define WEBHOOK_BODY_MAX (64 * 1024)
+
+/* Reads a webhook body (size bytes, need not be NUL-terminated).  Returns
+ * 1 for an OrderPendingApproval event with a string reqID: its order id
+ * in *ret_id (the caller frees), or NULL when policy_id_problem() refuses
+ * it (a listing holds such an order and says why); 0 for a well-formed event of another type (nothing to do,
+ * *ret_id untouched); -EINVAL when it is not such JSON; -EFBIG past
+ * WEBHOOK_BODY_MAX; -ENOMEM.  Nothing else of the body is used: the order
+ * is read back from the API. */
+int webhook_event_parse(const char *body, size_t size, char **ret_id);
+
+struct webhook;
+
+/* Starts the receiver described by d->config->webhook on d's event loop:
+ * binds its address (or takes the socket systemd passed), and hands every
+ * valid event's order id to cycle_wake().  authorization is the value
+ * every request must carry (copied).  Returns 0 and the receiver in *ret
+ * (free with webhook_free()); -errno when the socket cannot be had (-EBADF:
+ * systemd passed no single socket), -EIO when libmicrohttpd refuses. */
+int webhook_new(struct daemon *d, const char *authorization, struct webhook **ret);
+/* Stops the receiver and closes its socket.  Accepts NULL. */
+void webhook_free(struct webhook *w);
+/* After a reload swapped d->config in: the receiver is set up at start
+ * only, so a changed webhook section is logged as waiting for a restart. */
+void webhook_reloaded(struct daemon *d);

@@ -283,6 +283,7 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         d->config = c;
         d->loaded_at = now_realtime_s();
         d->reload_errors = 0;
+        webhook_reloaded(d);
         idmap_clear(d->held); /* holds are decided again under the new rules */
         n_stale = state_rules_changed(d->state, config_digest(c));
         if ((was_dry || daemon_dry_run(d)) && rebuild_dry_run_history(d) < 0)
@@ -339,6 +340,31 @@ static int load_credentials(struct daemon *d, struct credentials **ret)
         return r;
 }
 
+/* The webhook receiver (daemon-webhook.c), when rules.yaml has one. */
+static int start_webhook(struct daemon *d, const struct credentials *creds)
+{
+        int r;
+
+        if (!creds->webhook_authorization) {
+                log_error("webhook.listen is set in %s but the credential file "
+                          "webhook-authorization is missing: the receiver takes only requests "
+                          "that carry its value",
+                          d->opt.config_path);
+                return EX_CONFIG;
+        }
+        r = webhook_new(d, creds->webhook_authorization, &d->webhook);
+        if (r == -EBADF)
+                log_error("webhook.listen is 'systemd' but systemd passed no single socket "
+                          "(enable approvald.socket, or give an address)");
+        else if (r < 0)
+                log_error_errno(r, "cannot listen for webhooks on %s", d->config->webhook.listen);
+        if (r < 0)
+                return EX_OSERR;
+        log_info("webhook: listening on %s, path %s", d->config->webhook.listen,
+                 d->config->webhook.path);
+        return 0;
+}
+
 static int daemon_start(struct daemon *d)
 {
         _cleanup_(credentials_freep) struct credentials *creds = NULL;
@@ -392,11 +418,14 @@ static int daemon_start(struct daemon *d)
                 log_warning("cannot listen on %s/control (%s): approve and reject wait for the "
                             "service to stop",
                             state_dir, strerror(-r));
+        if (d->config->webhook.listen && !d->opt.once)
+                return start_webhook(d, creds);
         return 0;
 }
 
 static void daemon_done(struct daemon *d)
 {
+        webhook_free(d->webhook);
         api_free(d->api);
         control_stop(d); /* after api_free(): a manual decision under way was answered */
         act_done(d);

@@ -104,6 +104,31 @@ static void test_good(void **state)
         credentials_free(c);
 }
 
+/* webhook-authorization is optional: absent, NULL; present, read like the
+ * others; a FIFO or two lines in its place refused like theirs. */
+static void test_webhook_authorization(void **state)
+{
+        struct dir *d = *state;
+        struct credentials *c = NULL;
+        char *bad = NULL;
+
+        assert_int_equal(credentials_load(d->path, &c, &bad), 0);
+        assert_null(bad);
+        assert_null(c->webhook_authorization);
+        credentials_free(c);
+        put(d->path, "webhook-authorization", "Bearer abc\n", 11);
+        assert_int_equal(credentials_load(d->path, &c, &bad), 0);
+        assert_string_equal(c->webhook_authorization, "Bearer abc");
+        credentials_free(c);
+        put(d->path, "webhook-authorization", "a\nb\n", 4);
+        expect(d, "webhook-authorization", -EINVAL,
+               "credential file PATH is empty or not a single line");
+        unlink(path_in(d, "webhook-authorization"));
+        assert_int_equal(mkfifo(path_in(d, "webhook-authorization"), 0600), 0);
+        expect(d, "webhook-authorization", -ENODEV,
+               "credential file PATH is a FIFO, not a regular file");
+}
+
 /* A FIFO with no writer would block a plain open() forever. */
 static void test_fifo(void **state)
 {
@@ -201,6 +226,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_webhook_authorization, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_directory, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_device, setup, teardown),

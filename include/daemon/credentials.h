@@ -1,4 +1,4 @@
-/* credentials.h: the three API secrets, read from files in a folder
+/* credentials.h: the three API secrets (and the webhook's Authorization value), read from files in a folder
  * (systemd's $CREDENTIALS_DIRECTORY by default).  The secrets are kept in
  * memory only, wiped when freed, and never logged. */
 #pragma once
@@ -9,9 +9,11 @@ struct credentials {
         char *subscription_key;
         char *client_id;
         char *client_secret;
+        char *webhook_authorization; /* optional: NULL when the file is absent */
 };
 
-/* Reads subscription-key, client-id and client-secret from dir (NULL:
+/* Reads subscription-key, client-id and client-secret (and the optional
+ * webhook-authorization, left NULL when it does not exist) from dir (NULL:
  * $CREDENTIALS_DIRECTORY), each without its trailing newline, at most
  * CREDENTIALS_MAX_SIZE bytes, each a regular file (symbolic links are
  * followed; a FIFO or a device is refused without waiting on it).

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 enum action {
         ACTION_APPROVE,
@@ -237,11 +238,21 @@ struct metrics_config {
         char *textfile; /* an absolute path; NULL: no metrics file */
 };
 
+/* webhook: the OrderPendingApproval receiver (daemon-webhook.c). */
+struct webhook_config {
+        char *listen; /* NULL: no webhook; "systemd", or an address as written */
+        bool systemd; /* listen: systemd: the socket passed by socket activation */
+        struct sockaddr_storage addr; /* else the address to bind */
+        unsigned addr_len;
+        char *path; /* default "/webhook" when listen is set */
+};
+
 struct config {
         char *path;
         int64_t version;
         struct api_config api;
         struct poll_config poll;
+        struct webhook_config webhook;
         enum mode mode;
         struct list *lists;
         size_t n_lists;

@@ -80,6 +80,8 @@ ns dpkg-query -W -f '${Conffiles}\n' approvald | grep -q '^ /etc/approvald/rules
         fail "/etc/approvald/rules.yaml is not a conffile"
 [ "$(sctl is-enabled approvald || true)" = disabled ] || fail "approvald.service enabled before it is configured"
 [ "$(sctl is-active approvald || true)" = inactive ] || fail "approvald.service started before it is configured"
+[ "$(sctl is-enabled approvald.socket || true)" = disabled ] || fail "approvald.socket enabled by the install"
+[ "$(sctl is-active approvald.socket || true)" = inactive ] || fail "approvald.socket listening before the seller enables it"
 log "install: $(grep -c . "$tmp/files") paths, rules.yaml a conffile, service installed but not enabled"
 
 # --- Configure and start, against the packaged sandbox ------------------------
