@@ -255,10 +255,10 @@ int control_start(struct daemon *d)
         d->control = ctl;
         return 0;
 fail:
-        if (ctl->fd >= 0) {
+        if (ctl->fd >= 0)
                 close(ctl->fd);
+        if (ctl->fd >= 0 && ctl->path)
                 (void)unlink(ctl->path);
-        }
         free(ctl->path);
         free(ctl);
         return r;
