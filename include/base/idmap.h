@@ -1,6 +1,7 @@
 /* idmap.h: a hash map from order ids (strings) to pointers, for the
  * daemon's per-order state: journaled decisions, held orders, ids seen in a
- * cycle.  Open addressing; keys are copied. */
+ * cycle.  Open addressing; keys are copied into chunks the map owns (a
+ * removed key's bytes are reclaimed when the map is cleared or freed). */
 #pragma once
 
 #include <stdbool.h>
