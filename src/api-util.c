@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "api.h"
+#include "log.h" /* utf8_truncate() */
 #include "util.h"
 
 uint64_t api_backoff_usec(unsigned attempt, uint64_t base, uint64_t cap, uint64_t rnd)
@@ -416,4 +417,25 @@ out:
                 wipe_member_strings(j);
         cJSON_Delete(j);
         return r;
+}
+
+char *api_reject_body(const char *reason)
+{
+        _cleanup_free_ char *cut = NULL;
+        cJSON *j;
+        char *body;
+
+        if (!reason || !*reason)
+                reason = "Rejected by the seller's approval rules";
+        cut = utf8_truncate(reason, API_REJECT_REASON_MAX);
+        if (!cut)
+                return NULL;
+        j = cJSON_CreateObject();
+        if (!j || !cJSON_AddStringToObject(j, "reason", cut)) {
+                cJSON_Delete(j);
+                return NULL;
+        }
+        body = cJSON_PrintUnformatted(j);
+        cJSON_Delete(j);
+        return body;
 }

@@ -218,20 +218,6 @@ static int parse_order(struct decide *x, const struct api_response *r, struct or
         return -EBADMSG;
 }
 
-static char *reject_body(const char *reason)
-{
-        cJSON *j = cJSON_CreateObject();
-        char *body;
-
-        if (!j || !cJSON_AddStringToObject(j, "reason", reason)) {
-                cJSON_Delete(j);
-                return NULL;
-        }
-        body = cJSON_PrintUnformatted(j);
-        cJSON_Delete(j);
-        return body;
-}
-
 static void log_manual(const struct decide *x, const struct order *o)
 {
         struct log_fields f = { .order_id = x->order_id,
@@ -270,7 +256,7 @@ static int decide_order(struct decide *x, const struct order *o, const char *lin
                         x->order_id, field ?: "?", strerror(-r));
                 return EX_UNAVAILABLE;
         }
-        if (x->decision == ACTION_REJECT && !(body = reject_body(x->reason)))
+        if (x->decision == ACTION_REJECT && !(body = api_reject_body(x->reason)))
                 return EX_OSERR;
         r = journal_append_intent(x->journal, &in);
         if (r >= 0)

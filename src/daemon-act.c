@@ -25,9 +25,6 @@
 #include "policy.h"
 #include "util.h"
 
-#define REJECT_REASON_MAX 500 /* the API takes 1..500 characters */
-#define REJECT_REASON_FALLBACK "Rejected by the seller's approval rules"
-
 /* A call decided and journaled, waiting for the batch's fsync. */
 struct pending_call {
         char *order_id;
@@ -86,27 +83,6 @@ static const char *intended_status(enum action a)
 static bool is_pending(const char *canonical_status)
 {
         return streq_ptr(canonical_status, order_status_name(ORDER_STATUS_PENDING));
-}
-
-static char *reject_body(const char *reason)
-{
-        _cleanup_free_ char *cut = NULL;
-        cJSON *j;
-        char *body;
-
-        if (!reason || !*reason)
-                reason = REJECT_REASON_FALLBACK;
-        cut = utf8_truncate(reason, REJECT_REASON_MAX);
-        if (!cut)
-                return NULL;
-        j = cJSON_CreateObject();
-        if (!j || !cJSON_AddStringToObject(j, "reason", cut)) {
-                cJSON_Delete(j);
-                return NULL;
-        }
-        body = cJSON_PrintUnformatted(j);
-        cJSON_Delete(j);
-        return body;
 }
 
 /* ---- outcomes ---- */
@@ -334,7 +310,7 @@ static enum call_result resend(struct daemon *d, struct call *c, const struct or
                 return CALL_RETRY;
         }
         if (c->decision == ACTION_REJECT) {
-                body = reject_body(idmap_get(d->state->reasons, c->order_id));
+                body = api_reject_body(idmap_get(d->state->reasons, c->order_id));
                 if (!body)
                         goto oom;
         }
@@ -672,7 +648,7 @@ int act_flush(struct daemon *d)
                 int k = 0;
 
                 if (r >= 0 && p->decision == ACTION_REJECT) {
-                        body = reject_body(p->reason);
+                        body = api_reject_body(p->reason);
                         if (!body)
                                 k = -ENOMEM;
                 }
@@ -834,7 +810,7 @@ static enum call_result manual_decide(struct daemon *d, struct call *c, const st
         int r;
 
         log_escape(c->order_id, id, sizeof(id));
-        if (c->decision == ACTION_REJECT && !(body = reject_body(c->manual->reason)))
+        if (c->decision == ACTION_REJECT && !(body = api_reject_body(c->manual->reason)))
                 return manual_end(c, EX_OSERR, "%s: out of memory", id), CALL_DONE;
         r = journal_append_intent(d->journal, &in);
         if (r >= 0)

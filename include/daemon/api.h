@@ -189,3 +189,12 @@ int api_www_authenticate_invalid_token(const char *value, size_t len);
 /* The backoff before retry number attempt (1 for the first retry): a
  * uniform draw, taken from rnd, in [0, min(cap, base * 2^(attempt-1))]. */
 uint64_t api_backoff_usec(unsigned attempt, uint64_t base, uint64_t cap, uint64_t rnd);
+
+#define API_REJECT_REASON_MAX 500 /* bytes of a reject reason sent (the API takes 1..500) */
+
+/* The body of a reject call, {"reason": "..."}: reason cut to at most
+ * API_REJECT_REASON_MAX bytes at a UTF-8 boundary, or a fixed text when
+ * reason is NULL or empty.  The one place that says what a rejection
+ * sends, whoever decided it.  Returns a string the caller frees, or NULL
+ * when out of memory. */
+char *api_reject_body(const char *reason);
