@@ -247,3 +247,16 @@ sd_asan_dropin() {
         mkdir -p "$tmp/units/$1.d"
         printf '[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' >"$tmp/units/$1.d/asan.conf"
 }
+
+# sd_credentials DIR: the three API secrets ($sub_key, $client_id,
+# $client_secret) as docs/install.md lays them out: DIR/credentials, 0700,
+# each file 0600.  Any file already there (webhook-authorization) gets the
+# same mode.
+sd_credentials() {
+        mkdir -p "$1/credentials"
+        printf '%s' "$sub_key" >"$1/credentials/subscription-key"
+        printf '%s' "$client_id" >"$1/credentials/client-id"
+        printf '%s' "$client_secret" >"$1/credentials/client-secret"
+        chmod 700 "$1/credentials"
+        chmod 600 "$1/credentials"/*
+}

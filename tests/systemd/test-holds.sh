@@ -39,12 +39,8 @@ EOF
 order() { stats | js 'd["orders"].get(a, {})' "$1"; }
 
 conf="$root$APPROVALD_CONFDIR"
-mkdir -p "$conf/credentials" "$tmp/units/approvald.service.d"
-printf '%s' "$sub_key" >"$conf/credentials/subscription-key"
-printf '%s' "$client_id" >"$conf/credentials/client-id"
-printf '%s' "$client_secret" >"$conf/credentials/client-secret"
-chmod 700 "$conf/credentials"
-chmod 600 "$conf/credentials"/*
+mkdir -p "$tmp/units/approvald.service.d"
+sd_credentials "$conf"
 cat >"$conf/rules.yaml" <<EOF
 version: 1
 api:

@@ -68,12 +68,8 @@ status_says() { prop StatusText | grep -q "$1"; }
 # The install as is, with /etc/approvald laid out as docs/install.md tells a
 # seller to: root's rules, root's credentials.
 conf="$root$APPROVALD_CONFDIR"
-mkdir -p "$conf/credentials" "$tmp/units/approvald.service.d"
-printf '%s' "$sub_key" >"$conf/credentials/subscription-key"
-printf '%s' "$client_id" >"$conf/credentials/client-id"
-printf '%s' "$client_secret" >"$conf/credentials/client-secret"
-chmod 700 "$conf/credentials"
-chmod 600 "$conf/credentials"/*
+mkdir -p "$tmp/units/approvald.service.d"
+sd_credentials "$conf"
 
 # put_rules FILE: replaces /etc/approvald/rules.yaml (atomically); before
 # the boot in the sysroot, after it inside the namespace.

@@ -33,12 +33,8 @@ stats() { curl -fsS --max-time 5 "$base/_sandbox/stats"; }
 # /etc/approvald as docs/install.md's "Webhook" set-up tells a seller.
 conf="$root$APPROVALD_CONFDIR"
 mkdir -p "$conf/credentials"
-printf '%s' "$sub_key" >"$conf/credentials/subscription-key"
-printf '%s' "$client_id" >"$conf/credentials/client-id"
-printf '%s' "$client_secret" >"$conf/credentials/client-secret"
 printf '%s\n' "$auth" >"$conf/credentials/webhook-authorization"
-chmod 700 "$conf/credentials"
-chmod 600 "$conf/credentials"/*
+sd_credentials "$conf"
 cat >"$conf/rules.yaml" <<EOF
 version: 1
 api:
