@@ -350,46 +350,59 @@ static int parse_lookup(struct daemon *d, struct call *c, const struct api_respo
         return k < 0 ? k : -EBADMSG;
 }
 
+int act_learn(struct daemon *d, const char *order_id, const struct order *o, const char *status,
+              const char *source, int64_t count_from)
+{
+        struct journal_external x = {
+                .order_id = order_id,
+                .status = status,
+                .source = source,
+                .customer_id = o && o->customer_id ? o->customer_id : "",
+                .currency = o && o->currency ? o->currency : "",
+                .total = o && o->has_total ? o->total : 0,
+                .count_from = count_from,
+                .time = now_realtime_s(),
+        };
+        struct entry e = { .kind = ENTRY_EXTERNAL, .status = entry_status_from_string(status) };
+        char id[LOG_ESCAPE_MAX];
+        int r;
+
+        assert(d);
+        assert(order_id && status && source);
+        if (journal_external_check(&x, NULL) < 0)
+                x.customer_id = x.currency = ""; /* kept without what the journal cannot hold */
+        if (!daemon_dry_run(d)) {
+                r = journal_append_external(d->journal, &x);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot append to the journal in %s",
+                                               log_escape(order_id, id, sizeof(id)), d->state_dir);
+        }
+        if (e.status == ENTRY_STATUS_APPROVED && o &&
+            policy_count_order(d->state->history, o, count_from) >= 0)
+                e.in_history = true;
+        (void)state_set(d->state, order_id, e); /* a lost entry costs a lookup later */
+        return 0;
+}
+
 /* A hold was decided elsewhere: journal what AppXite says (with the
  * order's facts, so an approval counts from now on), log it once. */
 static enum call_result hold_decided_elsewhere(struct daemon *d, struct call *c,
                                                const struct order *o, const char *status)
 {
-        struct journal_external x = {
-                .order_id = c->order_id,
-                .status = status,
-                .source = "portal",
-                .customer_id = o && o->customer_id ? o->customer_id : "",
-                .currency = o && o->currency ? o->currency : "",
-                .total = o && o->has_total ? o->total : 0,
-                .count_from = now_realtime_s(),
-                .time = now_realtime_s(),
-        };
         struct log_fields f = { .order_id = c->order_id, .outcome = status };
-        struct entry e = { .kind = ENTRY_EXTERNAL, .status = entry_status_from_string(status) };
+        enum entry_status es = entry_status_from_string(status);
         char id[LOG_ESCAPE_MAX], st[64];
-        int r;
 
-        if (journal_external_check(&x, NULL) < 0)
-                x.customer_id = x.currency = ""; /* kept without what the journal cannot hold */
-        r = journal_append_external(d->journal, &x);
-        if (r < 0) {
-                log_error_errno(r, "%s: cannot append to the journal in %s",
-                                log_escape(c->order_id, id, sizeof(id)), d->state_dir);
+        if (act_learn(d, c->order_id, o, status, "portal", now_realtime_s()) < 0)
                 return CALL_FATAL;
-        }
-        if (e.status == ENTRY_STATUS_APPROVED && o &&
-            policy_count_order(d->state->history, o, x.count_from) >= 0)
-                e.in_history = true;
-        (void)state_set(d->state, c->order_id, e); /* an existing key: cannot fail */
         log_event(LOG_NOTICE, LOG_MID_DECIDED_ELSEWHERE, &f, 0,
                   "order %s was %s in the portal (held by approvald; %s)",
                   log_escape(c->order_id, id, sizeof(id)),
-                  e.status == ENTRY_STATUS_APPROVED   ? "approved"
-                  : e.status == ENTRY_STATUS_NOTFOUND ? "removed"
-                                                      : "rejected",
-                  e.status == ENTRY_STATUS_APPROVED ? "it counts in the exposure from now"
-                                                    : log_escape(status, st, sizeof(st)));
+                  es == ENTRY_STATUS_APPROVED   ? "approved"
+                  : es == ENTRY_STATUS_NOTFOUND ? "removed"
+                                                : "rejected",
+                  es == ENTRY_STATUS_APPROVED ? "it counts in the exposure from now"
+                                              : log_escape(status, st, sizeof(st)));
         return CALL_DONE;
 }
 

@@ -234,6 +234,14 @@ int act_reconcile(struct daemon *d);
  * journaled, 1 when the journal cannot keep it (the caller remembers it in
  * memory), or -errno when the journal failed. */
 int act_held(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now);
+/* Journals (unless in a dry run) and remembers what AppXite says of an
+ * order approvald did not decide itself (o may be NULL when it is gone),
+ * and counts it in the history through the one policy when Approved, from
+ * count_from: the one way an approval made elsewhere enters the history.
+ * source is "bootstrap", "refresh", "portal" or "tiers".  Returns 0, or
+ * -errno when the journal failed (logged; the daemon stops). */
+int act_learn(struct daemon *d, const char *order_id, const struct order *o, const char *status,
+              const char *source, int64_t count_from);
 void act_done(struct daemon *d);
 
 /* ---- daemon-act.c: manual decisions ---- */

@@ -74,40 +74,6 @@ bool sync_due(struct daemon *d)
         return every > 0 && now_realtime_s() >= d->state->last_sync + every;
 }
 
-/* Journals (unless dry run) and remembers what the API says of an order
- * we did not approve, and counts it when Approved.  Returns 0, or -errno
- * when the journal failed. */
-static int learn(struct daemon *d, const struct order *o, const char *status, const char *source,
-                 int64_t count_from)
-{
-        struct journal_external x = {
-                .order_id = o->id,
-                .status = status,
-                .source = source,
-                .customer_id = o->customer_id ? o->customer_id : "",
-                .currency = o->currency ? o->currency : "",
-                .total = o->has_total ? o->total : 0,
-                .count_from = count_from,
-                .time = now_realtime_s(),
-        };
-        struct entry e = { .kind = ENTRY_EXTERNAL, .status = entry_status_from_string(status) };
-        int r;
-
-        if (journal_external_check(&x, NULL) < 0)
-                return 0; /* what the journal cannot keep, no approval of ours could carry */
-        if (!daemon_dry_run(d)) {
-                r = journal_append_external(d->journal, &x);
-                if (r < 0)
-                        return log_error_errno(r, "cannot append to the journal in %s",
-                                               d->state_dir);
-        }
-        if (e.status == ENTRY_STATUS_APPROVED &&
-            policy_count_order(d->state->history, o, count_from) >= 0)
-                e.in_history = true;
-        r = state_set(d->state, o->id, e);
-        return r == -ENOMEM ? 0 : r; /* a lost entry costs a lookup later, not a stop */
-}
-
 /* One listed order of the Approved or Rejected pass. */
 static int sync_order(struct daemon *d, const struct order *o, int64_t from)
 {
@@ -121,16 +87,16 @@ static int sync_order(struct daemon *d, const struct order *o, int64_t from)
         known = state_get(d->state, o->id, &e);
         if (approved && !known) {
                 d->sync.n_new++;
-                return learn(d, o, order_status_name(ORDER_STATUS_APPROVED), sync_name(d),
-                             o->created_at);
+                return act_learn(d, o->id, o, order_status_name(ORDER_STATUS_APPROVED),
+                                 sync_name(d), o->created_at);
         }
         if (known && e.kind == ENTRY_HOLD) /* decided in the portal meanwhile */
-                return learn(d, o, sync_status(d), "portal", now_realtime_s());
+                return act_learn(d, o->id, o, sync_status(d), "portal", now_realtime_s());
         if (!approved && known && entry_counts(e)) {
                 /* another party overturned an approval that counts */
                 d->sync.n_dropped++;
                 d->history_stale = true;
-                return learn(d, o, order_status_name(ORDER_STATUS_REJECTED), "tiers", 0);
+                return act_learn(d, o->id, o, order_status_name(ORDER_STATUS_REJECTED), "tiers", 0);
         }
         if (approved && known && e.kind == ENTRY_APPROVE && e.status == ENTRY_STATUS_PENDING) {
                 e.status = ENTRY_STATUS_APPROVED; /* every party has approved */
