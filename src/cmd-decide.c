@@ -291,7 +291,7 @@ static void on_lookup(struct api *a, const struct api_response *r, void *userdat
         }
         if (parse_order(x, r, &o) < 0)
                 return finish(x, EX_PROTOCOL);
-        if (!streq(o.status, "PendingApproval")) {
+        if (!streq(o.status, order_status_name(ORDER_STATUS_PENDING))) {
                 printf("%s: already decided: AppXite says %s; nothing done\n", x->order_id,
                        o.status);
                 order_done(&o);
@@ -314,7 +314,8 @@ static void on_lookup(struct api *a, const struct api_response *r, void *userdat
 static void on_call_done(struct api *a, const struct api_response *r, void *userdata)
 {
         struct decide *x = userdata;
-        const char *want = x->decision == ACTION_APPROVE ? "Approved" : "Rejected";
+        const char *want = order_status_name(x->decision == ACTION_APPROVE ? ORDER_STATUS_APPROVED
+                                                                           : ORDER_STATUS_REJECTED);
         struct order o;
 
         if (r->status == 409) {
@@ -340,8 +341,8 @@ static void on_call_done(struct api *a, const struct api_response *r, void *user
         if (x->decision == ACTION_APPROVE && r->body_size > 0 &&
             order_parse(r->body, r->body_size, &x->config->api, &o) >= 0) {
                 if (streq_ptr(config_status_canonical(&x->config->api, o.status),
-                              "PendingApproval"))
-                        want = "PendingApproval";
+                              order_status_name(ORDER_STATUS_PENDING)))
+                        want = order_status_name(ORDER_STATUS_PENDING);
                 order_done(&o);
         }
         if (record_outcome(x, r->status, want) < 0)
@@ -361,7 +362,7 @@ static void on_conflict_lookup(struct api *a, const struct api_response *r, void
         }
         if (parse_order(x, r, &o) < 0)
                 return finish(x, EX_PROTOCOL);
-        if (streq(o.status, "PendingApproval")) {
+        if (streq(o.status, order_status_name(ORDER_STATUS_PENDING))) {
                 /* as the daemon does: nothing to record; the intent stays open */
                 fprintf(stderr,
                         "approvald %s: %s: answered 409 yet still pending; the decision stays "

@@ -777,8 +777,9 @@ static void manual_report(struct call *c, enum call_result res)
         if (streq(m->status, "NotFound"))
                 return manual_end(c, CONTROL_EXIT_UNKNOWN_ORDER,
                                   "%s: unknown order: gone from AppXite (HTTP %d)", id, m->http);
-        if (c->kind == CALL_CONFLICT_GET || !(streq(m->status, intended_status(c->decision)) ||
-                                              streq(m->status, "PendingApproval")))
+        if (c->kind == CALL_CONFLICT_GET ||
+            !(streq(m->status, intended_status(c->decision)) ||
+              streq(m->status, order_status_name(ORDER_STATUS_PENDING))))
                 return manual_end(c, CONTROL_EXIT_ALREADY_DECIDED,
                                   "%s: already decided: someone decided first (HTTP %d), AppXite "
                                   "says %s; journaled, not called again",
@@ -896,7 +897,7 @@ static enum call_result manual_looked_up(struct daemon *d, struct call *c,
                 return manual_end(c, CONTROL_EXIT_ALREADY_DECIDED,
                                   "%s: already decided by approvald meanwhile; nothing done", id),
                        CALL_DONE;
-        if (!streq(o->status, "PendingApproval"))
+        if (!streq(o->status, order_status_name(ORDER_STATUS_PENDING)))
                 return manual_end(c, CONTROL_EXIT_ALREADY_DECIDED,
                                   "%s: already decided: AppXite says %s; nothing done", id,
                                   log_escape(o->status, st, sizeof(st))),
