@@ -89,6 +89,21 @@ static void warn_service_cannot_read(const struct config *c, const char *path)
                         strerror(-r));
 }
 
+/* The checks of one file in the credentials folder dir. */
+static void warn_credential(const struct config *c, const char *dir, const char *name,
+                            bool for_service)
+{
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
+                return;
+        if (warn_unusable(c, p))
+                return;
+        warn_readable(c, p);
+        if (for_service && c->api.credentials_dir)
+                warn_service_cannot_read(c, p);
+}
+
 /* Warns about what the daemon would refuse to start without, and about
  * secrets open to others.  With --for-service, a folder from
  * $CREDENTIALS_DIRECTORY is the unit's LoadCredential= and readable as is;
@@ -117,17 +132,12 @@ static void warn_credentials(const struct config *c, bool for_service)
                         c->path, dir);
                 return;
         }
-        for (size_t i = 0; i < ELEMENTSOF(credential_files); i++) {
-                _cleanup_free_ char *p = NULL;
-
-                if (asprintf(&p, "%s/%s", dir, credential_files[i]) < 0)
-                        return;
-                if (warn_unusable(c, p))
-                        continue;
-                warn_readable(c, p);
-                if (for_service && c->api.credentials_dir)
-                        warn_service_cannot_read(c, p);
-        }
+        for (size_t i = 0; i < ELEMENTSOF(credential_files); i++)
+                warn_credential(c, dir, credential_files[i], for_service);
+        for (size_t i = 0; i < c->notify.n_targets; i++)
+                for (size_t j = 0; j < c->notify.targets[i].n_headers; j++)
+                        warn_credential(c, dir, c->notify.targets[i].headers[j].credential,
+                                        for_service);
 }
 
 static size_t credit_limit_count(const struct credit *cr)

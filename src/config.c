@@ -4,6 +4,7 @@
  * A config is built fresh and handed out only when it has no problem. */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -180,6 +181,21 @@ static void api_done(struct api_config *a)
         params_free(&a->token_form);
 }
 
+static void notify_done(struct notify_config *n)
+{
+        for (size_t i = 0; i < n->n_targets; i++) {
+                struct notify_target *t = &n->targets[i];
+
+                free(t->url);
+                for (size_t j = 0; j < t->n_headers; j++) {
+                        free(t->headers[j].name);
+                        free(t->headers[j].credential);
+                }
+                free(t->headers);
+        }
+        free(n->targets);
+}
+
 void config_free(struct config *c)
 {
         if (!c)
@@ -201,6 +217,8 @@ void config_free(struct config *c)
         free(c->metrics.textfile);
         free(c->webhook.listen);
         free(c->webhook.path);
+        notify_done(&c->notify);
+        free(c->holds.timeout_reason);
         free(c->path);
         free(c);
 }
@@ -1288,6 +1306,249 @@ static void p_webhook(struct ctx *x, const yaml_node_t *n, const struct key_spec
                       FIELD(base, k, void));
 }
 
+/* ---- notify ------------------------------------------------------------- */
+
+const char *const notify_kind_names[_NOTIFY_KIND_MAX] = {
+        [NOTIFY_HOLD] = "hold",           [NOTIFY_REJECT] = "reject",
+        [NOTIFY_MANUAL] = "manual",       [NOTIFY_STALE_HOLD] = "stale_hold",
+        [NOTIFY_API_DOWN] = "api_down",   [NOTIFY_TIMEOUT] = "timeout",
+};
+
+/* A target receives order facts: https, or http only to this machine, as
+ * for the API; no user or password in the URL (a secret belongs in a
+ * header read from the credentials folder). */
+static void p_notify_url(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        _cleanup_free_ char *host = NULL;
+        const char *v;
+
+        if (!url_valid_scalar(x, n, k, &v))
+                return;
+        if (strncasecmp(v, "http://", 7) == 0) {
+                host = url_host(v);
+                if (!oom(x, host))
+                        return;
+                if (!host_is_loopback(host)) {
+                        yerror(&x->y, n,
+                               "notify target %s: http is allowed only to a loopback address "
+                               "(127.0.0.0/8, ::1, localhost); use https",
+                               v);
+                        return;
+                }
+        }
+        p_string(x, n, k, base);
+}
+
+static void p_notify_events(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                            void *base)
+{
+        unsigned *events = FIELD(base, k, unsigned);
+
+        if (!expect_list(x, n, "events"))
+                return;
+        if (n->data.sequence.items.start == n->data.sequence.items.top)
+                yerror(&x->y, n, "'events' must name at least one event");
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+             i++) {
+                const yaml_node_t *item = ynode(&x->y, *i);
+                int kind;
+
+                if (!scalar_enum(x, item, "event", notify_kind_names, _NOTIFY_KIND_MAX,
+                                 "hold, reject, manual, stale_hold, api_down or timeout", &kind))
+                        continue;
+                if (*events & (1u << kind))
+                        yerror(&x->y, item, "event '%s' is listed twice", notify_kind_names[kind]);
+                *events |= 1u << kind;
+        }
+}
+
+/* An HTTP header name (RFC 9110 token), not one approvald sets itself. */
+static const char *header_name_problem(const char *name)
+{
+        static const char *const own[] = { "Content-Type", "Content-Length", "Host",
+                                           "Transfer-Encoding", "Expect" };
+
+        if (!*name || strlen(name) > 64)
+                return "must be 1 to 64 characters";
+        for (const char *p = name; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
+                        return "may hold only letters, digits and !#$%&'*+-.^_`|~";
+        for (size_t i = 0; i < ELEMENTSOF(own); i++)
+                if (strcasecmp(name, own[i]) == 0)
+                        return "is set by approvald itself";
+        return NULL;
+}
+
+/* A file name in the credentials folder: no path, nothing hidden. */
+static bool credential_name_valid(const char *v)
+{
+        if (!*v || v[0] == '.' || strlen(v) > 128)
+                return false;
+        for (const char *p = v; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+                        return false;
+        return true;
+}
+
+static void p_notify_headers(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                             void *base)
+{
+        struct notify_target *t = base;
+        struct strset seen;
+
+        if (!expect_mapping(x, n, "headers"))
+                return;
+        strset_init(&seen, true); /* header names compare without case */
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *key = ynode(&x->y, p->key), *value = ynode(&x->y, p->value);
+                const char *name = mapping_key(x, key, &seen), *v, *why;
+                struct notify_header *h;
+
+                if (!name || !yscalar(&x->y, value, name, "a credential file name", &v))
+                        continue;
+                why = header_name_problem(name);
+                if (why) {
+                        yerror(&x->y, key, "header '%s' %s", name, why);
+                        continue;
+                }
+                if (!credential_name_valid(v)) {
+                        yerror(&x->y, value,
+                               "header '%s': the value is the name of a file in the credentials "
+                               "folder (letters, digits, '.', '_', '-'; not starting with '.'), "
+                               "not '%s'",
+                               name, v);
+                        continue;
+                }
+                h = grow_one(x, &t->headers, &t->n_headers, sizeof(*h));
+                if (!h)
+                        break;
+                h->name = oom(x, strdup(name));
+                h->credential = oom(x, strdup(v));
+        }
+        strset_done(&seen);
+}
+
+static const struct key_spec target_keys[] = {
+        { .key = "url",
+          .parse = p_notify_url,
+          .offset = offsetof(struct notify_target, url),
+          .required = true },
+        { .key = "events",
+          .parse = p_notify_events,
+          .offset = offsetof(struct notify_target, events),
+          .required = true },
+        { .key = "headers", .parse = p_notify_headers },
+};
+
+static void p_notify_targets(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                             void *base)
+{
+        struct notify_config *nc = base;
+
+        if (!expect_list(x, n, "targets"))
+                return;
+        if (n->data.sequence.items.start == n->data.sequence.items.top)
+                yerror(&x->y, n, "'targets' must hold at least one target");
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+             i++) {
+                const yaml_node_t *item = ynode(&x->y, *i);
+                struct notify_target *t;
+
+                if (!expect_mapping(x, item, "target"))
+                        continue;
+                t = grow_one(x, &nc->targets, &nc->n_targets, sizeof(*t));
+                if (!t)
+                        return;
+                t->mark = ynode_mark(item);
+                parse_mapping(x, item, "target", "key", target_keys, ELEMENTSOF(target_keys), t);
+        }
+}
+
+static const struct key_spec notify_keys[] = {
+        { .key = "targets", .parse = p_notify_targets, .required = true },
+        { .key = "api_down_after",
+          .parse = p_duration_s,
+          .offset = offsetof(struct notify_config, api_down_after_s) },
+};
+
+static void p_notify(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_mapping(x, n, "notify", "key", notify_keys, ELEMENTSOF(notify_keys),
+                      FIELD(base, k, void));
+}
+
+/* ---- holds -------------------------------------------------------------- */
+
+/* Decided by nobody in time: approve or reject, never hold again. */
+static void p_timeout_then(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                           void *base)
+{
+        int i;
+
+        if (!scalar_enum(x, n, "then", action_names, _ACTION_MAX, "approve or reject", &i))
+                return;
+        if (i == ACTION_HOLD) {
+                yerror(&x->y, n, "'then' of 'timeout' must be approve or reject: the order "
+                                 "already waits for a person");
+                return;
+        }
+        *FIELD(base, k, enum action) = (enum action)i;
+}
+
+/* A timeout's reason reaches the customer with a rejection, and a reject
+ * sends at most 500 bytes of it (API_REJECT_REASON_MAX). */
+static void p_timeout_reason(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                             void *base)
+{
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a string", &v))
+                return;
+        if (!*v || strlen(v) > 500) {
+                yerror(&x->y, n, "'reason' of 'timeout' must be 1 to 500 bytes, not %zu",
+                       strlen(v));
+                return;
+        }
+        p_text(x, n, k, base);
+}
+
+static const struct key_spec timeout_keys[] = {
+        { .key = "after",
+          .parse = p_duration_s,
+          .offset = offsetof(struct holds_config, timeout_s),
+          .required = true },
+        { .key = "then",
+          .parse = p_timeout_then,
+          .offset = offsetof(struct holds_config, timeout_then),
+          .required = true },
+        { .key = "reason",
+          .parse = p_timeout_reason,
+          .offset = offsetof(struct holds_config, timeout_reason) },
+};
+
+static void p_holds_timeout(struct ctx *x, const yaml_node_t *n, const struct key_spec *k,
+                            void *base)
+{
+        struct holds_config *h = base;
+
+        h->timeout_then = ACTION_HOLD; /* "then" is required: stays so only when missing */
+        parse_mapping(x, n, "timeout", "key", timeout_keys, ELEMENTSOF(timeout_keys), h);
+}
+
+static const struct key_spec holds_keys[] = {
+        { .key = "remind_after",
+          .parse = p_duration_s_or_off,
+          .offset = offsetof(struct holds_config, remind_after_s) },
+        { .key = "timeout", .parse = p_holds_timeout },
+};
+
+static void p_holds(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        parse_mapping(x, n, "holds", "key", holds_keys, ELEMENTSOF(holds_keys),
+                      FIELD(base, k, void));
+}
+
 /* ---- lists -------------------------------------------------------------- */
 
 static bool list_name_valid(const char *s)
@@ -1855,8 +2116,32 @@ static void p_when(struct ctx *x, const yaml_node_t *n, const struct key_spec *k
         parse_when(x, n, "when", FIELD(base, k, struct when));
 }
 
+/* The journal tells a person's decision ("manual:LOGIN") and a timeout's
+ * ("timeout:48h") from a rule's by these prefixes. */
+static void p_rule_name(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
+{
+        static const char *const reserved[] = { CONFIG_RULE_MANUAL_PREFIX,
+                                                CONFIG_RULE_TIMEOUT_PREFIX };
+        const char *v;
+
+        if (!yscalar(&x->y, n, k->key, "a string", &v))
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
+                if (strncmp(v, reserved[i], strlen(reserved[i])) == 0) {
+                        yerror(&x->y, n,
+                               "rule name '%s': names starting with '%s' are kept for the "
+                               "journal's own decisions; rename the rule",
+                               v, reserved[i]);
+                        return;
+                }
+        p_text(x, n, k, base);
+}
+
 static const struct key_spec rule_keys[] = {
-        { .key = "name", .parse = p_text, .offset = offsetof(struct rule, name), .required = true },
+        { .key = "name",
+          .parse = p_rule_name,
+          .offset = offsetof(struct rule, name),
+          .required = true },
         { .key = "when", .parse = p_when, .offset = offsetof(struct rule, when) },
         { .key = "then",
           .parse = p_action,
@@ -1917,6 +2202,8 @@ static const struct key_spec root_keys[] = {
         { .key = "rules", .parse = p_rules, .offset = 0, .required = true },
         { .key = "default", .parse = p_action, .offset = offsetof(struct config, dflt) },
         { .key = "metrics", .parse = p_metrics, .offset = offsetof(struct config, metrics) },
+        { .key = "notify", .parse = p_notify, .offset = offsetof(struct config, notify) },
+        { .key = "holds", .parse = p_holds, .offset = offsetof(struct config, holds) },
 };
 
 static void parse_root(struct ctx *x, const yaml_node_t *root)
@@ -2025,6 +2312,15 @@ static int config_finish(struct config *c)
         if (r < 0)
                 return r;
 
+        if (c->holds.timeout_s > 0 && !c->holds.timeout_reason) {
+                char after[DURATION_BUF_SIZE];
+
+                if (asprintf(&c->holds.timeout_reason, "No decision within %s",
+                             duration_format(c->holds.timeout_s, after)) < 0) {
+                        c->holds.timeout_reason = NULL;
+                        return -ENOMEM;
+                }
+        }
         if (c->webhook.listen && !c->webhook.path) {
                 c->webhook.path = strdup("/webhook");
                 if (!c->webhook.path)
@@ -2078,6 +2374,7 @@ static struct config *config_new(const char *path)
         c->credit.window_s = 30 * 24 * 3600;
         c->credit.refresh_s = 3600;
         c->dflt = ACTION_HOLD;
+        c->notify.api_down_after_s = 600;
         return TAKE_PTR(c);
 }
 

@@ -1,6 +1,7 @@
 /* timeutil.c: duration and RFC 3339 parsing, with full error checks. */
 #include "timeutil.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -43,6 +44,27 @@ int duration_parse(const char *s, int64_t *ret_seconds)
                 return -ERANGE;
         *ret_seconds = v * mult;
         return 0;
+}
+
+char *duration_format(int64_t seconds, char buf[static DURATION_BUF_SIZE])
+{
+        static const struct {
+                int64_t s;
+                char unit;
+        } units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+
+        assert(buf);
+        if (seconds <= 0) {
+                snprintf(buf, DURATION_BUF_SIZE, "0s");
+                return buf;
+        }
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+                if (seconds % units[i].s == 0) {
+                        snprintf(buf, DURATION_BUF_SIZE, "%lld%c",
+                                 (long long)(seconds / units[i].s), units[i].unit);
+                        break;
+                }
+        return buf;
 }
 
 /* Reads exactly n digits at *p into *ret and advances *p. */

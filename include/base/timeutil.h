@@ -10,6 +10,13 @@
  * suffix, zero, sign, spaces), -ERANGE past 100 years. */
 int duration_parse(const char *s, int64_t *ret_seconds);
 
+#define DURATION_BUF_SIZE 24
+
+/* Formats seconds as duration_parse() reads them, in the largest unit that
+ * divides it exactly ("48h", "90s", "2d"); 0 or less gives "0s".  Returns
+ * buf. */
+char *duration_format(int64_t seconds, char buf[static DURATION_BUF_SIZE]);
+
 /* Parses an RFC 3339 time ("2026-11-26T10:00:00Z", fractions of a second
  * and "+01:00" offsets accepted) into seconds since the epoch (UTC).
  * Returns 0 or -EINVAL. */

@@ -247,6 +247,56 @@ struct webhook_config {
         char *path; /* default "/webhook" when listen is set */
 };
 
+/* The events a notification target may ask for (notify.events). */
+enum notify_kind {
+        NOTIFY_HOLD, /* an order held for a person */
+        NOTIFY_REJECT, /* an order rejected by the rules */
+        NOTIFY_MANUAL, /* a person decided an order (approvald approve|reject) */
+        NOTIFY_STALE_HOLD, /* a hold has waited holds.remind_after */
+        NOTIFY_API_DOWN, /* the API unreachable for notify.api_down_after */
+        NOTIFY_TIMEOUT, /* a hold decided by holds.timeout */
+        _NOTIFY_KIND_MAX,
+};
+
+/* The name of each event in rules.yaml and in the body ("stale_hold"). */
+extern const char *const notify_kind_names[_NOTIFY_KIND_MAX];
+
+/* A header sent with each notification; its value is the content of a
+ * file in the credentials folder, read by the daemon, never by `check`. */
+struct notify_header {
+        char *name; /* an HTTP token ("Authorization") */
+        char *credential; /* a file name in the credentials folder */
+};
+
+struct notify_target {
+        char *url; /* https, or http to a loopback address */
+        unsigned events; /* bit (1u << enum notify_kind) for each event wanted */
+        struct notify_header *headers;
+        size_t n_headers;
+        struct mark mark;
+};
+
+/* notify: where the daemon posts what a person should know. */
+struct notify_config {
+        struct notify_target *targets;
+        size_t n_targets;
+        int64_t api_down_after_s; /* default 600 */
+};
+
+/* holds: deadlines for the orders held for a person. */
+struct holds_config {
+        int64_t remind_after_s; /* 0: no reminder (the default) */
+        int64_t timeout_s; /* 0: no timeout (the default) */
+        enum action timeout_then; /* approve or reject */
+        char *timeout_reason; /* set when timeout_s is: as configured or a default */
+};
+
+/* The rule name journaled with a decision by holds.timeout ("timeout:48h")
+ * and with a person's ("manual:LOGIN"): rule names in rules.yaml may not
+ * start with these, so the journal tells the three apart. */
+#define CONFIG_RULE_TIMEOUT_PREFIX "timeout:"
+#define CONFIG_RULE_MANUAL_PREFIX "manual:"
+
 struct config {
         char *path;
         int64_t version;
@@ -261,6 +311,8 @@ struct config {
         size_t n_rules;
         enum action dflt; /* default: hold */
         struct metrics_config metrics;
+        struct notify_config notify;
+        struct holds_config holds;
 };
 
 /* Reads and validates a rules file (and the list files it names).  Every
