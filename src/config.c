@@ -1309,9 +1309,9 @@ static void p_webhook(struct ctx *x, const yaml_node_t *n, const struct key_spec
 /* ---- notify ------------------------------------------------------------- */
 
 const char *const notify_kind_names[_NOTIFY_KIND_MAX] = {
-        [NOTIFY_HOLD] = "hold",           [NOTIFY_REJECT] = "reject",
-        [NOTIFY_MANUAL] = "manual",       [NOTIFY_STALE_HOLD] = "stale_hold",
-        [NOTIFY_API_DOWN] = "api_down",   [NOTIFY_TIMEOUT] = "timeout",
+        [NOTIFY_HOLD] = "hold",         [NOTIFY_REJECT] = "reject",
+        [NOTIFY_MANUAL] = "manual",     [NOTIFY_STALE_HOLD] = "stale_hold",
+        [NOTIFY_API_DOWN] = "api_down", [NOTIFY_TIMEOUT] = "timeout",
 };
 
 /* A target receives order facts: https, or http only to this machine, as
@@ -1489,8 +1489,9 @@ static void p_timeout_then(struct ctx *x, const yaml_node_t *n, const struct key
         if (!scalar_enum(x, n, "then", action_names, _ACTION_MAX, "approve or reject", &i))
                 return;
         if (i == ACTION_HOLD) {
-                yerror(&x->y, n, "'then' of 'timeout' must be approve or reject: the order "
-                                 "already waits for a person");
+                yerror(&x->y, n,
+                       "'then' of 'timeout' must be approve or reject: the order "
+                       "already waits for a person");
                 return;
         }
         *FIELD(base, k, enum action) = (enum action)i;

@@ -641,7 +641,7 @@ int act_held(struct daemon *d, const struct order *o, const struct verdict *v, i
         if (r < 0)
                 return log_error_errno(r, "%s: cannot append the hold to the journal in %s",
                                        log_escape(o->id, id, sizeof(id)), d->state_dir);
-        (void)holds_note(d->holds, o->id, now); /* out of memory: STATUS= misses it */
+        (void)holds_note(d->holds, &h); /* out of memory: STATUS= and the deadlines miss it */
         return 0;
 }
 

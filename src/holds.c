@@ -1,16 +1,31 @@
-/* holds.c: since when each held order has waited (holds.h).  The time is
- * packed into the map's value: an order costs its id and a slot. */
+/* holds.c: what the daemon keeps in memory of each order held for a
+ * person (holds.h): since when it waits, what held it, and whether its
+ * reminder went out.  Orders that no longer wait are forgotten at each
+ * holds_waiting(), so the set stays the size of the holds. */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "holds.h"
 #include "idmap.h"
+#include "util.h"
 
 struct holds {
-        struct idmap *since; /* order id -> (void *)(uintptr_t)seconds, never 0 */
+        struct idmap *info; /* order id -> struct hold_info */
 };
+
+static void info_free(void *p)
+{
+        struct hold_info *i = p;
+
+        if (!i)
+                return;
+        free(i->rule);
+        free(i->reason);
+        free(i);
+}
 
 int holds_new(struct holds **ret)
 {
@@ -20,7 +35,7 @@ int holds_new(struct holds **ret)
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        if (idmap_new(&h->since, NULL) < 0) {
+        if (idmap_new(&h->info, info_free) < 0) {
                 free(h);
                 return -ENOMEM;
         }
@@ -32,22 +47,55 @@ void holds_free(struct holds *h)
 {
         if (!h)
                 return;
-        idmap_free(h->since);
+        idmap_free(h->info);
         free(h);
 }
 
-int holds_note(struct holds *h, const char *order_id, int64_t t)
+/* Replaces *field by a copy of s (NULL stays NULL); false when out of
+ * memory (the field is then unchanged). */
+static bool set_text(char **field, const char *s)
 {
-        uintptr_t v;
+        char *copy = NULL;
+
+        if (s && !(copy = strdup(s)))
+                return false;
+        free(*field);
+        *field = copy;
+        return true;
+}
+
+int holds_note(struct holds *h, const struct journal_hold *rec)
+{
+        struct hold_info *i;
+        int64_t t;
 
         assert(h);
+        assert(rec && rec->order_id);
+        t = rec->time < 1 ? 1 : rec->time; /* a clock before 1970: oldest */
+        i = idmap_get(h->info, rec->order_id);
+        if (!i) {
+                i = calloc(1, sizeof(*i));
+                if (!i)
+                        return -ENOMEM;
+                i->since = t;
+                if (idmap_set(h->info, rec->order_id, i) < 0) {
+                        free(i);
+                        return -ENOMEM;
+                }
+        }
+        if (t < i->since)
+                i->since = t;
+        i->reminded = i->reminded || rec->reminded; /* a later hold keeps the reminder sent */
+        if (!set_text(&i->rule, rec->rule) || !set_text(&i->reason, rec->reason))
+                return -ENOMEM;
+        return 0;
+}
+
+struct hold_info *holds_get(struct holds *h, const char *order_id)
+{
+        assert(h);
         assert(order_id);
-        if (t < 1 || (uint64_t)t > UINTPTR_MAX)
-                t = 1; /* a clock before 1970 or past what a pointer holds: oldest */
-        v = (uintptr_t)idmap_get(h->since, order_id);
-        if (v != 0 && v <= (uintptr_t)t)
-                return 0;
-        return idmap_set(h->since, order_id, (void *)(uintptr_t)t);
+        return idmap_get(h->info, order_id);
 }
 
 int holds_visit(const struct journal_record *rec, void *userdata)
@@ -56,7 +104,7 @@ int holds_visit(const struct journal_record *rec, void *userdata)
         assert(userdata);
         if (rec->type != JOURNAL_HOLD || !rec->hold.order_id)
                 return 0;
-        return holds_note(userdata, rec->hold.order_id, rec->hold.time);
+        return holds_note(userdata, &rec->hold);
 }
 
 size_t holds_waiting(struct holds *h, const struct state *s, int64_t *ret_oldest)
@@ -68,17 +116,18 @@ size_t holds_waiting(struct holds *h, const struct state *s, int64_t *ret_oldest
 
         assert(h);
         assert(s);
-        while (idmap_next(h->since, &i, &id, &v)) {
+        while (idmap_next(h->info, &i, &id, &v)) {
+                const struct hold_info *info = v;
                 struct entry e;
 
                 if (!state_get(s, id, &e) || e.kind != ENTRY_HOLD ||
                     e.status != ENTRY_STATUS_NONE) {
-                        idmap_remove(h->since, id); /* the entry just returned: allowed */
+                        idmap_remove(h->info, id); /* the entry just returned: allowed */
                         continue;
                 }
                 n++;
-                if (oldest == 0 || (int64_t)(uintptr_t)v < oldest)
-                        oldest = (int64_t)(uintptr_t)v;
+                if (oldest == 0 || info->since < oldest)
+                        oldest = info->since;
         }
         if (ret_oldest)
                 *ret_oldest = oldest;

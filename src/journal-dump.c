@@ -178,6 +178,10 @@ static void put_hold(struct out *o, const struct journal_hold *h)
         field_int(o, "created_at", h->created_at);
         field_hex64(o, "rules_digest", h->rules_digest);
         field_int(o, "time", h->time);
+        if (h->reminded) { /* version 3; left out otherwise, as before */
+                put_key(o, "reminded");
+                put_str(o, "true");
+        }
 }
 
 static void put_external(struct out *o, const struct journal_external *x)

@@ -16,8 +16,8 @@
  * outcomes only) are still read, and journal_open() rewrites one as the
  * current version before anything is appended to it, so an older approvald
  * refuses it as another version rather than misreading a record type it
- * does not know. */
-#define JOURNAL_VERSION 2
+ * does not know.  Version 3 added the hold flag JOURNAL_HOLD_REMINDED. */
+#define JOURNAL_VERSION 3
 #define JOURNAL_VERSION_OLDEST 1
 #define JOURNAL_FILE_HEADER_SIZE 32
 #define JOURNAL_RECORD_HEADER_SIZE 20
@@ -44,8 +44,10 @@
  * version-1 file can hold (an intent), which bounds a torn tail there. */
 #define JOURNAL_RECORD_MAX JOURNAL_HOLD_MAX
 #define JOURNAL_V1_RECORD_MAX JOURNAL_INTENT_MAX
-/* Bit 0 of a hold's flags byte: it has a total.  The others must be 0. */
+/* A hold's flags byte: bit 0, it has a total; bit 1 (version 3), a
+ * reminder was sent for it.  The others must be 0. */
 #define JOURNAL_HOLD_HAS_TOTAL 0x01
+#define JOURNAL_HOLD_REMINDED 0x02
 #define JOURNAL_STRING_NULL 0xffff /* length prefix of a NULL string */
 
 enum journal_damage {

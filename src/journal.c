@@ -269,7 +269,10 @@ static int encode_payload(struct wbuf *w, const struct journal_record *r)
                 w_int(w, (uint64_t)h->total, 8);
                 w_int(w, (uint64_t)h->created_at, 8);
                 w_int(w, h->rules_digest, 8);
-                w_int(w, h->has_total ? JOURNAL_HOLD_HAS_TOTAL : 0, 1);
+                w_int(w,
+                      (h->has_total ? JOURNAL_HOLD_HAS_TOTAL : 0) |
+                              (h->reminded ? JOURNAL_HOLD_REMINDED : 0),
+                      1);
                 w_strs(w, h, hold_strs, ELEMENTSOF(hold_strs));
                 return 0;
         case JOURNAL_EXTERNAL:
@@ -438,13 +441,14 @@ static int decode_hold(struct rbuf *b, struct journal_hold *h)
         r = r < 0 ? r : r_strs(b, h, hold_strs, ELEMENTSOF(hold_strs));
         if (r < 0)
                 return r;
-        if (flags & ~(uint64_t)JOURNAL_HOLD_HAS_TOTAL)
+        if (flags & ~(uint64_t)(JOURNAL_HOLD_HAS_TOTAL | JOURNAL_HOLD_REMINDED))
                 return -EBADMSG;
         h->time = (int64_t)time;
         h->total = (int64_t)total;
         h->created_at = (int64_t)created_at;
         h->rules_digest = digest;
         h->has_total = flags & JOURNAL_HOLD_HAS_TOTAL;
+        h->reminded = flags & JOURNAL_HOLD_REMINDED;
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "money.h"
 #include "policy.h"
 #include "utf8.h"
 #include "util.h"
@@ -168,6 +169,58 @@ int policy_decide(const struct config *c, const struct history *h, const struct 
                 return r;
         if (ret->decision == ACTION_APPROVE)
                 (void)approval_complete(o, ret);
+        return 0;
+}
+
+static bool credit_configured(const struct credit *cr)
+{
+        return cr->dflt.n_items > 0 || cr->n_customers > 0;
+}
+
+int policy_timeout(const struct config *c, const struct history *h, const struct order *o,
+                   int64_t now, struct verdict *ret)
+{
+        char a[MONEY_BUF_SIZE], b[MONEY_BUF_SIZE], l[MONEY_BUF_SIZE];
+        int64_t exposure = 0, limit = 0;
+        int k;
+
+        assert(c);
+        assert(h);
+        assert(o);
+        assert(ret);
+        *ret = (struct verdict){ .decision = ACTION_HOLD, .problem = true, .reason = ret->buf };
+        if (c->holds.timeout_s <= 0 || c->holds.timeout_then == ACTION_HOLD) {
+                snprintf(ret->buf, sizeof(ret->buf), "no holds.timeout is configured");
+                return 0;
+        }
+        if (policy_id_problem(o->id)) {
+                snprintf(ret->buf, sizeof(ret->buf), "the order id %s", policy_id_problem(o->id));
+                return 0;
+        }
+        if (c->holds.timeout_then == ACTION_REJECT) {
+                *ret = (struct verdict){ .decision = ACTION_REJECT,
+                                         .reason = c->holds.timeout_reason };
+                return 0;
+        }
+        ret->decision = ACTION_APPROVE;
+        if (!approval_complete(o, ret))
+                return 0; /* a hold naming the field */
+        if (!credit_configured(&c->credit))
+                goto approve;
+        k = rules_credit_over(c, h, o, now, &exposure, &limit);
+        if (k < 0)
+                snprintf(ret->buf, sizeof(ret->buf), "no credit limit in %s for customer '%.40s'",
+                         o->currency, o->customer_id);
+        else if (k > 0)
+                snprintf(ret->buf, sizeof(ret->buf), "exposure %s + %s would pass the limit %s %s",
+                         money_format(exposure, a), money_format(o->total, b),
+                         money_format(limit, l), o->currency);
+        if (k != 0) {
+                ret->decision = ACTION_HOLD;
+                return 0;
+        }
+approve:
+        *ret = (struct verdict){ .decision = ACTION_APPROVE, .reason = c->holds.timeout_reason };
         return 0;
 }
 

@@ -14,6 +14,7 @@
  * field no reachable condition reads. */
 #include "rules.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -342,14 +343,36 @@ static int cond_within(const struct ctx *x, const struct cond *cd, size_t e, boo
                          (long long)n, (long long)cd->within.above, yesno(*ret));
 }
 
+int rules_credit_over(const struct config *c, const struct history *h, const struct order *o,
+                      int64_t now, int64_t *ret_exposure, int64_t *ret_limit)
+{
+        int64_t limit, exposure, sum;
+
+        assert(c);
+        assert(h);
+        assert(o);
+        if (!credit_limit_for(&c->credit, o->customer_id, o->currency, &limit))
+                return -ENOENT;
+        exposure = history_exposure(h, o->customer_id, o->currency, now - c->credit.window_s, now);
+        if (__builtin_add_overflow(exposure, o->total, &sum))
+                sum = INT64_MAX;
+        if (ret_exposure)
+                *ret_exposure = exposure;
+        if (ret_limit)
+                *ret_limit = limit;
+        return sum > limit;
+}
+
 static int cond_credit(const struct ctx *x, const struct cond *cd, size_t e, bool *ret)
 {
         const struct order *o = x->o;
         char a[MONEY_BUF_SIZE], b[MONEY_BUF_SIZE], s[MONEY_BUF_SIZE], l[MONEY_BUF_SIZE];
-        int64_t limit, exposure, sum;
+        int64_t limit = 0, exposure = 0, sum;
         bool over;
+        int k;
 
-        if (!credit_limit_for(&x->c->credit, o->customer_id, o->currency, &limit)) {
+        k = rules_credit_over(x->c, x->h, o, x->now, &exposure, &limit);
+        if (k < 0) {
                 *ret = cd->flag;
                 if (!x->trace)
                         return 0;
@@ -357,11 +380,9 @@ static int cond_credit(const struct ctx *x, const struct cond *cd, size_t e, boo
                         x->trace, e, *ret, "no credit limit in %s for '%s': counts as over%s: %s",
                         o->currency, o->customer_id, cd->flag ? "" : "; not over", yesno(*ret));
         }
-        exposure = history_exposure(x->h, o->customer_id, o->currency,
-                                    x->now - x->c->credit.window_s, x->now);
         if (__builtin_add_overflow(exposure, o->total, &sum))
                 sum = INT64_MAX;
-        over = sum > limit;
+        over = k > 0;
         *ret = cd->flag ? over : !over;
         if (!x->trace)
                 return 0;

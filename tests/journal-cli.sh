@@ -110,7 +110,7 @@ grep -q "stdin:1: bad 'type'" "$dir/err" || fail "journal-write bad type: $(cat 
 cmp -s "$s3/journal" "$s4/journal" || fail "a refused line changed the journal"
 
 # A version-1 journal (written by approvald before holds existed): dump and
-# verify read it as it is; an open for writing rewrites it as version 2,
+# verify read it as it is; an open for writing rewrites it as version 3,
 # the records byte for byte.
 s5="$dir/v1"
 mkdir "$s5"
@@ -122,7 +122,7 @@ expect_rc 0 "$approvald" journal verify --state-dir "$s5"
 grep -q "^journal: OK: 6 records" "$dir/out" || fail "version 1 verify: $(cat "$dir/out")"
 cmp -s "$s5/journal" "$dir/v1.before" || fail "verify changed a version-1 journal"
 expect_rc 0 "$jwrite" "$s5" 0
-[ "$(version "$s5/journal")" = 2 ] || fail "not upgraded: version $(version "$s5/journal")"
+[ "$(version "$s5/journal")" = 3 ] || fail "not upgraded: version $(version "$s5/journal")"
 cmp -s -i 32 "$s5/journal" "$dir/v1.before" || fail "the upgrade changed the records"
 expect_rc 0 "$approvald" journal verify --state-dir "$s5"
 grep -q "^journal: OK: 6 records" "$dir/out" || fail "upgraded verify: $(cat "$dir/out")"
@@ -141,18 +141,18 @@ def crc32c(data):
     return crc ^ 0xFFFFFFFF
 p = sys.argv[1]
 d = bytearray(open(p, 'rb').read())
-d[8:12] = struct.pack('<I', 3)
+d[8:12] = struct.pack('<I', 4)
 d[28:32] = struct.pack('<I', crc32c(bytes(d[:28])))
 open(p, 'wb').write(d)
 PY
-        cp "$s5/journal" "$dir/v3"
+        cp "$s5/journal" "$dir/v4"
         for cmd in verify dump; do
                 expect_rc 65 "$approvald" journal $cmd --state-dir "$s5"
                 grep -qx "journal: $s5/journal was written by another version of approvald, one this version cannot read" "$dir/err" ||
-                        fail "version 3, $cmd said: $(cat "$dir/err")"
+                        fail "version 4, $cmd said: $(cat "$dir/err")"
         done
         expect_rc 1 "$jwrite" "$s5" 0
-        cmp -s "$s5/journal" "$dir/v3" || fail "an open changed a journal of another version"
+        cmp -s "$s5/journal" "$dir/v4" || fail "an open changed a journal of another version"
 else
         echo "python3 not installed: the unknown-version case is left to test-journal"
 fi

@@ -11,6 +11,11 @@
 #include "holds.h"
 #include "state.h"
 
+static int note(struct holds *h, const char *id, int64_t t)
+{
+        return holds_note(h, &(struct journal_hold){ .order_id = id, .time = t, .reason = "r" });
+}
+
 static void test_waiting(void **unused)
 {
         struct holds *h;
@@ -23,10 +28,10 @@ static void test_waiting(void **unused)
         assert_int_equal(oldest, 0);
 
         /* the first hold's time stays; a later one does not move it */
-        assert_int_equal(holds_note(h, "A", 500), 0);
-        assert_int_equal(holds_note(h, "A", 900), 0);
-        assert_int_equal(holds_note(h, "B", 700), 0);
-        assert_int_equal(holds_note(h, "C", 100), 0);
+        assert_int_equal(note(h, "A", 500), 0);
+        assert_int_equal(note(h, "A", 900), 0);
+        assert_int_equal(note(h, "B", 700), 0);
+        assert_int_equal(note(h, "C", 100), 0);
         assert_int_equal(state_set(s, "A", (struct entry){ .kind = ENTRY_HOLD }), 0);
         assert_int_equal(state_set(s, "B", (struct entry){ .kind = ENTRY_HOLD }), 0);
         /* C: decided in the portal; D: never held */
@@ -41,7 +46,7 @@ static void test_waiting(void **unused)
         assert_int_equal(state_set(s, "A", (struct entry){ .kind = ENTRY_APPROVE }), 0);
         assert_int_equal(holds_waiting(h, s, &oldest), 1);
         assert_int_equal(oldest, 700);
-        assert_int_equal(holds_note(h, "C", 50), 0);
+        assert_int_equal(note(h, "C", 50), 0);
         assert_int_equal(holds_waiting(h, s, NULL), 1); /* C still does not wait */
 
         state_free(s);
@@ -66,6 +71,41 @@ static void test_visit(void **unused)
         assert_int_equal(holds_waiting(h, s, &oldest), 1);
         assert_int_equal(oldest, 42);
         state_free(s);
+        holds_free(h);
+}
+
+/* The rule and reason are the latest record's; the reminder, once sent,
+ * stays sent whatever record comes after (a rules change holding the
+ * order again must not remind twice). */
+static void test_info(void **unused)
+{
+        struct journal_hold first = {
+                .order_id = "X", .rule = "big", .reason = "Look", .time = 10
+        };
+        struct journal_hold reminded = first;
+        struct journal_hold again = {
+                .order_id = "X", .rule = NULL, .reason = "Default", .time = 99
+        };
+        struct hold_info *i;
+        struct holds *h;
+
+        assert_int_equal(holds_new(&h), 0);
+        assert_null(holds_get(h, "X"));
+        assert_int_equal(holds_note(h, &first), 0);
+        i = holds_get(h, "X");
+        assert_non_null(i);
+        assert_false(i->reminded);
+        assert_string_equal(i->rule, "big");
+        assert_string_equal(i->reason, "Look");
+        reminded.reminded = true;
+        assert_int_equal(holds_note(h, &reminded), 0);
+        assert_true(holds_get(h, "X")->reminded);
+        assert_int_equal(holds_note(h, &again), 0);
+        i = holds_get(h, "X");
+        assert_true(i->reminded);
+        assert_null(i->rule);
+        assert_string_equal(i->reason, "Default");
+        assert_int_equal(i->since, 10);
         holds_free(h);
 }
 
@@ -97,6 +137,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_waiting),
                 cmocka_unit_test(test_visit),
+                cmocka_unit_test(test_info),
                 cmocka_unit_test(test_age),
         };
 

@@ -721,13 +721,13 @@ static void test_new_file_version(void **state)
         write_pairs(d, 2);
         data = file_get(d, &size);
         assert_int_equal(file_version(data), JOURNAL_VERSION);
-        assert_int_equal(JOURNAL_VERSION, 2);
+        assert_int_equal(JOURNAL_VERSION, 3);
         free(data);
         state_free(d);
 }
 
 /* A version-1 journal (intents and outcomes only) is read as it is by
- * journal_read(), and rewritten as version 2 by journal_open() before
+ * journal_read(), and rewritten as the current version by journal_open() before
  * anything is appended: same records, byte for byte, same sequence. */
 static void test_version_1_upgraded(void **state)
 {
@@ -768,7 +768,7 @@ static void test_version_1_upgraded(void **state)
         collected_done(&col);
         after = file_get(d, &size2);
         assert_int_equal(size2, size);
-        assert_int_equal(file_version(after), 2);
+        assert_int_equal(file_version(after), JOURNAL_VERSION);
         assert_memory_equal(after + 16, image + 16, 8); /* first_seq */
         assert_memory_equal(after + JOURNAL_FILE_HEADER_SIZE, image + JOURNAL_FILE_HEADER_SIZE,
                             size - JOURNAL_FILE_HEADER_SIZE);
@@ -812,7 +812,7 @@ static void test_version_1_upgrade_fails(void **state)
         assert_int_equal(journal_open(&j, d, NULL, NULL, NULL, NULL), 0);
         journal_close(j);
         after = file_get(d, &size2);
-        assert_int_equal(file_version(after), 2);
+        assert_int_equal(file_version(after), JOURNAL_VERSION);
         free(after);
         free(image);
         state_free(d);
@@ -859,7 +859,7 @@ static void test_version_1_refuses_new_types(void **state)
 static void test_other_versions(void **state)
 {
         const struct journal_record recs[] = { intent("ORD-1", 1000, NULL) };
-        const uint32_t versions[] = { 0, 3, UINT32_MAX };
+        const uint32_t versions[] = { 0, JOURNAL_VERSION + 1, UINT32_MAX };
         char *d = state_new();
 
         write_pairs(d, 0);

@@ -165,12 +165,86 @@ static void test_count(void **state)
         free(longest);
 }
 
+static struct config *load_text(const char *yaml)
+{
+        struct config *c = NULL;
+
+        assert_int_equal(config_load_buffer("timeout.yaml", yaml, strlen(yaml), stderr, &c), 0);
+        return c;
+}
+
+#define TIMEOUT_HEAD                                                                               \
+        "version: 1\n"                                                                             \
+        "api: {base_url: http://127.0.0.1:1, token_url: http://127.0.0.1:1/token}\n"               \
+        "rules: []\n"
+
+/* A timeout decides with the policy's checks: a reject needs nothing, an
+ * approve needs what every approval needs and, once credit limits exist,
+ * room under the customer's limit (no limit in the currency: over). */
+static void test_timeout(void **state)
+{
+        static const char order_c[] =
+                "{\"id\":\"T1\",\"customer\":{\"id\":\"C\"},\"price\":{\"total\":400,"
+                "\"currency\":\"EUR\"}}";
+        static const char order_usd[] =
+                "{\"id\":\"T2\",\"customer\":{\"id\":\"C\"},\"price\":{\"total\":1,"
+                "\"currency\":\"USD\"}}";
+        static const char order_bare[] = "{\"id\":\"T3\",\"customer\":{\"id\":\"C\"}}";
+        static const struct {
+                const char *yaml, *order;
+                enum action want;
+                const char *reason; /* a part of it */
+        } cases[] = {
+                { TIMEOUT_HEAD, order_c, ACTION_HOLD, "no holds.timeout" },
+                { TIMEOUT_HEAD "holds: {timeout: {after: 2s, then: reject}}\n", order_bare,
+                  ACTION_REJECT, "No decision within 2s" },
+                { TIMEOUT_HEAD "holds: {timeout: {after: 1h, then: reject, reason: Late}}\n",
+                  order_c, ACTION_REJECT, "Late" },
+                /* no credit limits at all: an approve needs only what approvals need */
+                { TIMEOUT_HEAD "holds: {timeout: {after: 1h, then: approve}}\n", order_c,
+                  ACTION_APPROVE, "No decision within 1h" },
+                { TIMEOUT_HEAD "holds: {timeout: {after: 1h, then: approve}}\n", order_bare,
+                  ACTION_HOLD, "total" },
+                /* 600 approved + 400 = 1000: within a 1000 limit, past a 900 one */
+                { TIMEOUT_HEAD "credit: {default: {EUR: 1000}}\n"
+                               "holds: {timeout: {after: 1h, then: approve}}\n",
+                  order_c, ACTION_APPROVE, "No decision" },
+                { TIMEOUT_HEAD "credit: {default: {EUR: 900}}\n"
+                               "holds: {timeout: {after: 1h, then: approve}}\n",
+                  order_c, ACTION_HOLD, "would pass the limit 900.00 EUR" },
+                { TIMEOUT_HEAD "credit: {default: {EUR: 1000}}\n"
+                               "holds: {timeout: {after: 1h, then: approve}}\n",
+                  order_usd, ACTION_HOLD, "no credit limit in USD" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct config *c = load_text(cases[i].yaml);
+                struct history *h = NULL;
+                struct verdict v;
+                struct order o;
+
+                assert_int_equal(history_new(&h), 0);
+                assert_int_equal(policy_count_approval(h, "C", 60000, "EUR", NOW - 60), 0);
+                assert_int_equal(order_parse(cases[i].order, strlen(cases[i].order), &c->api, &o),
+                                 0);
+                assert_int_equal(policy_timeout(c, h, &o, NOW, &v), 0);
+                if (v.decision != cases[i].want || !v.reason || !strstr(v.reason, cases[i].reason))
+                        fail_msg("case %zu: %s '%s', want %s '%s'", i, action_to_string(v.decision),
+                                 v.reason ? v.reason : "(null)", action_to_string(cases[i].want),
+                                 cases[i].reason);
+                order_done(&o);
+                history_free(h);
+                config_free(c);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ids),
                 cmocka_unit_test(test_approval_needs),
                 cmocka_unit_test(test_count),
+                cmocka_unit_test(test_timeout),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,12 @@
-/* holds.h: since when each order held for a person has waited, for the
- * daemon's STATUS= ("3 held (oldest 5h)").  Which holds still wait is
- * state.c's word (ENTRY_HOLD with no status); this keeps only the time of
- * each order's first hold record, filled from the journal at start and by
- * each new hold. */
+/* holds.h: what the daemon keeps of each order held for a person: since
+ * when it has waited (STATUS= "3 held (oldest 5h)", holds.remind_after,
+ * holds.timeout), the rule and reason that hold it (for the reminder's
+ * record and notification), and whether the reminder went out.  Which
+ * holds still wait is state.c's word (ENTRY_HOLD with no status); this is
+ * filled from the journal's hold records at start and by each new one. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,9 +20,21 @@ int holds_new(struct holds **ret);
 /* Accepts NULL. */
 void holds_free(struct holds *h);
 
-/* Notes that order_id was held at t (an earlier time stays).  Returns 0 or
- * -ENOMEM. */
-int holds_note(struct holds *h, const char *order_id, int64_t t);
+struct hold_info {
+        int64_t since; /* the earliest hold record's time (>= 1) */
+        bool reminded; /* some hold record of the order says so */
+        bool timeout_said; /* a timeout that could not decide it was logged (this run) */
+        char *rule; /* of the latest hold record; NULL: the default or a problem */
+        char *reason;
+};
+
+/* Notes a hold record: an earlier time stays, the reminder stays sent,
+ * the rule and reason are the record's.  Returns 0 or -ENOMEM. */
+int holds_note(struct holds *h, const struct journal_hold *rec);
+
+/* The order's info, or NULL when it was never noted (or forgotten).  The
+ * pointer stays valid until the next holds_note() or holds_waiting(). */
+struct hold_info *holds_get(struct holds *h, const char *order_id);
 
 /* journal_read()'s visitor (userdata a struct holds): notes every hold
  * record.  Returns 0 or -ENOMEM. */

@@ -66,6 +66,8 @@ struct journal_hold {
         int64_t created_at; /* seconds; 0 when unknown */
         uint64_t rules_digest; /* config_digest() of the rules that held it */
         int64_t time; /* when held */
+        bool reminded; /* the daemon sent holds.remind_after's reminder (the
+                        * record is then written again, the same but for this) */
 };
 
 /* What the daemon learnt from the API about an order it did not approve

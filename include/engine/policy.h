@@ -43,6 +43,17 @@ const char *policy_order_anomaly(const struct order *o, char *buf, size_t size);
 int policy_decide(const struct config *c, const struct history *h, const struct order *o,
                   int64_t now, struct verdict *ret, struct trace *trace);
 
+/* What holds.timeout decides for order o, held and still pending when its
+ * wait ran out at now.  then reject: a reject with holds.timeout.reason.
+ * then approve: an approve, rule NULL, when the approval has what it needs
+ * (as policy_decide() checks) and, if rules.yaml sets any credit limit,
+ * when the order keeps its customer within the limit for its currency (a
+ * currency without one counts as over, as for over_credit_limit); else a
+ * hold (problem set, the reason in ret->buf saying why), and the order
+ * waits on.  Not configured (timeout 0): a hold.  Returns 0. */
+int policy_timeout(const struct config *c, const struct history *h, const struct order *o,
+                   int64_t now, struct verdict *ret);
+
 /* The one way the history grows: counts an approval of total (minor units)
  * in currency for customer_id at time t.  Returns 0; -EINVAL, counting
  * nothing, when the facts could not have passed policy_decide() (no or an

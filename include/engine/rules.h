@@ -47,3 +47,12 @@ int rules_evaluate(const struct config *c, const struct history *h, const struct
 /* The longest window any condition or the credit section looks back
  * (seconds): history older than now - this can be pruned. */
 int64_t rules_longest_window(const struct config *c);
+
+/* The credit check of over_credit_limit: whether approving order o at now
+ * takes its customer's exposure in its currency (approvals within
+ * credit.window) plus the order's total past the customer's limit.
+ * *ret_exposure and *ret_limit (may be NULL) get the figures.  Returns 1
+ * over, 0 within, or -ENOENT when no limit is configured for that customer
+ * and currency (the figures are then untouched). */
+int rules_credit_over(const struct config *c, const struct history *h, const struct order *o,
+                      int64_t now, int64_t *ret_exposure, int64_t *ret_limit);
