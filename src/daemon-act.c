@@ -23,6 +23,7 @@
 #include "log.h"
 #include "money.h"
 #include "policy.h"
+#include "timeutil.h"
 #include "util.h"
 
 /* A call decided and journaled, waiting for the batch's fsync. */
@@ -406,6 +407,8 @@ static enum call_result hold_decided_elsewhere(struct daemon *d, struct call *c,
         return CALL_DONE;
 }
 
+static enum call_result hold_deadlines(struct daemon *d, struct call *c, const struct order *o);
+
 /* What a lookup says of an order we wait on. */
 static enum call_result waited_answered(struct daemon *d, struct call *c, struct entry e,
                                         const struct order *o, int http)
@@ -415,6 +418,8 @@ static enum call_result waited_answered(struct daemon *d, struct call *c, struct
         if (o && is_pending(o->status)) {
                 e.busy = false; /* still waiting */
                 (void)state_set(d->state, c->order_id, e);
+                if (e.kind == ENTRY_HOLD && !e.stale) /* a stale one is decided again first */
+                        return hold_deadlines(d, c, o);
                 return CALL_DONE;
         }
         if (e.kind == ENTRY_HOLD)
@@ -609,6 +614,8 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
         if (r < 0)
                 return log_error_errno(r, "%s: cannot append the decision to the journal in %s",
                                        log_escape(o->id, id, sizeof(id)), d->state_dir);
+        if (!approve)
+                tell_order(d, NOTIFY_REJECT, o->id, o, in.rule, in.reason, "reject", NULL, 0);
         return 0;
 }
 
@@ -628,12 +635,15 @@ int act_held(struct daemon *d, const struct order *o, const struct verdict *v, i
                 .time = now,
         };
         char id[LOG_ESCAPE_MAX];
+        struct entry e;
+        bool again;
         int r;
 
         assert(d);
         assert(o && v);
         if (daemon_dry_run(d) || journal_hold_check(&h, NULL) < 0)
                 return 1;
+        again = state_get(d->state, o->id, &e) && e.kind == ENTRY_HOLD; /* other rules held it */
         r = state_set(d->state, o->id, (struct entry){ .kind = ENTRY_HOLD });
         if (r < 0)
                 return 1;
@@ -642,6 +652,8 @@ int act_held(struct daemon *d, const struct order *o, const struct verdict *v, i
                 return log_error_errno(r, "%s: cannot append the hold to the journal in %s",
                                        log_escape(o->id, id, sizeof(id)), d->state_dir);
         (void)holds_note(d->holds, &h); /* out of memory: STATUS= and the deadlines miss it */
+        if (!again)
+                tell_order(d, NOTIFY_HOLD, o->id, o, h.rule, h.reason, NULL, NULL, now);
         return 0;
 }
 
@@ -738,7 +750,7 @@ void act_done(struct daemon *d)
         d->alloc_batch = 0;
 }
 
-/* ---- manual decisions ---- */
+/* ---- manual decisions: the control socket's side ---- */
 
 #define MANUAL_LOOKUPS_MAX 50
 
@@ -803,46 +815,216 @@ static void log_manual(const struct call *c, const struct order *o)
                   log_escape(c->manual->reason, why, sizeof(why)));
 }
 
-/* The order is pending: journal the decision (durably), then call. */
-static enum call_result manual_decide(struct daemon *d, struct call *c, const struct order *o,
-                                      const char *link)
+/* ---- decisions made outside the rules: a person's, a timeout's ---- */
+
+/* Journals, durably, the decision on order o (still pending at AppXite,
+ * looked up just now) that rule (a "manual:" or "timeout:" one) makes for
+ * reason, and records it in the state as the rules' decisions are: an
+ * approve counts in the history, a reject keeps its reason for a resend.
+ * Returns 0, or -errno when the journal failed (logged: the daemon
+ * stops); the order is then unchanged and no call may be made. */
+static int journal_decision(struct daemon *d, const char *order_id, enum action decision,
+                            const char *rule, const char *reason, const struct order *o)
 {
         struct journal_intent in = {
-                .order_id = c->order_id,
-                .decision = c->decision,
-                .rule = c->manual->rule,
-                .reason = c->manual->reason,
+                .order_id = order_id,
+                .decision = decision,
+                .rule = rule,
+                .reason = reason,
                 .customer_id = if_storable(o->customer_id),
                 .total = o->has_total ? o->total : 0,
                 .currency = if_storable(o->currency),
                 .time = now_realtime_s(),
         };
-        struct entry e = { .kind = c->decision == ACTION_APPROVE ? ENTRY_APPROVE : ENTRY_REJECT,
+        struct entry e = { .kind = decision == ACTION_APPROVE ? ENTRY_APPROVE : ENTRY_REJECT,
                            .busy = true };
+        char id[LOG_ESCAPE_MAX], *copy = NULL;
+        int r;
+
+        r = journal_append_intent(d->journal, &in);
+        if (r >= 0)
+                r = journal_sync(d->journal); /* durable before the call */
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot journal the %s decision in %s; no call made",
+                                       log_escape(order_id, id, sizeof(id)), rule, d->state_dir);
+        if (decision == ACTION_APPROVE)
+                e.in_history = policy_count_order(d->state->history, o, in.time) >= 0;
+        else if ((copy = strdup(reason)) && idmap_set(d->state->reasons, order_id, copy) < 0)
+                free(copy); /* only a resend after a restart would miss it */
+        (void)state_set(d->state, order_id, e); /* the order is known: cannot fail */
+        return 0;
+}
+
+/* The link a decision outside the rules follows: the order's own, on
+ * api.base_url's origin.  NULL when refused (logged under
+ * LOG_MID_LINK_REFUSED, with why in *ret_why). */
+static const char *decision_link(struct daemon *d, const char *order_id, enum action decision,
+                                 const struct order *o, const char *who, const char **ret_why)
+{
+        const char *link = decision == ACTION_APPROVE ? o->approve_link : o->reject_link;
+        struct log_fields f = { .order_id = order_id };
+        char id[LOG_ESCAPE_MAX];
+
+        if (link && api_same_origin(d->config->api.base_url, link) == 1)
+                return link;
+        *ret_why = link ? "not on api.base_url's origin" : "missing";
+        log_event(LOG_ERR, LOG_MID_LINK_REFUSED, &f, 0, "%s: %s link is %s: not followed (%s)",
+                  log_escape(order_id, id, sizeof(id)), action_to_string(decision), *ret_why, who);
+        return NULL;
+}
+
+/* ---- hold deadlines: holds.remind_after and holds.timeout ---- */
+
+/* The hold has waited remind_after: its record is journaled again with
+ * the reminder flag (so a restart does not remind twice), then logged
+ * and notified. */
+static enum call_result hold_remind(struct daemon *d, const char *order_id, const struct order *o,
+                                    struct hold_info *info, int64_t now)
+{
+        struct journal_hold h = {
+                .order_id = order_id,
+                .rule = info->rule,
+                .reason = info->reason ? info->reason : "",
+                .customer_id = if_storable(o->customer_id),
+                .customer_name = if_storable(o->customer_name),
+                .currency = if_storable(o->currency),
+                .total = o->has_total ? o->total : 0,
+                .has_total = o->has_total,
+                .created_at = o->has_created_at ? o->created_at : 0,
+                .rules_digest = d->state->rules_digest,
+                .time = info->since,
+                .reminded = true,
+        };
+        struct log_fields f = { .order_id = order_id, .rule = info->rule };
+        char id[LOG_ESCAPE_MAX], age[HOLDS_AGE_BUF_SIZE];
+        int64_t since = info->since;
+        int r;
+
+        r = journal_append_hold(d->journal, &h);
+        if (r >= 0)
+                r = journal_sync(d->journal);
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot journal the hold's reminder in %s",
+                                log_escape(order_id, id, sizeof(id)), d->state_dir);
+                return CALL_FATAL;
+        }
+        (void)holds_note(d->holds, &h); /* info may move: not used after this */
+        log_event(
+                LOG_NOTICE, LOG_MID_REMINDER, &f, 0,
+                "%s: held for a person for %s with nobody deciding (holds.remind_after %s)",
+                log_escape(order_id, id, sizeof(id)), holds_age_format(now - since, age),
+                holds_age_format(d->config->holds.remind_after_s, (char[HOLDS_AGE_BUF_SIZE]){ 0 }));
+        tell_order(d, NOTIFY_STALE_HOLD, order_id, o, h.rule, h.reason, NULL, NULL, since);
+        return CALL_DONE;
+}
+
+/* holds.timeout could not decide (policy_timeout() kept it held, or the
+ * link is refused): said once per run, and the order waits on. */
+static enum call_result timeout_kept(struct daemon *d, const char *order_id, struct hold_info *info,
+                                     const char *why)
+{
+        struct log_fields f = { .order_id = order_id };
+        char id[LOG_ESCAPE_MAX], w[LOG_ESCAPE_MAX];
+
+        if (info->timeout_said)
+                return CALL_DONE;
+        info->timeout_said = true;
+        log_event(LOG_WARNING, LOG_MID_TIMEOUT, &f, 0,
+                  "%s: holds.timeout ran out but cannot %s it: %s; it stays held for a person",
+                  log_escape(order_id, id, sizeof(id)),
+                  action_to_string(d->config->holds.timeout_then), log_escape(why, w, sizeof(w)));
+        return CALL_DONE;
+}
+
+/* The hold has waited holds.timeout: decided as policy_timeout() says,
+ * journaled (rule "timeout:AFTER") and synced before the one call, as a
+ * person's decision is; a restart finds the intent and never decides it
+ * twice. */
+static enum call_result hold_timeout(struct daemon *d, const char *order_id, const struct order *o,
+                                     struct hold_info *info, int64_t now)
+{
+        const struct holds_config *hc = &d->config->holds;
+        char id[LOG_ESCAPE_MAX], why[LOG_ESCAPE_MAX], after[DURATION_BUF_SIZE];
+        _cleanup_free_ char *body = NULL, *rule = NULL;
+        const char *link, *refused = NULL;
+        int64_t since = info->since;
+        struct verdict v;
+        struct log_fields f = { .order_id = order_id,
+                                .customer_id = o->customer_id,
+                                .currency = o->currency };
+
+        (void)policy_timeout(d->config, d->state->history, o, now, &v);
+        if (v.decision == ACTION_HOLD)
+                return timeout_kept(d, order_id, info, v.reason);
+        link = decision_link(d, order_id, v.decision, o, "timeout", &refused);
+        if (!link)
+                return timeout_kept(d, order_id, info, refused);
+        if (asprintf(&rule, "%s%s", CONFIG_RULE_TIMEOUT_PREFIX,
+                     duration_format(hc->timeout_s, after)) < 0) {
+                rule = NULL;
+                return CALL_WAIT_UNKNOWN; /* out of memory: the next cycle tries again */
+        }
+        if (v.decision == ACTION_REJECT && !(body = api_reject_body(v.reason)))
+                return CALL_WAIT_UNKNOWN;
+        if (journal_decision(d, order_id, v.decision, rule, v.reason, o) < 0)
+                return CALL_FATAL;
+        f.decision = action_to_string(v.decision);
+        f.rule = rule;
+        f.reason = v.reason;
+        log_event(LOG_NOTICE, LOG_MID_TIMEOUT, &f, 0,
+                  "%s: %s by timeout: held for %s with nobody deciding (holds.timeout %s): %s",
+                  log_escape(order_id, id, sizeof(id)),
+                  v.decision == ACTION_APPROVE ? "approved" : "rejected",
+                  holds_age_format(now - since, (char[HOLDS_AGE_BUF_SIZE]){ 0 }), after,
+                  log_escape(v.reason, why, sizeof(why)));
+        tell_order(d, NOTIFY_TIMEOUT, order_id, o, rule, v.reason, action_to_string(v.decision),
+                   NULL, since);
+        if (call_start(d, CALL_DECISION, order_id, v.decision, link, body) < 0) {
+                entry_busy(d, order_id, false); /* an open intent: reconciled next cycle */
+                return CALL_DONE;
+        }
+        return CALL_DONE;
+}
+
+/* A held order AppXite still has pending: its deadlines, if any ran out. */
+static enum call_result hold_deadlines(struct daemon *d, struct call *c, const struct order *o)
+{
+        const struct holds_config *hc = &d->config->holds;
+        struct hold_info *info = holds_get(d->holds, c->order_id);
+        int64_t now = now_realtime_s();
+
+        if (!info || daemon_dry_run(d) || d->cycle.state == CYCLE_STOPPING)
+                return CALL_DONE;
+        if (hc->timeout_s > 0 && now - info->since >= hc->timeout_s)
+                return hold_timeout(d, c->order_id, o, info, now);
+        if (hc->remind_after_s > 0 && !info->reminded && now - info->since >= hc->remind_after_s)
+                return hold_remind(d, c->order_id, o, info, now);
+        return CALL_DONE;
+}
+
+/* ---- manual decisions ---- */
+
+/* The order is pending: journal the decision (durably), then call. */
+static enum call_result manual_decide(struct daemon *d, struct call *c, const struct order *o,
+                                      const char *link)
+{
         _cleanup_free_ char *body = NULL;
-        char id[LOG_ESCAPE_MAX], *reason = NULL;
+        char id[LOG_ESCAPE_MAX];
         int r;
 
         log_escape(c->order_id, id, sizeof(id));
         if (c->decision == ACTION_REJECT && !(body = api_reject_body(c->manual->reason)))
                 return manual_end(c, EX_OSERR, "%s: out of memory", id), CALL_DONE;
-        r = journal_append_intent(d->journal, &in);
-        if (r >= 0)
-                r = journal_sync(d->journal); /* durable before the call */
+        r = journal_decision(d, c->order_id, c->decision, c->manual->rule, c->manual->reason, o);
         if (r < 0) {
-                log_error_errno(r, "%s: cannot journal the manual decision in %s; no call made", id,
-                                d->state_dir);
                 manual_end(c, EX_IOERR, "%s: cannot journal the decision: %s; no call made", id,
                            strerror(-r));
                 return CALL_FATAL;
         }
-        if (c->decision == ACTION_APPROVE)
-                e.in_history = policy_count_order(d->state->history, o, in.time) >= 0;
-        else if ((reason = strdup(c->manual->reason)) &&
-                 idmap_set(d->state->reasons, c->order_id, reason) < 0)
-                free(reason); /* only a resend after a restart would miss it */
-        (void)state_set(d->state, c->order_id, e); /* the order is known: cannot fail */
         log_manual(c, o);
+        tell_order(d, NOTIFY_MANUAL, c->order_id, o, c->manual->rule, c->manual->reason,
+                   action_to_string(c->decision),
+                   c->manual->rule + strlen(CONFIG_RULE_MANUAL_PREFIX), 0);
         if (call_start_manual(d, CALL_DECISION, c->order_id, c->decision, link, body, &c->manual) <
             0) {
                 entry_busy(d, c->order_id, false); /* reconciled in the next cycle */
@@ -874,7 +1056,7 @@ static enum call_result manual_wait(struct daemon *d, struct call *c)
 static enum call_result manual_looked_up(struct daemon *d, struct call *c,
                                          const struct api_response *r, struct order *o)
 {
-        const char *link = NULL;
+        const char *link = NULL, *refused = NULL;
         char id[LOG_ESCAPE_MAX], st[64];
         struct entry e;
 
@@ -902,19 +1084,11 @@ static enum call_result manual_looked_up(struct daemon *d, struct call *c,
                                   "%s: already decided: AppXite says %s; nothing done", id,
                                   log_escape(o->status, st, sizeof(st))),
                        CALL_DONE;
-        link = c->decision == ACTION_APPROVE ? o->approve_link : o->reject_link;
-        if (!link || api_same_origin(d->config->api.base_url, link) != 1) {
-                struct log_fields f = { .order_id = c->order_id };
-
-                log_event(LOG_ERR, LOG_MID_LINK_REFUSED, &f, 0,
-                          "%s: %s link is %s: not followed (manual decision)", id,
-                          action_to_string(c->decision),
-                          link ? "not on api.base_url's origin" : "missing");
+        link = decision_link(d, c->order_id, c->decision, o, "manual decision", &refused);
+        if (!link)
                 return manual_end(c, EX_UNAVAILABLE, "%s: the order's %s link is %s: not followed",
-                                  id, action_to_string(c->decision),
-                                  link ? "not on api.base_url's origin" : "missing"),
+                                  id, action_to_string(c->decision), refused),
                        CALL_DONE;
-        }
         return manual_decide(d, c, o, link);
 }
 

@@ -168,11 +168,30 @@ static void held_status(struct daemon *d, char buf[static 64])
                 snprintf(buf, 64, "%zu held", d->cycle.n_held);
 }
 
+/* "; notifications: 3 dropped, 1 failed" once some were not delivered
+ * (notify.h counts them; each was logged), else "". */
+static void notifications_status(const struct daemon *d, char *buf, size_t size)
+{
+        struct notify_stats ns;
+
+        *buf = '\0';
+        if (!d->notify)
+                return;
+        notify_get_stats(d->notify, &ns);
+        if (ns.dropped > 0 && ns.failed > 0)
+                snprintf(buf, size, "; notifications: %llu dropped, %llu failed",
+                         (unsigned long long)ns.dropped, (unsigned long long)ns.failed);
+        else if (ns.dropped > 0 || ns.failed > 0)
+                snprintf(buf, size, "; notifications: %llu %s",
+                         (unsigned long long)(ns.dropped + ns.failed),
+                         ns.dropped > 0 ? "dropped" : "failed");
+}
+
 static void notify_status(struct daemon *d)
 {
         const struct cycle *c = &d->cycle;
         char when[16] = "?", next[64] = "", unlogged[96] = "", api[64], wait[160] = "", reload[128],
-             held[64];
+             held[64], told[96];
         const char *why = daemon_approvals_wait(d);
         struct tm tm;
         time_t t = (time_t)c->started;
@@ -190,18 +209,20 @@ static void notify_status(struct daemon *d)
                 snprintf(wait, sizeof(wait), "; %zu approvals wait: %s", c->n_deferred,
                          why ? why : "see the log");
         api_status(d, api, sizeof(api));
+        tell_api_state(d, now_realtime_s());
         daemon_reload_status(d, reload, sizeof(reload));
         held_status(d, held);
+        notifications_status(d, told, sizeof(told));
         if (*api && c->n_seen == 0)
-                sd_notifyf(false, "STATUS=%s%s%s; pending orders unknown%s%s", reload,
-                           *reload ? "; " : "", api, wait, next);
+                sd_notifyf(false, "STATUS=%s%s%s; pending orders unknown%s%s%s", reload,
+                           *reload ? "; " : "", api, wait, told, next);
         else
                 sd_notifyf(false,
                            "STATUS=%s%sLast poll %s: %zu pending, %zu approved, %zu rejected, "
-                           "%s%s%s%s%s%s",
+                           "%s%s%s%s%s%s%s",
                            reload, *reload ? "; " : "", when, c->n_seen, c->n_approved,
                            c->n_rejected, held, c->n_failed ? ", calls to retry" : "",
-                           *api ? ", " : "", api, wait, next);
+                           *api ? ", " : "", api, wait, told, next);
         log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,
                   "cycle done: %zu pending listed, %zu approved, %zu rejected, %zu held, %zu "
                   "decided before, %zu calls failed%s%s%s%s",

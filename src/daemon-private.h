@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "history.h"
 #include "holds.h"
+#include "notify.h"
 #include "idmap.h"
 #include "journal.h"
 #include "metrics.h"
@@ -151,10 +152,12 @@ struct daemon {
         int64_t loaded_at; /* realtime seconds: when the rules in force were loaded */
         size_t reload_errors; /* of the last reload, refused; 0 after a good one */
         int64_t api_down_since; /* realtime seconds; 0 while the API answers */
+        bool api_down_told; /* this outage passed notify.api_down_after and was told */
         bool history_stale; /* an approval stopped counting: rebuild before deciding */
         bool ready;
         struct control *control; /* the control socket (daemon-control.c); NULL: none */
-        struct holds *holds; /* since when each journaled hold waits, for STATUS= */
+        struct holds *holds; /* each journaled hold: since when, why, reminded */
+        struct notify *notify; /* NULL until started; sends nothing without targets */
 };
 
 static inline bool daemon_dry_run(const struct daemon *d)
@@ -243,6 +246,23 @@ int act_held(struct daemon *d, const struct order *o, const struct verdict *v, i
 int act_learn(struct daemon *d, const char *order_id, const struct order *o, const char *status,
               const char *source, int64_t count_from);
 void act_done(struct daemon *d);
+
+/* ---- daemon-notify.c: what the daemon tells people ---- */
+
+/* Queues a notification of kind about order_id (o, may be NULL, gives the
+ * facts) to the targets that want it; nothing in a dry run.  rule NULL:
+ * the default; decision and by may be NULL; since 0: none.  Never fails
+ * the caller (notify.h counts what it cannot send). */
+void tell_order(struct daemon *d, enum notify_kind kind, const char *order_id,
+                const struct order *o, const char *rule, const char *reason, const char *decision,
+                const char *by, int64_t since);
+/* After each cycle: once the API has been unreachable for
+ * notify.api_down_after, one api_down notification per outage. */
+void tell_api_state(struct daemon *d, int64_t now);
+/* Starts (d->notify NULL) or reloads the sender for config c (the one in
+ * force, or the one a reload is about to put in force).  Returns 0, or
+ * -errno (logged, naming the credential file; nothing changed). */
+int tell_configure(struct daemon *d, const struct config *c);
 
 /* ---- daemon-act.c: manual decisions ---- */
 

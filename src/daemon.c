@@ -261,7 +261,11 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         r = load_config(d->opt.config_path, LOG_MID_RELOAD, &c, &n_errors);
         if (r < 0)
                 why = r == -EINVAL ? "the file has errors (above)" : strerror(-r);
-        else {
+        else if (tell_configure(d, c) < 0) {
+                r = -EINVAL;
+                why = "a notify header's credential file cannot be used (above)";
+                n_errors = 1;
+        } else {
                 r = api_reconfigure(d->api, &c->api);
                 if (r < 0) {
                         why = r == -EINVAL ? "a header value in api spans lines" : strerror(-r);
@@ -412,6 +416,8 @@ static int daemon_start(struct daemon *d)
         r = api_new(&d->api, d->event, &d->config->api, creds, d->api_options);
         if (r < 0)
                 return log_error_errno(r, "cannot set up the API client"), EX_CONFIG;
+        if (tell_configure(d, d->config) < 0)
+                return EX_CONFIG;
         /* manual decisions (`approvald approve|reject`) come through it */
         r = d->opt.once ? 0 : control_start(d);
         if (r < 0)
@@ -426,6 +432,7 @@ static int daemon_start(struct daemon *d)
 static void daemon_done(struct daemon *d)
 {
         webhook_free(d->webhook);
+        notify_free(d->notify); /* what is still queued is counted as dropped */
         api_free(d->api);
         control_stop(d); /* after api_free(): a manual decision under way was answered */
         act_done(d);
