@@ -61,6 +61,8 @@ REQUIRED = {
     "LOG_MID_DECIDED_ELSEWHERE": ["portal"],
     "LOG_MID_SYNC": ["approved orders"],
     "LOG_MID_MANUAL": ["by hand", "manual:LOGIN"],
+    "LOG_MID_TIMEOUT": ["timeout:AFTER", "synced before", "stays held"],
+    "LOG_MID_REMINDER": ["once per order", "restart"],
 }
 FORBIDDEN = {
     "LOG_MID_CONFIG": ["stay in force", "running rules", "reloaded"],

@@ -29,8 +29,7 @@
 #define LOG_MID_SYNC "9a7d3c2b1e0f4a5b8c6d4e2f1a3b5c79" /* bootstrap or refresh of approvals */
 #define LOG_MID_ORDER_PROBLEM "3f1c9a5e7b2d4c08a6e1d9b4f0c2e713" /* an order held for its data */
 #define LOG_MID_MANUAL "4b8e2d6f1a3c4e5d9f7b0a2c6e8d1f35" /* a person decided an order */
-#define LOG_MID_TIMEOUT                                                                            \
-        "5e2132a87b8444a58738c3758877a534" /* holds.timeout decided (or could not) */
+#define LOG_MID_TIMEOUT "5e2132a87b8444a58738c3758877a534" /* holds.timeout decided (or not) */
 #define LOG_MID_REMINDER "fdd74a66ffef49c2962a4bfc95226a4c" /* a hold waited holds.remind_after */
 
 /* The structured fields of one event; NULL strings and negative numbers
