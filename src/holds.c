@@ -52,11 +52,14 @@ void holds_free(struct holds *h)
 }
 
 /* Replaces *field by a copy of s (NULL stays NULL); false when out of
- * memory (the field is then unchanged). */
+ * memory (the field is then unchanged).  The same text is kept as it is,
+ * so that s may be *field itself. */
 static bool set_text(char **field, const char *s)
 {
         char *copy = NULL;
 
+        if (*field == s || (s && *field && streq(*field, s)))
+                return true;
         if (s && !(copy = strdup(s)))
                 return false;
         free(*field);

@@ -98,7 +98,10 @@ static void test_info(void **unused)
         assert_string_equal(i->rule, "big");
         assert_string_equal(i->reason, "Look");
         reminded.reminded = true;
+        reminded.rule = i->rule; /* the daemon writes the reminder from the info itself */
+        reminded.reason = i->reason;
         assert_int_equal(holds_note(h, &reminded), 0);
+        assert_string_equal(reminded.rule, "big"); /* still valid */
         assert_true(holds_get(h, "X")->reminded);
         assert_int_equal(holds_note(h, &again), 0);
         i = holds_get(h, "X");
