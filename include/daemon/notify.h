@@ -21,7 +21,10 @@
  * more is dropped and counted. */
 #define NOTIFY_QUEUE_MAX 256
 /* Attempts per notification: the first and four retries, after 1, 2, 4
- * and 8 seconds (doubling from NOTIFY_BACKOFF_FIRST_MS). */
+ * and 8 seconds (doubling from NOTIFY_BACKOFF_FIRST_MS; a longer
+ * Retry-After is honoured up to a minute).  Retried: connection errors,
+ * timeouts, HTTP 5xx, 408 and 429; any other answer but 2xx fails at once
+ * (redirects are not followed). */
 #define NOTIFY_ATTEMPTS_MAX 5
 #define NOTIFY_BACKOFF_FIRST_MS 1000
 /* One attempt's bound, connection included. */
@@ -64,10 +67,12 @@ struct notify;
  * CREDENTIALS_MAX_SIZE bytes, one line, its trailing newline dropped).
  * With no targets it sends nothing and costs nothing.  Returns 0; or
  * -errno with the file that failed in *ret_path (caller frees; may be NULL
- * on -ENOMEM) for an unreadable header credential, or -ENXIO when headers
- * need a credentials folder and credentials_dir is NULL.  *ret is written
- * only on success.  The config must outlive nothing: notify copies what it
- * keeps. */
+ * on -ENOMEM; credentials_strerror() words it) for an unreadable header
+ * credential; -ENXIO when headers need a credentials folder and
+ * credentials_dir is NULL; -EINVAL or -EPROTONOSUPPORT for a URL that
+ * api_check_url() refuses (check refuses it first).  *ret_path is NULL
+ * unless a file failed; *ret is written only on success.  The config need
+ * not outlive the call: notify copies what it keeps. */
 int notify_new(struct notify **ret, sd_event *e, const struct config *c,
                const char *credentials_dir, char **ret_path);
 
@@ -83,8 +88,9 @@ int notify_reload(struct notify *n, const struct config *c, const char *credenti
  * $APPROVALD_TEST_NOTIFY_TIMING ("BACKOFF_MS,TIMEOUT_MS"). */
 void notify_set_timing(struct notify *n, int64_t backoff_first_ms, int64_t timeout_ms);
 
-/* Queues ev for every target that asked for ev->kind.  Never blocks and
- * never fails the caller: a full queue drops the notification (counted in
+/* Queues ev for every target that asked for ev->kind; the body is built
+ * once, here, and sending starts from the loop, never inside this call.
+ * Never blocks and never fails the caller: a full queue drops the notification (counted in
  * dropped, logged at most once a minute with the running count).  Returns
  * how many targets it was queued for. */
 size_t notify_send(struct notify *n, const struct notify_event *ev);
@@ -99,11 +105,15 @@ void notify_get_stats(const struct notify *n, struct notify_stats *ret);
  * Teams incoming webhooks show it), "event", "order", "customer",
  * "customerName", "total" ("1234.50"), "currency", "rule", "reason",
  * "decision", "by", "since" (RFC 3339), "link", "host", "time" (RFC 3339)};
- * absent facts are left out.  host is the machine's name (may be NULL),
+ * absent facts are left out.  The fields carry the facts JSON-escaped
+ * (invalid UTF-8 as U+FFFD); in text, outside strings are cut at 200
+ * bytes, made one line and have &, <, > written as HTML entities, as Slack
+ * requires.  host is the machine's name (may be NULL),
  * now the time of the event.  Returns a string the caller frees, or NULL
  * when out of memory.  Exposed for the tests and the fuzzer. */
 char *notify_body(const struct notify_event *ev, const char *host, int64_t now);
 
-/* Stops sending: what is still queued or in flight is dropped, counted and
- * logged in one line.  Wipes the header values.  Accepts NULL. */
+/* Stops sending: what is still queued, in flight or waiting for a retry
+ * is dropped, counted and logged in one line.  Wipes the header values.
+ * Accepts NULL. */
 void notify_free(struct notify *n);
