@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "config.h"
 #include "credentials.h"
+#include "timeutil.h"
 #include "fileio.h"
 #include "service-view.h"
 #include "util.h"
@@ -140,6 +141,22 @@ static void warn_credentials(const struct config *c, bool for_service)
                                         for_service);
 }
 
+/* ", 2 notify targets, reminder after 4h, timeout after 48h: reject",
+ * each part only when configured. */
+static void print_holds_notify(const struct config *c)
+{
+        char a[DURATION_BUF_SIZE];
+
+        if (c->notify.n_targets > 0)
+                printf(", %zu %s", c->notify.n_targets,
+                       plural(c->notify.n_targets, "notify target", "notify targets"));
+        if (c->holds.remind_after_s > 0)
+                printf(", reminder after %s", duration_format(c->holds.remind_after_s, a));
+        if (c->holds.timeout_s > 0)
+                printf(", timeout after %s: %s", duration_format(c->holds.timeout_s, a),
+                       action_to_string(c->holds.timeout_then));
+}
+
 static size_t credit_limit_count(const struct credit *cr)
 {
         return cr->n_customers + (cr->dflt.n_items > 0 ? 1 : 0);
@@ -185,9 +202,11 @@ int cmd_check(int argc, char **argv)
         if (r < 0)
                 return EX_CONFIG;
         n_limits = credit_limit_count(&c->credit);
-        printf("%s: OK: %zu %s, %zu %s, %zu %s\n", path, c->n_rules,
+        printf("%s: OK: %zu %s, %zu %s, %zu %s", path, c->n_rules,
                plural(c->n_rules, "rule", "rules"), c->n_lists, plural(c->n_lists, "list", "lists"),
                n_limits, plural(n_limits, "credit limit", "credit limits"));
+        print_holds_notify(c);
+        putchar('\n');
         fflush(stdout);
         warn_credentials(c, for_service);
         config_free(c);

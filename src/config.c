@@ -1322,17 +1322,24 @@ static void p_notify_url(struct ctx *x, const yaml_node_t *n, const struct key_s
         _cleanup_free_ char *host = NULL;
         const char *v;
 
-        if (!url_valid_scalar(x, n, k, &v))
+        if (!yscalar(&x->y, n, k->key, "a URL", &v))
                 return;
+        if (!url_valid(v)) { /* not quoted: a webhook URL holds its secret */
+                yerror(&x->y, n,
+                       "'url' must be an https URL (or http to a loopback address) with a "
+                       "host and no user or password (the value is not shown)");
+                return;
+        }
         if (strncasecmp(v, "http://", 7) == 0) {
                 host = url_host(v);
                 if (!oom(x, host))
                         return;
                 if (!host_is_loopback(host)) {
+                        /* the host only: a webhook URL's path is its secret */
                         yerror(&x->y, n,
-                               "notify target %s: http is allowed only to a loopback address "
-                               "(127.0.0.0/8, ::1, localhost); use https",
-                               v);
+                               "notify target on host '%s': http is allowed only to a loopback "
+                               "address (127.0.0.0/8, ::1, localhost); use https",
+                               host);
                         return;
                 }
         }

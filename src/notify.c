@@ -48,6 +48,7 @@ struct target {
         char *url;
         char *origin; /* scheme://host[:port]: the one part of url ever logged */
         struct curl_slist *headers; /* ours and the configured ones, values wiped on free */
+        size_t sending; /* its items in flight (NOTIFY_TARGET_PARALLEL_MAX at most) */
 };
 
 static void headers_free(struct curl_slist *l)
@@ -323,6 +324,10 @@ static void item_set_state(struct item *it, enum item_state state, bool front)
         struct notify *n = it->notify;
 
         list_remove(&n->lists[it->state], it);
+        if (it->state == ITEM_SENDING)
+                it->target->sending--;
+        if (state == ITEM_SENDING)
+                it->target->sending++;
         it->state = state;
         list_insert(&n->lists[state], it, front);
 }
@@ -339,6 +344,8 @@ static void item_release_transfer(struct item *it)
 static void item_free(struct item *it)
 {
         list_remove(&it->notify->lists[it->state], it);
+        if (it->state == ITEM_SENDING)
+                it->target->sending--;
         item_release_transfer(it);
         it->timer = sd_event_source_disable_unref(it->timer);
         target_unref(it->target);
@@ -707,14 +714,21 @@ static int item_start(struct notify *n, struct item *it)
         return 0;
 }
 
-/* Starts what the queue holds, as far as the slots allow. */
+/* Starts what the queue holds, oldest first, as far as the slots allow:
+ * an item whose target has all its slots busy waits, and lets the items
+ * of other targets behind it go. */
 static void dispatch(struct notify *n)
 {
-        while (n->lists[ITEM_QUEUED].first && n->lists[ITEM_SENDING].n < NOTIFY_PARALLEL_MAX) {
-                struct item *it = n->lists[ITEM_QUEUED].first;
+        struct item *next;
+
+        for (struct item *it = n->lists[ITEM_QUEUED].first;
+             it && n->lists[ITEM_SENDING].n < NOTIFY_PARALLEL_MAX; it = next) {
                 char why[128];
                 int r;
 
+                next = it->next; /* it leaves the queue */
+                if (it->target->sending >= NOTIFY_TARGET_PARALLEL_MAX)
+                        continue;
                 r = item_start(n, it);
                 if (r < 0) {
                         snprintf(why, sizeof(why), "cannot start: %s", strerror(-r));

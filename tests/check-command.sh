@@ -55,6 +55,19 @@ echo secret > "$tmp/creds/client-secret"
 chmod 600 "$tmp/creds/"*
 expect credentials-complete 0 "rules.yaml: OK: 0 rules, 0 lists, 0 credit limits" "" -- -c rules.yaml
 
+# A notify header's value is a file in the same folder: checked alike.
+cp "$tmp/rules.yaml" "$tmp/notify.yaml"
+printf 'notify:\n  targets:\n    - {url: "https://hooks.example/x", events: [hold], headers: {Authorization: ops-token}}\n' \
+        >> "$tmp/notify.yaml"
+expect notify-header-missing 0 "notify.yaml: OK: 0 rules, 0 lists, 0 credit limits, 1 notify target" \
+        "notify.yaml: warning: cannot read credential file $tmp/creds/ops-token: No such file or directory" \
+        -- -c notify.yaml
+echo token > "$tmp/creds/ops-token"
+chmod 644 "$tmp/creds/ops-token"
+expect notify-header-readable 0 "notify.yaml: OK: 0 rules, 0 lists, 0 credit limits, 1 notify target" \
+        "notify.yaml: warning: $tmp/creds/ops-token is readable by others; chmod 600" -- -c notify.yaml
+rm "$tmp/creds/ops-token"
+
 # Credential files the daemon would refuse, named, and never waited on.
 chmod 644 "$tmp/creds/client-secret"
 expect credentials-readable-by-others 0 "rules.yaml: OK: 0 rules, 0 lists, 0 credit limits" \

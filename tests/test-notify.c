@@ -631,6 +631,26 @@ static void test_hang_times_out(void **state)
         notify_free(n);
 }
 
+/* A target that hangs holds its own slots only: the items queued behind
+ * its busy ones for another target go out meanwhile. */
+static void test_hang_does_not_starve(void **state)
+{
+        struct fixture *fx = *state;
+        struct notify *n;
+
+        target(fx, 0, "/hang", 1u << NOTIFY_HOLD, false);
+        target(fx, 1, "/ok", 1u << NOTIFY_HOLD, false);
+        n = new_notify(fx);
+        for (size_t i = 0; i < 3 * NOTIFY_TARGET_PARALLEL_MAX; i++)
+                assert_int_equal(notify_send(n, &hold_event), 2);
+        for (int i = 0; i < 600 && stats(n).sent < 3 * NOTIFY_TARGET_PARALLEL_MAX; i++)
+                assert_true(sd_event_run(fx->e, 100 * UINT64_C(1000)) >= 0);
+        assert_int_equal(stats(n).sent, 3 * NOTIFY_TARGET_PARALLEL_MAX);
+        assert_int_equal(server_count("/ok"), 3 * NOTIFY_TARGET_PARALLEL_MAX);
+        assert_int_equal(server_hanging(), NOTIFY_TARGET_PARALLEL_MAX);
+        notify_free(n);
+}
+
 static void test_overflow(void **state)
 {
         struct fixture *fx = *state;
@@ -651,11 +671,11 @@ static void test_overflow(void **state)
         assert_int_equal(stats(n).dropped, 10);
         assert_int_equal(server_count("/"), 0);
 
-        /* at most NOTIFY_PARALLEL_MAX in flight */
-        run_until_hanging(fx, NOTIFY_PARALLEL_MAX);
+        /* at most NOTIFY_TARGET_PARALLEL_MAX in flight to the one target */
+        run_until_hanging(fx, NOTIFY_TARGET_PARALLEL_MAX);
         for (int i = 0; i < 5; i++)
                 (void)sd_event_run(fx->e, 20 * UINT64_C(1000));
-        assert_int_equal(server_hanging(), NOTIFY_PARALLEL_MAX);
+        assert_int_equal(server_hanging(), NOTIFY_TARGET_PARALLEL_MAX);
         assert_int_equal(stats(n).waiting, NOTIFY_QUEUE_MAX);
 
         notify_free(n); /* what waits is dropped and said so */
@@ -664,7 +684,7 @@ static void test_overflow(void **state)
         assert_non_null(strstr(log, "the queue is full"));
         assert_null(strstr(strstr(log, "the queue is full") + 1, "the queue is full"));
         assert_non_null(strstr(log, "(1 dropped so far)"));
-        assert_non_null(strstr(log, "stopping with 256 notifications not sent: dropped (266 "
+        assert_non_null(strstr(log, "stopping with 1024 notifications not sent: dropped (1034 "
                                     "dropped in all)"));
 }
 
@@ -776,6 +796,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_send_ok, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hang_times_out, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hang_does_not_starve, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload, setup, teardown),

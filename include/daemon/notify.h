@@ -19,7 +19,7 @@
 
 /* How many notifications may wait (queued or being sent) at once; one
  * more is dropped and counted. */
-#define NOTIFY_QUEUE_MAX 256
+#define NOTIFY_QUEUE_MAX 1024
 /* Attempts per notification: the first and four retries, after 1, 2, 4
  * and 8 seconds (doubling from NOTIFY_BACKOFF_FIRST_MS; a longer
  * Retry-After is honoured up to a minute).  Retried: connection errors,
@@ -29,8 +29,10 @@
 #define NOTIFY_BACKOFF_FIRST_MS 1000
 /* One attempt's bound, connection included. */
 #define NOTIFY_TIMEOUT_MS 10000
-/* Requests in flight at once, over all targets. */
-#define NOTIFY_PARALLEL_MAX 4
+/* Requests in flight at once to one target, and over all targets: a
+ * receiver that hangs holds its own slots, never another target's. */
+#define NOTIFY_TARGET_PARALLEL_MAX 4
+#define NOTIFY_PARALLEL_MAX 16
 
 /* One event's facts.  Every string may be NULL (left out of the body);
  * all are copied by notify_send(). */
