@@ -28,6 +28,7 @@
 #include "config.h"
 #include "control.h"
 #include "credentials.h"
+#include "notify.h"
 #include "journal.h"
 #include "log.h"
 #include "order.h"
@@ -49,6 +50,7 @@ struct decide {
         struct journal *journal;
         sd_event *event;
         struct api *api;
+        struct notify *notify; /* a `manual` notification to the targets that want one */
         int exit_status;
 };
 
@@ -57,10 +59,16 @@ static const char *verb(const struct decide *x)
         return x->decision == ACTION_APPROVE ? "approve" : "reject";
 }
 
+/* What is queued gets as long to go out as it does when the service stops. */
+#define NOTIFY_GRACE_USEC (UINT64_C(5) * 1000000)
+
 static void finish(struct decide *x, int exit_status)
 {
         x->exit_status = exit_status;
-        (void)sd_event_exit(x->event, 0);
+        if (x->notify)
+                (void)notify_exit_when_sent(x->notify, 0, NOTIFY_GRACE_USEC);
+        else
+                (void)sd_event_exit(x->event, 0);
 }
 
 /* 0 when the reason is usable (control_reason_check()); else -EINVAL
@@ -269,6 +277,10 @@ static int decide_order(struct decide *x, const struct order *o, const char *lin
                 return EX_IOERR;
         }
         log_manual(x, o);
+        if (x->notify)
+                (void)notify_send_order(x->notify, &x->config->api, NOTIFY_MANUAL, x->order_id, o,
+                                        x->rule, x->reason, action_to_string(x->decision),
+                                        x->rule + strlen(MANUAL_RULE_PREFIX), 0);
         r = api_request(x->api, API_POST, link, body, on_call_done, x);
         return r < 0 ? EX_OSERR : 0;
 }
@@ -464,6 +476,18 @@ static int start_api(struct decide *x)
                         strerror(-r));
                 return EX_CONFIG;
         }
+        if (x->config->notify.n_targets == 0)
+                return 0;
+        free(path);
+        path = NULL;
+        r = notify_new(&x->notify, x->event, x->config,
+                       credentials_folder(x->config->api.credentials_dir), &path);
+        if (r < 0) { /* the decision matters more than its notification */
+                free(msg);
+                msg = path ? credentials_strerror(r, path) : NULL;
+                fprintf(stderr, "approvald %s: warning: no notification will be sent: %s\n",
+                        verb(x), msg ?: strerror(-r));
+        }
         return 0;
 }
 
@@ -522,6 +546,7 @@ static int decide(int argc, char **argv, enum action decision)
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return EX_OSERR;
         r = run(&x);
+        notify_free(x.notify);
         api_free(x.api);
         sd_event_unref(x.event);
         journal_close(x.journal);

@@ -64,6 +64,13 @@ static int read_secret(const char *dir, const char *name, char **ret, char **ret
         return 0;
 }
 
+const char *credentials_folder(const char *dir)
+{
+        if (!dir)
+                dir = getenv("CREDENTIALS_DIRECTORY");
+        return dir && *dir ? dir : NULL;
+}
+
 int credentials_load(const char *dir, struct credentials **ret, char **ret_path)
 {
         struct credentials *c;
@@ -72,9 +79,8 @@ int credentials_load(const char *dir, struct credentials **ret, char **ret_path)
         assert(ret);
         assert(ret_path);
 
+        dir = credentials_folder(dir);
         if (!dir)
-                dir = getenv("CREDENTIALS_DIRECTORY");
-        if (!dir || !*dir)
                 return -ENXIO;
         c = calloc(1, sizeof(*c));
         if (!c)

@@ -76,49 +76,17 @@ const char *daemon_approvals_wait(const struct daemon *d)
         return NULL;
 }
 
-static int arm_timer(struct daemon *d, sd_event_source **s, uint64_t usec,
-                     sd_event_time_handler_t handler);
-
 /* Notifications still queued at exit get this long to go out (a --once
  * run ends right after its decisions); what is left is dropped, counted
- * and logged by notify_free(). */
+ * and logged by notify_free().  At once after a journal failure. */
 #define NOTIFY_GRACE_USEC (UINT64_C(5) * 1000000)
-#define NOTIFY_DRAIN_TICK_USEC (UINT64_C(50) * 1000)
 
-static size_t notifications_waiting(const struct daemon *d)
-{
-        struct notify_stats ns = { 0 };
-
-        if (d->notify)
-                notify_get_stats(d->notify, &ns);
-        return ns.waiting;
-}
-
-static void exit_loop(struct daemon *d);
-
-static int on_drain_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        exit_loop(userdata);
-        return 0;
-}
-
-/* Ends the loop, once the notifications are out or their grace is up;
- * at once after a journal failure. */
 static void exit_loop(struct daemon *d)
 {
-        size_t n = notifications_waiting(d);
-
-        if (n > 0 && !d->cycle.fatal) {
-                if (d->drain_until == 0) {
-                        d->drain_until = now_monotonic_us() + NOTIFY_GRACE_USEC;
-                        log_info("waiting up to 5 s for %zu notification%s to go out", n,
-                                 n == 1 ? "" : "s");
-                }
-                if (now_monotonic_us() < d->drain_until &&
-                    arm_timer(d, &d->drain_timer, NOTIFY_DRAIN_TICK_USEC, on_drain_timer) >= 0)
-                        return;
-        }
-        sd_event_exit(d->event, cycle_exit_status(d));
+        if (d->notify && !d->cycle.fatal)
+                (void)notify_exit_when_sent(d->notify, cycle_exit_status(d), NOTIFY_GRACE_USEC);
+        else
+                sd_event_exit(d->event, cycle_exit_status(d));
 }
 
 static int arm_timer(struct daemon *d, sd_event_source **s, uint64_t usec,
@@ -619,5 +587,4 @@ void cycle_done(struct daemon *d)
         d->poll_timer = sd_event_source_disable_unref(d->poll_timer);
         d->deadline_timer = sd_event_source_disable_unref(d->deadline_timer);
         d->stop_timer = sd_event_source_disable_unref(d->stop_timer);
-        d->drain_timer = sd_event_source_disable_unref(d->drain_timer);
 }

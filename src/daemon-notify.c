@@ -10,59 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api-list.h"
 #include "credentials.h"
 #include "daemon-private.h"
 #include "log.h"
 #include "util.h"
 
-/* The order's URL at the API (api.retrieve under api.base_url): it tells
- * a person where to look and holds no secret.  NULL when out of memory. */
-static char *order_link(const struct daemon *d, const char *order_id)
-{
-        _cleanup_free_ char *path = NULL;
-        const char *base = d->config->api.base_url;
-        size_t n = strlen(base);
-        char *url;
-
-        if (api_retrieve_path(&d->config->api, order_id, &path) < 0)
-                return NULL;
-        if (n > 0 && base[n - 1] == '/')
-                n--;
-        if (asprintf(&url, "%.*s%s", (int)n, base, path) < 0)
-                return NULL;
-        return url;
-}
-
 void tell_order(struct daemon *d, enum notify_kind kind, const char *order_id,
                 const struct order *o, const char *rule, const char *reason, const char *decision,
                 const char *by, int64_t since)
 {
-        _cleanup_free_ char *link = NULL;
-        struct notify_event ev = {
-                .kind = kind,
-                .order_id = order_id,
-                .rule = rule,
-                .reason = reason,
-                .decision = decision,
-                .by = by,
-                .since = since,
-        };
-
         assert(d);
         assert(order_id);
-        if (!d->notify || daemon_dry_run(d) || !notify_wants(d->notify, kind))
+        if (!d->notify || daemon_dry_run(d))
                 return;
-        if (o) {
-                ev.customer_id = o->customer_id;
-                ev.customer_name = o->customer_name;
-                ev.has_total = o->has_total;
-                ev.total = o->total;
-                ev.currency = o->currency;
-        }
-        link = order_link(d, order_id);
-        ev.link = link; /* out of memory: sent without it */
-        (void)notify_send(d->notify, &ev);
+        (void)notify_send_order(d->notify, &d->config->api, kind, order_id, o, rule, reason,
+                                decision, by, since);
 }
 
 void tell_api_state(struct daemon *d, int64_t now)
@@ -83,14 +45,6 @@ void tell_api_state(struct daemon *d, int64_t now)
                 return;
         ev.since = d->api_down_since;
         (void)notify_send(d->notify, &ev);
-}
-
-/* The folder the header values are read from: the API's. */
-static const char *credentials_dir(const struct config *c)
-{
-        const char *dir = c->api.credentials_dir ?: getenv("CREDENTIALS_DIRECTORY");
-
-        return dir && *dir ? dir : NULL;
 }
 
 /* $APPROVALD_TEST_NOTIFY_TIMING: "BACKOFF_MS,TIMEOUT_MS", for the tests. */
@@ -116,9 +70,10 @@ int tell_configure(struct daemon *d, const struct config *c)
         assert(d);
         assert(c);
         if (d->notify)
-                r = notify_reload(d->notify, c, credentials_dir(c), &path);
+                r = notify_reload(d->notify, c, credentials_folder(c->api.credentials_dir), &path);
         else
-                r = notify_new(&d->notify, d->event, c, credentials_dir(c), &path);
+                r = notify_new(&d->notify, d->event, c, credentials_folder(c->api.credentials_dir),
+                               &path);
         if (r == -ENXIO)
                 return log_error_errno(r, "notify: headers come from the credentials folder, and "
                                           "there is none: set api.credentials_dir or run under "

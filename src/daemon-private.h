@@ -140,8 +140,7 @@ struct daemon {
                                or an id the journal cannot keep), until the next reload */
         struct idmap *seen; /* order id -> (void *)1: listed in this cycle */
         struct idmap *dry_counted; /* dry run: order id -> (void *)1, approval counted */
-        sd_event_source *poll_timer, *deadline_timer, *stop_timer, *drain_timer;
-        uint64_t drain_until; /* monotonic usec: notifications get until then at exit; 0: not yet */
+        sd_event_source *poll_timer, *deadline_timer, *stop_timer;
         struct cycle cycle;
         struct listing listing;
         struct sync sync;

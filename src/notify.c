@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 
+#include "api-list.h" /* api_retrieve_path() */
 #include "api.h" /* api_check_url(), api_parse_retry_after() */
 #include "credentials.h"
 #include "fileio.h"
@@ -277,6 +278,9 @@ struct notify {
         uint64_t timeout_ms;
         char *host;
         uint64_t drop_logged_usec; /* the last "dropped" line, CLOCK_MONOTONIC; 0: never */
+        bool exit_pending; /* notify_exit_when_sent(): end the loop once nothing waits */
+        int exit_code;
+        sd_event_source *exit_timer; /* its grace */
 };
 
 static size_t waiting(const struct notify *n)
@@ -341,9 +345,13 @@ static void item_release_transfer(struct item *it)
         it->easy = NULL;
 }
 
+static void exit_if_idle(struct notify *n);
+
 static void item_free(struct item *it)
 {
-        list_remove(&it->notify->lists[it->state], it);
+        struct notify *n = it->notify;
+
+        list_remove(&n->lists[it->state], it);
         if (it->state == ITEM_SENDING)
                 it->target->sending--;
         item_release_transfer(it);
@@ -352,6 +360,7 @@ static void item_free(struct item *it)
         free(it->order_id);
         free(it->body);
         free(it);
+        exit_if_idle(n);
 }
 
 /* What the log calls the notification: "hold notification for order
@@ -820,6 +829,55 @@ size_t notify_send(struct notify *n, const struct notify_event *ev)
         return queued;
 }
 
+/* The order's URL at the API: it tells a person where to look and holds
+ * no secret.  NULL when out of memory. */
+static char *order_link(const struct api_config *a, const char *order_id)
+{
+        _cleanup_free_ char *path = NULL;
+        size_t len = strlen(a->base_url);
+        char *url;
+
+        if (api_retrieve_path(a, order_id, &path) < 0)
+                return NULL;
+        if (len > 0 && a->base_url[len - 1] == '/')
+                len--;
+        if (asprintf(&url, "%.*s%s", (int)len, a->base_url, path) < 0)
+                return NULL;
+        return url;
+}
+
+size_t notify_send_order(struct notify *n, const struct api_config *a, enum notify_kind kind,
+                         const char *order_id, const struct order *o, const char *rule,
+                         const char *reason, const char *decision, const char *by, int64_t since)
+{
+        _cleanup_free_ char *link = NULL;
+        struct notify_event ev = {
+                .kind = kind,
+                .order_id = order_id,
+                .rule = rule,
+                .reason = reason,
+                .decision = decision,
+                .by = by,
+                .since = since,
+        };
+
+        assert(n);
+        assert(a);
+        assert(order_id);
+        if (!notify_wants(n, kind))
+                return 0;
+        if (o) {
+                ev.customer_id = o->customer_id;
+                ev.customer_name = o->customer_name;
+                ev.has_total = o->has_total;
+                ev.total = o->total;
+                ev.currency = o->currency;
+        }
+        link = order_link(a, order_id);
+        ev.link = link; /* out of memory: sent without it */
+        return notify_send(n, &ev);
+}
+
 bool notify_wants(const struct notify *n, enum notify_kind kind)
 {
         assert(n);
@@ -918,12 +976,60 @@ int notify_reload(struct notify *n, const struct config *c, const char *credenti
         return 0;
 }
 
+/* After notify_exit_when_sent(): the loop ends with the last item. */
+static void exit_if_idle(struct notify *n)
+{
+        if (!n->exit_pending || waiting(n) > 0)
+                return;
+        n->exit_pending = false;
+        n->exit_timer = sd_event_source_disable_unref(n->exit_timer);
+        (void)sd_event_exit(n->event, n->exit_code);
+}
+
+static int on_exit_grace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct notify *n = userdata;
+
+        if (n->exit_pending) {
+                n->exit_pending = false;
+                (void)sd_event_exit(n->event, n->exit_code);
+        }
+        return 0;
+}
+
+int notify_exit_when_sent(struct notify *n, int code, uint64_t grace_usec)
+{
+        size_t w;
+        int r;
+
+        assert(n);
+        w = waiting(n);
+        n->exit_code = code;
+        if (w == 0 || n->exit_pending) {
+                if (w == 0)
+                        (void)sd_event_exit(n->event, code);
+                return 0;
+        }
+        r = sd_event_add_time_relative(n->event, &n->exit_timer, CLOCK_MONOTONIC, grace_usec, 0,
+                                       on_exit_grace, n);
+        if (r < 0) {
+                (void)sd_event_exit(n->event, code);
+                return r;
+        }
+        n->exit_pending = true;
+        log_info("notify: waiting up to %llu s for %zu notification%s to go out",
+                 (unsigned long long)(grace_usec / 1000000), w, w == 1 ? "" : "s");
+        return 0;
+}
+
 void notify_free(struct notify *n)
 {
         size_t dropped = 0;
 
         if (!n)
                 return;
+        n->exit_pending = false; /* the items freed below end no loop */
+        n->exit_timer = sd_event_source_disable_unref(n->exit_timer);
         for (int s = 0; s < _ITEM_STATE_MAX; s++)
                 while (n->lists[s].first) {
                         item_free(n->lists[s].first);

@@ -651,6 +651,36 @@ static void test_hang_does_not_starve(void **state)
         notify_free(n);
 }
 
+/* A run that ends right after its decisions lets its notifications out
+ * first: the loop ends with the last one sent, or at the grace's end with
+ * what still waits left to notify_free(). */
+static void test_exit_when_sent(void **state)
+{
+        struct fixture *fx = *state;
+        struct notify *n;
+
+        target(fx, 0, "/ok", 1u << NOTIFY_HOLD, false);
+        target(fx, 1, "/hang", 1u << NOTIFY_REJECT, false);
+        n = new_notify(fx);
+        assert_int_equal(notify_send(n, &hold_event), 1);
+        assert_int_equal(notify_exit_when_sent(n, 7, 60 * UINT64_C(1000000)), 0);
+        assert_int_equal(sd_event_loop(fx->e), 7);
+        assert_int_equal(stats(n).sent, 1);
+        assert_int_equal(stats(n).waiting, 0);
+        notify_free(n);
+
+        sd_event_unref(fx->e);
+        assert_int_equal(sd_event_new(&fx->e), 0);
+        n = new_notify(fx);
+        assert_int_equal(notify_send(n, &(struct notify_event){ .kind = NOTIFY_REJECT,
+                                                                .order_id = "ORD-8" }),
+                         1);
+        assert_int_equal(notify_exit_when_sent(n, 9, 300 * UINT64_C(1000)), 0);
+        assert_int_equal(sd_event_loop(fx->e), 9); /* the grace ended it: the post hangs */
+        assert_int_equal(stats(n).waiting, 1);
+        notify_free(n);
+}
+
 static void test_overflow(void **state)
 {
         struct fixture *fx = *state;
@@ -797,6 +827,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hang_times_out, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hang_does_not_starve, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_exit_when_sent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_credentials, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reload, setup, teardown),

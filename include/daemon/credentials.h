@@ -12,6 +12,10 @@ struct credentials {
         char *webhook_authorization; /* optional: NULL when the file is absent */
 };
 
+/* The folder the credential files are read from: dir (api.credentials_dir)
+ * when set, else $CREDENTIALS_DIRECTORY; NULL when neither names one. */
+const char *credentials_folder(const char *dir);
+
 /* Reads subscription-key, client-id and client-secret (and the optional
  * webhook-authorization, left NULL when it does not exist) from dir (NULL:
  * $CREDENTIALS_DIRECTORY), each without its trailing newline, at most

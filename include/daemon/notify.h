@@ -16,6 +16,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "order.h"
 
 /* How many notifications may wait (queued or being sent) at once; one
  * more is dropped and counted. */
@@ -97,6 +98,15 @@ void notify_set_timing(struct notify *n, int64_t backoff_first_ms, int64_t timeo
  * how many targets it was queued for. */
 size_t notify_send(struct notify *n, const struct notify_event *ev);
 
+/* notify_send() of an event about order_id: the facts from o (may be
+ * NULL) as AppXite last showed them, and as link the order's URL at the
+ * API (api.retrieve under api.base_url of a).  The one way every path (the
+ * daemon, `approvald approve|reject`) shapes an order's event.  Returns
+ * how many targets it was queued for. */
+size_t notify_send_order(struct notify *n, const struct api_config *a, enum notify_kind kind,
+                         const char *order_id, const struct order *o, const char *rule,
+                         const char *reason, const char *decision, const char *by, int64_t since);
+
 /* Whether some target asked for kind (so the caller can skip building an
  * event nobody wants). */
 bool notify_wants(const struct notify *n, enum notify_kind kind);
@@ -114,6 +124,14 @@ void notify_get_stats(const struct notify *n, struct notify_stats *ret);
  * now the time of the event.  Returns a string the caller frees, or NULL
  * when out of memory.  Exposed for the tests and the fuzzer. */
 char *notify_body(const struct notify_event *ev, const char *host, int64_t now);
+
+/* Ends the event loop with sd_event_exit(code) once nothing is queued or
+ * in flight, or after grace_usec, whichever comes first (at once when
+ * nothing waits): a run that ends right after its decisions still lets
+ * its notifications go out.  What is left then is for notify_free() to
+ * drop and count.  Returns 0, or -errno when the grace timer cannot be
+ * set (the loop is then ended at once). */
+int notify_exit_when_sent(struct notify *n, int code, uint64_t grace_usec);
 
 /* Stops sending: what is still queued, in flight or waiting for a retry
  * is dropped, counted and logged in one line.  Wipes the header values.
