@@ -59,7 +59,7 @@ cat >"$dir/types.jsonl" <<'EOF'
 {"type":"intent","order_id":"ORD-1","decision":"approve","rule":null,"reason":"ok","customer_id":"C1","total":1999,"currency":"EUR","time":1700000000}
 {"type":"outcome","order_id":"ORD-1","http_status":204,"final_status":"Approved","time":1700000001}
 {"type":"hold","order_id":"ORD-2","rule":"big orders","reason":"Held \u2028 for a person","customer_id":"C1","customer_name":"ACME \"Ltd\"","total":"9223372036854775807","currency":"EUR","created_at":1700000050,"rules_digest":"fedcba9876543210","time":1700000060}
-{"type":"hold","order_id":"ORD-3","rule":null,"reason":"no total","customer_id":"","customer_name":"","total":null,"currency":"","created_at":0,"rules_digest":"0000000000000001","time":1700000070}
+{"type":"hold","order_id":"ORD-3","rule":null,"reason":"no total","customer_id":"","customer_name":"","total":null,"currency":"","created_at":0,"rules_digest":"0000000000000001","time":1700000070,"reminded":true}
 {"type":"external","order_id":"ORD-2","status":"Approved","source":"portal","customer_id":"C1","total":80000,"currency":"EUR","count_from":1700003600,"time":1700003601}
 {"type":"external","order_id":"ORD-9","status":"Rejected","source":"tiers","customer_id":"C2","total":-5,"currency":"SEK","count_from":"-9223372036854775808","time":1700003602}
 {"type":"mark","what":"bootstrap","time":1700003700}
@@ -78,6 +78,8 @@ keys() {
 }
 [ "$(keys 3)" = "offset seq type order_id rule reason customer_id customer_name total currency created_at rules_digest time " ] ||
         fail "hold keys: $(keys 3)"
+[ "$(keys 4)" = "offset seq type order_id rule reason customer_id customer_name total currency created_at rules_digest time reminded " ] ||
+        fail "reminded hold keys: $(keys 4)"
 [ "$(keys 5)" = "offset seq type order_id status source customer_id total currency count_from time " ] ||
         fail "external keys: $(keys 5)"
 [ "$(keys 7)" = "offset seq type what time " ] || fail "mark keys: $(keys 7)"

@@ -15,7 +15,8 @@
  *     "hold", "external" or "mark"; the other keys are the record's fields
  *     (docs/journal.md, "Commands").  A missing string is "", a missing
  *     number 0; "rule" may be null or missing (NULL); a hold's "total" null
- *     or missing means it has none; "rules_digest" is 16 hex digits.
+ *     or missing means it has none; "rules_digest" is 16 hex digits;
+ *     "reminded" true or false (missing: false).
  *     Numbers are JSON integers (read exactly, all 64 bits, from the line's
  *     text rather than through a double) or decimal strings.  Example:
  *       {"type":"hold","order_id":"ORD-1","rule":"big","reason":"r",
@@ -152,6 +153,20 @@ static int get_int(const struct line *l, const char *key, int64_t *ret, bool *re
         return safe_atoi64(buf, ret) < 0 ? bad_key(l, key) : 0;
 }
 
+/* true or false; missing: false. */
+static int get_bool(const struct line *l, const char *key, bool *ret)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(l->o, key);
+
+        *ret = false;
+        if (!v)
+                return 0;
+        if (!cJSON_IsBool(v))
+                return bad_key(l, key);
+        *ret = cJSON_IsTrue(v);
+        return 0;
+}
+
 /* 16 hex digits, as the dump prints a digest; missing: 0. */
 static int get_hex64(const struct line *l, const char *key, uint64_t *ret)
 {
@@ -229,6 +244,7 @@ static int json_hold(struct journal *j, const struct line *l)
         r = r < 0 ? r : get_int(l, "created_at", &h.created_at, NULL);
         r = r < 0 ? r : get_hex64(l, "rules_digest", &h.rules_digest);
         r = r < 0 ? r : get_int(l, "time", &h.time, NULL);
+        r = r < 0 ? r : get_bool(l, "reminded", &h.reminded);
         r = r < 0 ? r : journal_hold_check(&h, l->bad);
         return r < 0 ? r : journal_append_hold(j, &h);
 }
