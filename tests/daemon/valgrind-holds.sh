@@ -28,7 +28,7 @@ vg() { # NAME ARGS...: approvald under valgrind, clean or the test fails
     name=$1
     shift
     set +e
-    APPROVALD_TEST_NOTIFY_TIMING=50,200 valgrind --leak-check=full \
+    APPROVALD_TEST_NOTIFY_TIMING=50,2000 valgrind --leak-check=full \
         --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
         --log-file="$T/valgrind-$name.log" "$APPROVALD" "$@" 2>>"$T/daemon.log" >"$T/$name.out"
