@@ -10,21 +10,19 @@
 
 #include "holds.h"
 #include "idmap.h"
+#include "strset.h"
 #include "util.h"
 
 struct holds {
         struct idmap *info; /* order id -> struct hold_info */
+        /* Rule names and reasons, each kept once: a rules file has few, and
+         * 100,000 holds would otherwise each carry their own copies. */
+        struct strset texts;
 };
 
 static void info_free(void *p)
 {
-        struct hold_info *i = p;
-
-        if (!i)
-                return;
-        free(i->rule);
-        free(i->reason);
-        free(i);
+        free(p); /* its texts belong to holds->texts */
 }
 
 int holds_new(struct holds **ret)
@@ -39,6 +37,7 @@ int holds_new(struct holds **ret)
                 free(h);
                 return -ENOMEM;
         }
+        strset_init(&h->texts, false);
         *ret = h;
         return 0;
 }
@@ -48,21 +47,33 @@ void holds_free(struct holds *h)
         if (!h)
                 return;
         idmap_free(h->info);
+        for (size_t i = 0; i < h->texts.n_keys; i++)
+                free((char *)h->texts.entries[i].key);
+        strset_done(&h->texts);
         free(h);
 }
 
-/* Replaces *field by a copy of s (NULL stays NULL); false when out of
- * memory (the field is then unchanged).  The same text is kept as it is,
- * so that s may be *field itself. */
-static bool set_text(char **field, const char *s)
+/* Points *field at the kept copy of s (NULL stays NULL), made on first
+ * use; false when out of memory (the field is then unchanged). */
+static bool set_text(struct holds *h, const char **field, const char *s)
 {
-        char *copy = NULL;
+        char *copy;
 
-        if (*field == s || (s && *field && streq(*field, s)))
+        if (!s) {
+                *field = NULL;
                 return true;
-        if (s && !(copy = strdup(s)))
+        }
+        if (strset_get(&h->texts, s, (void **)&copy)) {
+                *field = copy;
+                return true;
+        }
+        copy = strdup(s);
+        if (!copy)
                 return false;
-        free(*field);
+        if (strset_put(&h->texts, copy, copy) < 0) {
+                free(copy);
+                return false;
+        }
         *field = copy;
         return true;
 }
@@ -89,7 +100,7 @@ int holds_note(struct holds *h, const struct journal_hold *rec)
         if (t < i->since)
                 i->since = t;
         i->reminded = i->reminded || rec->reminded; /* a later hold keeps the reminder sent */
-        if (!set_text(&i->rule, rec->rule) || !set_text(&i->reason, rec->reason))
+        if (!set_text(h, &i->rule, rec->rule) || !set_text(h, &i->reason, rec->reason))
                 return -ENOMEM;
         return 0;
 }

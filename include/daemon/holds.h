@@ -24,8 +24,8 @@ struct hold_info {
         int64_t since; /* the earliest hold record's time (>= 1) */
         bool reminded; /* some hold record of the order says so */
         bool timeout_said; /* a timeout that could not decide it was logged (this run) */
-        char *rule; /* of the latest hold record; NULL: the default or a problem */
-        char *reason;
+        const char *rule; /* of the latest hold record; NULL: the default or a problem */
+        const char *reason; /* both kept by holds until holds_free() */
 };
 
 /* Notes a hold record: an earlier time stays, the reminder stays sent,
