@@ -270,6 +270,12 @@ static void end_cycle(struct daemon *d)
                 poll_forget_gone_holds(d);
         disarm(d->deadline_timer);
         if (d->metrics) {
+                if (d->notify && d->config->notify.n_targets > 0) {
+                        struct notify_stats ns;
+
+                        notify_get_stats(d->notify, &ns);
+                        metrics_notifications(d->metrics, ns.sent, ns.failed, ns.dropped);
+                }
                 metrics_cycle_done(d->metrics, now_monotonic_us() - d->cycle.started_usec,
                                    !(d->cycle.trouble & (CYCLE_API_FAILED | CYCLE_LISTING_CUT)),
                                    now, d->cycle.n_held, journal_size(d->journal));

@@ -45,6 +45,8 @@ struct metrics {
         uint64_t cycle_usec;
         int64_t last_ok_s; /* 0: never */
         uint64_t holds_waiting, journal_bytes;
+        bool notify_known; /* metrics_notifications() was called */
+        uint64_t notify_sent, notify_failed, notify_dropped;
 };
 
 int metrics_new(struct metrics **ret)
@@ -245,6 +247,29 @@ static void print_cycles(FILE *f, const struct metrics *m)
         fprintf(f, "approvald_journal_bytes %" PRIu64 "\n", m->journal_bytes);
 }
 
+void metrics_notifications(struct metrics *m, uint64_t sent, uint64_t failed, uint64_t dropped)
+{
+        assert(m);
+        m->notify_known = true;
+        m->notify_sent = sent;
+        m->notify_failed = failed;
+        m->notify_dropped = dropped;
+}
+
+static void print_notifications(FILE *f, const struct metrics *m)
+{
+        if (!m->notify_known)
+                return;
+        print_family(f, "notifications_total", "counter",
+                     "Notifications to the notify targets, by outcome (\"failed\": given up "
+                     "after its attempts; \"dropped\": the queue was full, or left at a stop).");
+        fprintf(f, "approvald_notifications_total{outcome=\"sent\"} %" PRIu64 "\n", m->notify_sent);
+        fprintf(f, "approvald_notifications_total{outcome=\"failed\"} %" PRIu64 "\n",
+                m->notify_failed);
+        fprintf(f, "approvald_notifications_total{outcome=\"dropped\"} %" PRIu64 "\n",
+                m->notify_dropped);
+}
+
 int metrics_print(const struct metrics *m, FILE *f)
 {
         assert(m);
@@ -252,6 +277,7 @@ int metrics_print(const struct metrics *m, FILE *f)
         print_decisions(f, m);
         print_calls(f, m);
         print_cycles(f, m);
+        print_notifications(f, m);
         return ferror(f) ? -EIO : 0;
 }
 

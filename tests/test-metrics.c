@@ -184,6 +184,27 @@ static void test_calls(void **state)
         metrics_free(m);
 }
 
+/* The notification totals appear once a notify section was configured,
+ * with the outcomes as given. */
+static void test_notifications(void **state)
+{
+        struct metrics *m = NULL;
+        char *t;
+
+        assert_int_equal(metrics_new(&m), 0);
+        t = text_of(m);
+        assert_null(strstr(t, "approvald_notifications_total"));
+        free(t);
+        metrics_notifications(m, 12, 3, 7);
+        t = text_of(m);
+        assert_line(t, "# TYPE approvald_notifications_total counter");
+        assert_line(t, "approvald_notifications_total{outcome=\"sent\"} 12");
+        assert_line(t, "approvald_notifications_total{outcome=\"failed\"} 3");
+        assert_line(t, "approvald_notifications_total{outcome=\"dropped\"} 7");
+        free(t);
+        metrics_free(m);
+}
+
 static void test_cycles(void **state)
 {
         struct metrics *m = NULL;
@@ -303,10 +324,10 @@ static int write_sample(const char *path)
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_new_free), cmocka_unit_test(test_decisions),
-                cmocka_unit_test(test_escaping), cmocka_unit_test(test_rules_bounded),
-                cmocka_unit_test(test_calls),    cmocka_unit_test(test_cycles),
-                cmocka_unit_test(test_write),
+                cmocka_unit_test(test_new_free),      cmocka_unit_test(test_decisions),
+                cmocka_unit_test(test_escaping),      cmocka_unit_test(test_rules_bounded),
+                cmocka_unit_test(test_calls),         cmocka_unit_test(test_cycles),
+                cmocka_unit_test(test_notifications), cmocka_unit_test(test_write),
         };
 
         if (argc == 3 && streq(argv[1], "--sample"))

@@ -46,6 +46,11 @@ void metrics_count_call(struct metrics *m, int http_status);
 void metrics_cycle_done(struct metrics *m, uint64_t duration_usec, bool listing_ok, int64_t now_s,
                         size_t holds_waiting, uint64_t journal_bytes);
 
+/* The notification sender's totals (notify.h's stats), as of the end of
+ * the cycle: sent, failed (given up) and dropped (queue full, or left at a
+ * stop).  Printed once a notify section has been configured. */
+void metrics_notifications(struct metrics *m, uint64_t sent, uint64_t failed, uint64_t dropped);
+
 /* Writes the metrics to path atomically: to "PATH.tmp" in the same
  * folder (mode 0644: node_exporter runs as another user), fsync'd, then
  * renamed over path, so a reader sees the old file or the new one, never

@@ -27,6 +27,7 @@ trap 'kill $failing_PID $hanging_PID 2>/dev/null; cleanup' EXIT
 # three targets (the hanging receiver twice) for every hold and rejection:
 # more notifications than the queue holds, so some are dropped at once
 cat >>"$T/rules.yaml" <<YAML
+metrics: {textfile: $T/approvald.prom}
 notify:
   targets:
     - url: http://127.0.0.1:$(cat "$T/failing.port")/hook
@@ -75,6 +76,14 @@ PY
 grep -q '^STATUS=Last poll.*; notifications: [0-9]* dropped, [0-9]* failed' "$T/status.txt" ||
     fail "STATUS= does not show the dropped notifications: $(grep STATUS= "$T/status.txt")"
 grep -q 'notify: .*dropped' "$T/daemon.log" || fail "the dropped notifications were not logged"
+python3 "$HERE/../promtext.py" "$T/approvald.prom" || fail "the metrics file is not valid"
+python3 - "$T/approvald.prom" <<'PY' || fail "the metrics do not count the notifications"
+import re, sys
+text = open(sys.argv[1]).read()
+n = {k: int(v) for k, v in re.findall(r'approvald_notifications_total\{outcome="(\w+)"\} (\d+)', text)}
+assert n["dropped"] > 0 and n["failed"] > 0, n
+print("metrics:", n)
+PY
 python3 - "$T/failing.jsonl" "$T/hanging.jsonl" <<'PY' || fail "no retries as documented"
 import collections, json, sys
 def attempts(path):
