@@ -821,10 +821,13 @@ static void log_manual(const struct call *c, const struct order *o)
  * looked up just now) that rule (a "manual:" or "timeout:" one) makes for
  * reason, and records it in the state as the rules' decisions are: an
  * approve counts in the history, a reject keeps its reason for a resend.
- * Returns 0, or -errno when the journal failed (logged: the daemon
- * stops); the order is then unchanged and no call may be made. */
+ * Returns 0; 1 when the journal cannot keep the decision (a text over its
+ * limit: nothing written, *ret_field names it; the order's trouble, not
+ * the daemon's); or -errno when the journal failed (logged: the daemon
+ * stops).  Unless 0, the order is unchanged and no call may be made. */
 static int journal_decision(struct daemon *d, const char *order_id, enum action decision,
-                            const char *rule, const char *reason, const struct order *o)
+                            const char *rule, const char *reason, const struct order *o,
+                            const char **ret_field)
 {
         struct journal_intent in = {
                 .order_id = order_id,
@@ -841,6 +844,8 @@ static int journal_decision(struct daemon *d, const char *order_id, enum action 
         char id[LOG_ESCAPE_MAX], *copy = NULL;
         int r;
 
+        if (journal_intent_check(&in, ret_field) < 0)
+                return 1;
         r = journal_append_intent(d->journal, &in);
         if (r >= 0)
                 r = journal_sync(d->journal); /* durable before the call */
@@ -946,9 +951,10 @@ static enum call_result hold_timeout(struct daemon *d, const char *order_id, con
         const struct holds_config *hc = &d->config->holds;
         char id[LOG_ESCAPE_MAX], why[LOG_ESCAPE_MAX], after[DURATION_BUF_SIZE];
         _cleanup_free_ char *body = NULL, *rule = NULL;
-        const char *link, *refused = NULL;
+        const char *link, *refused = NULL, *field = NULL;
         int64_t since = info->since;
         struct verdict v;
+        int r;
         struct log_fields f = { .order_id = order_id,
                                 .customer_id = o->customer_id,
                                 .currency = o->currency };
@@ -966,8 +972,13 @@ static enum call_result hold_timeout(struct daemon *d, const char *order_id, con
         }
         if (v.decision == ACTION_REJECT && !(body = api_reject_body(v.reason)))
                 return CALL_WAIT_UNKNOWN;
-        if (journal_decision(d, order_id, v.decision, rule, v.reason, o) < 0)
+        r = journal_decision(d, order_id, v.decision, rule, v.reason, o, &field);
+        if (r < 0)
                 return CALL_FATAL;
+        if (r > 0) {
+                snprintf(why, sizeof(why), "the journal cannot keep its '%s'", field ?: "?");
+                return timeout_kept(d, order_id, info, why);
+        }
         f.decision = action_to_string(v.decision);
         f.rule = rule;
         f.reason = v.reason;
@@ -1009,13 +1020,20 @@ static enum call_result manual_decide(struct daemon *d, struct call *c, const st
                                       const char *link)
 {
         _cleanup_free_ char *body = NULL;
+        const char *field = NULL;
         char id[LOG_ESCAPE_MAX];
         int r;
 
         log_escape(c->order_id, id, sizeof(id));
         if (c->decision == ACTION_REJECT && !(body = api_reject_body(c->manual->reason)))
                 return manual_end(c, EX_OSERR, "%s: out of memory", id), CALL_DONE;
-        r = journal_decision(d, c->order_id, c->decision, c->manual->rule, c->manual->reason, o);
+        r = journal_decision(d, c->order_id, c->decision, c->manual->rule, c->manual->reason, o,
+                             &field);
+        if (r > 0)
+                return manual_end(c, EX_UNAVAILABLE,
+                                  "%s: the journal cannot keep the order's '%s'; nothing done", id,
+                                  field ?: "?"),
+                       CALL_DONE;
         if (r < 0) {
                 manual_end(c, EX_IOERR, "%s: cannot journal the decision: %s; no call made", id,
                            strerror(-r));
