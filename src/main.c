@@ -93,6 +93,7 @@ static const struct command commands[] = {
           "                      " JOURNAL_STATE_DIR_DEFAULT ")\n"
           "Journals the decision (rule manual:LOGIN) before one call to the order's\n"
           "own approve link; while the service runs, asks it through DIR/control.\n"
+          "Posts a 'manual' notification to the notify targets that want one.\n"
           "Exit 0 done, 65 already decided (no call made), 66 no such order, 69 a\n"
           "link off api.base_url's origin or a dry run, 75 the API failed or the\n"
           "service could not be asked.\n" },
