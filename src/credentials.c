@@ -33,13 +33,14 @@ void credentials_free(struct credentials *c)
         free(c);
 }
 
-static int read_secret(const char *dir, const char *name, char **ret, char **ret_path)
+int credentials_read_file(const char *dir, const char *name, char **ret, char **ret_path)
 {
         _cleanup_free_ char *path = NULL;
         char *buf = NULL;
         size_t size = 0;
         int r;
 
+        assert(dir && name && ret && ret_path);
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         /* Links are followed: Kubernetes' secret volumes and many admins'
@@ -86,14 +87,15 @@ int credentials_load(const char *dir, struct credentials **ret, char **ret_path)
         if (!c)
                 return -ENOMEM;
         *ret_path = NULL;
-        r = read_secret(dir, "subscription-key", &c->subscription_key, ret_path);
+        r = credentials_read_file(dir, "subscription-key", &c->subscription_key, ret_path);
         if (r >= 0)
-                r = read_secret(dir, "client-id", &c->client_id, ret_path);
+                r = credentials_read_file(dir, "client-id", &c->client_id, ret_path);
         if (r >= 0)
-                r = read_secret(dir, "client-secret", &c->client_secret, ret_path);
+                r = credentials_read_file(dir, "client-secret", &c->client_secret, ret_path);
         if (r >= 0) {
                 /* optional: only a webhook receiver needs it */
-                r = read_secret(dir, "webhook-authorization", &c->webhook_authorization, ret_path);
+                r = credentials_read_file(dir, "webhook-authorization", &c->webhook_authorization,
+                                          ret_path);
                 if (r == -ENOENT) {
                         free(*ret_path);
                         *ret_path = NULL;

@@ -101,38 +101,6 @@ static char *url_origin(const char *url)
         return o;
 }
 
-/* A header's value from dir/name, by credentials_load()'s rules (that
- * reader is private to credentials.c): a regular file within
- * CREDENTIALS_MAX_SIZE, one non-empty line, its newline dropped.  Returns
- * 0 and the value (the caller wipes and frees it), or -errno and the path
- * in *ret_path. */
-static int credential_read(const char *dir, const char *name, char **ret, char **ret_path)
-{
-        _cleanup_free_ char *path = NULL;
-        char *buf = NULL;
-        size_t size = 0;
-        int r;
-
-        if (asprintf(&path, "%s/%s", dir, name) < 0)
-                return -ENOMEM;
-        r = fileio_read_all(path, false, CREDENTIALS_MAX_SIZE, &buf, &size, NULL);
-        if (r == 0) {
-                while (size > 0 && (buf[size - 1] == '\n' || buf[size - 1] == '\r'))
-                        buf[--size] = '\0';
-                if (size == 0 || memchr(buf, '\0', size) || strpbrk(buf, "\r\n"))
-                        r = -EINVAL;
-        }
-        if (r < 0) {
-                if (buf)
-                        explicit_bzero(buf, size);
-                free(buf);
-                *ret_path = TAKE_PTR(path);
-                return r;
-        }
-        *ret = buf;
-        return 0;
-}
-
 /* Appends "name: value" to *l, wiping the line it built. */
 static int header_append(struct curl_slist **l, const char *name, const char *value)
 {
@@ -164,7 +132,7 @@ static int target_headers(const struct notify_target *cfg, const char *dir, stru
         for (size_t i = 0; r >= 0 && i < cfg->n_headers; i++) {
                 char *value = NULL;
 
-                r = credential_read(dir, cfg->headers[i].credential, &value, ret_path);
+                r = credentials_read_file(dir, cfg->headers[i].credential, &value, ret_path);
                 if (r < 0)
                         break;
                 r = header_append(&l, cfg->headers[i].name, value);

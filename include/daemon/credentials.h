@@ -16,6 +16,14 @@ struct credentials {
  * when set, else $CREDENTIALS_DIRECTORY; NULL when neither names one. */
 const char *credentials_folder(const char *dir);
 
+/* Reads the secret in dir/name as credentials_load() reads each of its
+ * files (and the notify headers' files are read): a regular file, links
+ * followed, of at most CREDENTIALS_MAX_SIZE bytes, one non-empty line, its
+ * trailing newline dropped.  Returns 0 and the value (the caller wipes
+ * and frees it), or -errno (as credentials_load()) with the path in
+ * *ret_path (caller frees; NULL on -ENOMEM). */
+int credentials_read_file(const char *dir, const char *name, char **ret, char **ret_path);
+
 /* Reads subscription-key, client-id and client-secret (and the optional
  * webhook-authorization, left NULL when it does not exist) from dir (NULL:
  * $CREDENTIALS_DIRECTORY), each without its trailing newline, at most
