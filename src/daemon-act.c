@@ -905,15 +905,19 @@ static enum call_result hold_remind(struct daemon *d, const char *order_id, cons
         int64_t since = info->since;
         int r;
 
-        r = journal_append_hold(d->journal, &h);
-        if (r >= 0)
-                r = journal_sync(d->journal);
-        if (r < 0) {
-                log_error_errno(r, "%s: cannot journal the hold's reminder in %s",
-                                log_escape(order_id, id, sizeof(id)), d->state_dir);
-                return CALL_FATAL;
+        if (journal_hold_check(&h, NULL) < 0) {
+                info->reminded = true; /* kept in memory only: a restart reminds again */
+        } else {
+                r = journal_append_hold(d->journal, &h);
+                if (r >= 0)
+                        r = journal_sync(d->journal);
+                if (r < 0) {
+                        log_error_errno(r, "%s: cannot journal the hold's reminder in %s",
+                                        log_escape(order_id, id, sizeof(id)), d->state_dir);
+                        return CALL_FATAL;
+                }
+                (void)holds_note(d->holds, &h); /* info may move: not used after this */
         }
-        (void)holds_note(d->holds, &h); /* info may move: not used after this */
         log_event(
                 LOG_NOTICE, LOG_MID_REMINDER, &f, 0,
                 "%s: held for a person for %s with nobody deciding (holds.remind_after %s)",
