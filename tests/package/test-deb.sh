@@ -87,7 +87,10 @@ log "install: $(grep -c . "$tmp/files") paths, rules.yaml a conffile, service in
 # --- Configure and start, against the packaged sandbox ------------------------
 ns systemd-run --unit=sandbox --quiet /usr/bin/appxite-sandbox --listen 127.0.0.1:0 --seed "$seeded"
 sandbox_url() { jctl -u sandbox -o cat | sed -n 's/^listening on //p' | head -1; }
-wait_until 10 "the packaged sandbox's address" test -n "$(sandbox_url)"
+# a function, so that each try reads the journal again (a $(...) argument
+# would be read once, before the first try)
+sandbox_listening() { [ -n "$(sandbox_url)" ]; }
+wait_until 10 "the packaged sandbox's address" sandbox_listening
 url=$(sandbox_url)
 ns sed -i -e "s#^\(  base_url:\) [^ ]*#\1 $url#" -e "s#^\(  token_url:\) [^ ]*#\1 $url/oauth2/token#" \
         /etc/approvald/rules.yaml
