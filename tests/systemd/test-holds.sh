@@ -7,7 +7,11 @@
 # decision (RULE=manual:root, REASON=..., its MESSAGE_ID); a second approve
 # says "already decided" (exit 65) and calls nothing; `approvald journal
 # verify` passes with the service still running and after it stopped.
-# STATUS= counts the holds waiting and the oldest one's age.
+# STATUS= counts the holds waiting and the oldest one's age.  The hardened
+# unit posts notifications: a `hold` for each hold and a `manual` for each
+# decision reach a local receiver, with the Authorization header read from
+# a credential the unit gets with LoadCredential= (a drop-in, as install.md
+# says), never in a log line.
 #
 # usage: test-holds.sh APPROVALD SANDBOX SOURCE_DIR BUILD_DIR
 set -eu
@@ -41,6 +45,14 @@ order() { stats | js 'd["orders"].get(a, {})' "$1"; }
 conf="$root$APPROVALD_CONFDIR"
 mkdir -p "$tmp/units/approvald.service.d"
 sd_credentials "$conf"
+printf 'Bearer sd-n0tify-secret' >"$conf/credentials/notify-token"
+chmod 600 "$conf/credentials/notify-token"
+printf '[Service]\nLoadCredential=notify-token:%s/credentials/notify-token\n' "$APPROVALD_CONFDIR" \
+        >"$tmp/units/approvald.service.d/notify.conf"
+python3 "$(dirname "$0")/../daemon/notify-receiver.py" --port-file "$tmp/rx.port" \
+        --log "$tmp/rx.jsonl" --mode ok 2>"$tmp/rx.err" &
+sd_sandbox_pids="$sd_sandbox_pids $!" # lib.sh's teardown stops it
+wait_until 10 "the notification receiver" test -s "$tmp/rx.port"
 cat >"$conf/rules.yaml" <<EOF
 version: 1
 api:
@@ -48,6 +60,11 @@ api:
   token_url: $base/oauth2/token
 poll:
   interval: 1s
+notify:
+  targets:
+    - url: http://127.0.0.1:$(cat "$tmp/rx.port")/hook
+      events: [hold, manual]
+      headers: {Authorization: notify-token}
 rules:
   - name: a person decides
     when: {customer: CUS-SD-HOLD}
@@ -110,6 +127,15 @@ grep -q "\"type\":\"intent\",\"order_id\":\"$a\",\"decision\":\"approve\",\"rule
 [ "$(holds | js 'len([h for h in d if h["id"] in a.split()])' "$a $b")" = 0 ] ||
         fail "decided orders still listed by approvald holds"
 log "journal verify (service running): $(cat "$tmp/verify.out")"
+
+posts() { js '[(p["body"]["event"], p["body"]["order"], p["body"].get("decision"), p["headers"].get("Authorization")) for p in d]' < <(python3 -c 'import json,sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))' "$tmp/rx.jsonl"); }
+four_posts() { [ "$(wc -l <"$tmp/rx.jsonl")" -ge 4 ]; }
+wait_until 15 "the hold and manual notifications" four_posts
+want="[[\"hold\", \"$a\", null, \"Bearer sd-n0tify-secret\"], [\"hold\", \"$b\", null, \"Bearer sd-n0tify-secret\"], [\"manual\", \"$a\", \"approve\", \"Bearer sd-n0tify-secret\"], [\"manual\", \"$b\", \"reject\", \"Bearer sd-n0tify-secret\"]]"
+got=$(posts | python3 -c 'import json,sys; print(json.dumps(sorted(json.loads(sys.stdin.read()), key=lambda p: (p[0], p[1]))))')
+[ "$got" = "$want" ] || fail "notifications: $got, want $want"
+jctl -u approvald -o cat | grep -q 'sd-n0tify-secret' && fail "the header's secret reached the journal"
+log "notifications (hardened unit, LoadCredential= header): 2 hold, 2 manual"
 
 sctl stop approvald
 ns "$APPROVALD_BINDIR/approvald" journal verify >/dev/null || fail "journal verify failed after the stop"
