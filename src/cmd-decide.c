@@ -35,7 +35,6 @@
 #include "state.h"
 #include "util.h"
 
-#define MANUAL_RULE_PREFIX "manual:"
 #define CONTROL_TIMEOUT_S 120 /* the service's retries of a call fit in it */
 
 struct decide {
@@ -44,7 +43,7 @@ struct decide {
         const char *order_id;
         const char *reason;
         enum action decision;
-        char rule[sizeof(MANUAL_RULE_PREFIX) + CONTROL_LOGIN_MAX]; /* "manual:LOGIN" */
+        char rule[sizeof(CONFIG_RULE_MANUAL_PREFIX) + CONTROL_LOGIN_MAX]; /* "manual:LOGIN" */
         struct config *config;
         struct state *state;
         struct journal *journal;
@@ -103,9 +102,9 @@ static int operator_rule(struct decide *x)
         if (login && control_login_check(login) < 0)
                 return -EINVAL;
         if (login)
-                n = snprintf(x->rule, sizeof(x->rule), MANUAL_RULE_PREFIX "%s", login);
+                n = snprintf(x->rule, sizeof(x->rule), CONFIG_RULE_MANUAL_PREFIX "%s", login);
         else
-                n = snprintf(x->rule, sizeof(x->rule), MANUAL_RULE_PREFIX "uid%u",
+                n = snprintf(x->rule, sizeof(x->rule), CONFIG_RULE_MANUAL_PREFIX "uid%u",
                              (unsigned)getuid());
         return n > 0 && (size_t)n < sizeof(x->rule) ? 0 : -ENAMETOOLONG;
 }
@@ -226,38 +225,15 @@ static int parse_order(struct decide *x, const struct api_response *r, struct or
         return -EBADMSG;
 }
 
-static void log_manual(const struct decide *x, const struct order *o)
-{
-        struct log_fields f = { .order_id = x->order_id,
-                                .customer_id = o->customer_id,
-                                .decision = action_to_string(x->decision),
-                                .rule = x->rule,
-                                .reason = x->reason,
-                                .currency = o->currency };
-        char id[LOG_ESCAPE_MAX], why[LOG_ESCAPE_MAX];
-
-        log_event(LOG_NOTICE, LOG_MID_MANUAL, &f, 0, "%s: %s by %s (manual decision): %s",
-                  log_escape(x->order_id, id, sizeof(id)), action_to_string(x->decision),
-                  x->rule + strlen(MANUAL_RULE_PREFIX), log_escape(x->reason, why, sizeof(why)));
-}
-
 /* Journals the intent, durably, then calls the link. */
 static int decide_order(struct decide *x, const struct order *o, const char *link)
 {
-        struct journal_intent in = {
-                .order_id = x->order_id,
-                .decision = x->decision,
-                .rule = x->rule,
-                .reason = x->reason,
-                .customer_id = o->customer_id ?: "",
-                .total = o->has_total ? o->total : 0,
-                .currency = o->currency ?: "",
-                .time = now_realtime_s(),
-        };
+        struct journal_intent in;
         _cleanup_free_ char *body = NULL;
         const char *field = NULL;
         int r;
 
+        state_intent(&in, x->order_id, x->decision, x->rule, x->reason, o, now_realtime_s());
         r = journal_intent_check(&in, &field);
         if (r < 0) {
                 fprintf(stderr, "approvald %s: %s: the journal cannot keep its %s: %s\n", verb(x),
@@ -276,11 +252,11 @@ static int decide_order(struct decide *x, const struct order *o, const char *lin
                         verb(x), x->order_id, x->state_dir, strerror(-r));
                 return EX_IOERR;
         }
-        log_manual(x, o);
+        control_log_decision(x->order_id, o, x->decision, x->rule, x->reason);
         if (x->notify)
                 (void)notify_send_order(x->notify, &x->config->api, NOTIFY_MANUAL, x->order_id, o,
                                         x->rule, x->reason, action_to_string(x->decision),
-                                        x->rule + strlen(MANUAL_RULE_PREFIX), 0);
+                                        x->rule + strlen(CONFIG_RULE_MANUAL_PREFIX), 0);
         r = api_request(x->api, API_POST, link, body, on_call_done, x);
         return r < 0 ? EX_OSERR : 0;
 }
@@ -411,7 +387,8 @@ static int ask_service(struct decide *x)
         int r, status = 0;
 
         r = control_request(x->state_dir, x->decision == ACTION_APPROVE, x->order_id, x->reason,
-                            x->rule + strlen(MANUAL_RULE_PREFIX), CONTROL_TIMEOUT_S, &status, &msg);
+                            x->rule + strlen(CONFIG_RULE_MANUAL_PREFIX), CONTROL_TIMEOUT_S, &status,
+                            &msg);
         if (r < 0) {
                 fprintf(stderr,
                         "approvald %s: the service runs on %s (the journal is locked) but "

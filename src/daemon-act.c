@@ -526,13 +526,6 @@ static int call_start_manual(struct daemon *d, enum call_kind kind, const char *
 
 /* ---- intents and holds ---- */
 
-/* A text the journal keeps for information only (the customer and
- * currency of a rejection or a hold): stored when it fits, else empty. */
-static const char *if_storable(const char *s)
-{
-        return s && strnlen(s, JOURNAL_STRING_MAX + 1) <= JOURNAL_STRING_MAX ? s : "";
-}
-
 static int batch_push(struct daemon *d, const struct order *o, const struct verdict *v,
                       const char *link)
 {
@@ -571,16 +564,7 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
                 const char *link)
 {
         bool approve = v->decision == ACTION_APPROVE;
-        struct journal_intent in = {
-                .order_id = o->id,
-                .decision = v->decision,
-                .rule = v->rule ? v->rule->name : NULL,
-                .reason = v->reason ? v->reason : "",
-                .customer_id = approve ? o->customer_id : if_storable(o->customer_id),
-                .total = o->has_total ? o->total : 0,
-                .currency = approve ? o->currency : if_storable(o->currency),
-                .time = now,
-        };
+        struct journal_intent in;
         struct entry e = { .kind = approve ? ENTRY_APPROVE : ENTRY_REJECT, .busy = true };
         char id[LOG_ESCAPE_MAX], *reason = NULL;
         int r;
@@ -589,6 +573,7 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
         assert(o && o->id);
         assert(v && v->decision != ACTION_HOLD);
         assert(link);
+        state_intent(&in, o->id, v->decision, v->rule ? v->rule->name : NULL, v->reason, o, now);
 
         r = journal_intent_check(&in, NULL);
         if (r < 0)
@@ -621,19 +606,7 @@ int act_decided(struct daemon *d, const struct order *o, const struct verdict *v
 
 int act_held(struct daemon *d, const struct order *o, const struct verdict *v, int64_t now)
 {
-        struct journal_hold h = {
-                .order_id = o->id,
-                .rule = v->rule ? v->rule->name : NULL,
-                .reason = v->reason ? v->reason : "",
-                .customer_id = if_storable(o->customer_id),
-                .customer_name = if_storable(o->customer_name),
-                .currency = if_storable(o->currency),
-                .total = o->has_total ? o->total : 0,
-                .has_total = o->has_total,
-                .created_at = o->has_created_at ? o->created_at : 0,
-                .rules_digest = d->state->rules_digest,
-                .time = now,
-        };
+        struct journal_hold h;
         char id[LOG_ESCAPE_MAX];
         struct entry e;
         bool again;
@@ -641,6 +614,7 @@ int act_held(struct daemon *d, const struct order *o, const struct verdict *v, i
 
         assert(d);
         assert(o && v);
+        state_hold(&h, o, v->rule ? v->rule->name : NULL, v->reason, d->state->rules_digest, now);
         if (daemon_dry_run(d) || journal_hold_check(&h, NULL) < 0)
                 return 1;
         again = state_get(d->state, o->id, &e) && e.kind == ENTRY_HOLD; /* other rules held it */
@@ -799,22 +773,6 @@ static void manual_report(struct call *c, enum call_result res)
         manual_end(c, 0, "%s: %s done (HTTP %d): now %s", id, verb, m->http, m->status);
 }
 
-static void log_manual(const struct call *c, const struct order *o)
-{
-        struct log_fields f = { .order_id = c->order_id,
-                                .customer_id = o->customer_id,
-                                .decision = action_to_string(c->decision),
-                                .rule = c->manual->rule,
-                                .reason = c->manual->reason,
-                                .currency = o->currency };
-        char id[LOG_ESCAPE_MAX], why[LOG_ESCAPE_MAX], who[LOG_ESCAPE_MAX];
-
-        log_event(LOG_NOTICE, LOG_MID_MANUAL, &f, 0, "%s: %s by %s (manual decision): %s",
-                  log_escape(c->order_id, id, sizeof(id)), action_to_string(c->decision),
-                  log_escape(c->manual->rule + strlen("manual:"), who, sizeof(who)),
-                  log_escape(c->manual->reason, why, sizeof(why)));
-}
-
 /* ---- decisions made outside the rules: a person's, a timeout's ---- */
 
 /* Journals, durably, the decision on order o (still pending at AppXite,
@@ -829,21 +787,13 @@ static int journal_decision(struct daemon *d, const char *order_id, enum action 
                             const char *rule, const char *reason, const struct order *o,
                             const char **ret_field)
 {
-        struct journal_intent in = {
-                .order_id = order_id,
-                .decision = decision,
-                .rule = rule,
-                .reason = reason,
-                .customer_id = if_storable(o->customer_id),
-                .total = o->has_total ? o->total : 0,
-                .currency = if_storable(o->currency),
-                .time = now_realtime_s(),
-        };
+        struct journal_intent in;
         struct entry e = { .kind = decision == ACTION_APPROVE ? ENTRY_APPROVE : ENTRY_REJECT,
                            .busy = true };
         char id[LOG_ESCAPE_MAX], *copy = NULL;
         int r;
 
+        state_intent(&in, order_id, decision, rule, reason, o, now_realtime_s());
         if (journal_intent_check(&in, ret_field) < 0)
                 return 1;
         r = journal_append_intent(d->journal, &in);
@@ -886,25 +836,15 @@ static const char *decision_link(struct daemon *d, const char *order_id, enum ac
 static enum call_result hold_remind(struct daemon *d, const char *order_id, const struct order *o,
                                     struct hold_info *info, int64_t now)
 {
-        struct journal_hold h = {
-                .order_id = order_id,
-                .rule = info->rule,
-                .reason = info->reason ? info->reason : "",
-                .customer_id = if_storable(o->customer_id),
-                .customer_name = if_storable(o->customer_name),
-                .currency = if_storable(o->currency),
-                .total = o->has_total ? o->total : 0,
-                .has_total = o->has_total,
-                .created_at = o->has_created_at ? o->created_at : 0,
-                .rules_digest = d->state->rules_digest,
-                .time = info->since,
-                .reminded = true,
-        };
+        struct journal_hold h;
         struct log_fields f = { .order_id = order_id, .rule = info->rule };
         char id[LOG_ESCAPE_MAX], age[HOLDS_AGE_BUF_SIZE];
         int64_t since = info->since;
         int r;
 
+        state_hold(&h, o, info->rule, info->reason, d->state->rules_digest, since);
+        h.order_id = order_id; /* the id looked up, whatever the answer's says */
+        h.reminded = true;
         if (journal_hold_check(&h, NULL) < 0) {
                 info->reminded = true; /* kept in memory only: a restart reminds again */
         } else {
@@ -1043,7 +983,7 @@ static enum call_result manual_decide(struct daemon *d, struct call *c, const st
                            strerror(-r));
                 return CALL_FATAL;
         }
-        log_manual(c, o);
+        control_log_decision(c->order_id, o, c->decision, c->manual->rule, c->manual->reason);
         tell_order(d, NOTIFY_MANUAL, c->order_id, o, c->manual->rule, c->manual->reason,
                    action_to_string(c->decision),
                    c->manual->rule + strlen(CONFIG_RULE_MANUAL_PREFIX), 0);
@@ -1151,7 +1091,7 @@ int act_manual(struct daemon *d, const char *order_id, enum action decision, con
         if (!m)
                 return -ENOMEM;
         *m = (struct manual){ .reason = strdup(reason), .done = done, .userdata = userdata };
-        if (!m->reason || asprintf(&m->rule, "manual:%s", login) < 0) {
+        if (!m->reason || asprintf(&m->rule, CONFIG_RULE_MANUAL_PREFIX "%s", login) < 0) {
                 m->rule = NULL;
                 manual_free(m);
                 return -ENOMEM;

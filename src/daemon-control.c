@@ -42,6 +42,24 @@ struct control {
         struct conn *conns;
 };
 
+void control_log_decision(const char *order_id, const struct order *o, enum action decision,
+                          const char *rule, const char *reason)
+{
+        struct log_fields f = { .order_id = order_id,
+                                .customer_id = o->customer_id,
+                                .decision = action_to_string(decision),
+                                .rule = rule,
+                                .reason = reason,
+                                .currency = o->currency };
+        char id[LOG_ESCAPE_MAX], why[LOG_ESCAPE_MAX], who[LOG_ESCAPE_MAX];
+
+        assert(order_id && o && rule && reason);
+        log_event(LOG_NOTICE, LOG_MID_MANUAL, &f, 0, "%s: %s by %s (manual decision): %s",
+                  log_escape(order_id, id, sizeof(id)), action_to_string(decision),
+                  log_escape(rule + strlen(CONFIG_RULE_MANUAL_PREFIX), who, sizeof(who)),
+                  log_escape(reason, why, sizeof(why)));
+}
+
 int control_reason_check(const char *reason, size_t *ret_chars)
 {
         size_t n = 0;

@@ -332,3 +332,49 @@ size_t state_rules_changed(struct state *s, uint64_t rules_digest)
         }
         return n;
 }
+
+/* A text the journal keeps for information only: itself when it fits,
+ * else empty. */
+static const char *if_storable(const char *s)
+{
+        return s && strnlen(s, JOURNAL_STRING_MAX + 1) <= JOURNAL_STRING_MAX ? s : "";
+}
+
+void state_intent(struct journal_intent *ret, const char *order_id, enum action decision,
+                  const char *rule, const char *reason, const struct order *o, int64_t now)
+{
+        bool approve = decision == ACTION_APPROVE;
+
+        assert(ret);
+        assert(order_id && o);
+        *ret = (struct journal_intent){
+                .order_id = order_id,
+                .decision = decision,
+                .rule = rule,
+                .reason = reason ? reason : "",
+                .customer_id = approve ? (o->customer_id ?: "") : if_storable(o->customer_id),
+                .total = o->has_total ? o->total : 0,
+                .currency = approve ? (o->currency ?: "") : if_storable(o->currency),
+                .time = now,
+        };
+}
+
+void state_hold(struct journal_hold *ret, const struct order *o, const char *rule,
+                const char *reason, uint64_t digest, int64_t since)
+{
+        assert(ret);
+        assert(o); /* o->id may be NULL: the caller then sets order_id */
+        *ret = (struct journal_hold){
+                .order_id = o->id,
+                .rule = rule,
+                .reason = reason ? reason : "",
+                .customer_id = if_storable(o->customer_id),
+                .customer_name = if_storable(o->customer_name),
+                .currency = if_storable(o->currency),
+                .total = o->has_total ? o->total : 0,
+                .has_total = o->has_total,
+                .created_at = o->has_created_at ? o->created_at : 0,
+                .rules_digest = digest,
+                .time = since,
+        };
+}

@@ -10,6 +10,9 @@
  * STATUS is the command's exit status (below, or sysexits.h). */
 #pragma once
 
+#include "config.h"
+#include "order.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -31,6 +34,12 @@ int control_reason_check(const char *reason, size_t *ret_chars);
 /* Whether login can name an operator: 1..CONTROL_LOGIN_MAX bytes of
  * printable ASCII without spaces or ':'.  0 or -EINVAL. */
 int control_login_check(const char *login);
+
+/* Logs a person's decision on order_id (o: the order as looked up) under
+ * LOG_MID_MANUAL with its fields, once its intent is journaled: the one
+ * line both the service and the command write.  rule is "manual:LOGIN". */
+void control_log_decision(const char *order_id, const struct order *o, enum action decision,
+                          const char *rule, const char *reason);
 
 /* Asks the daemon running on state_dir to decide order_id ("approve" or
  * "reject").  Blocks until the daemon replies (at most timeout_s seconds).

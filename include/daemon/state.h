@@ -14,6 +14,7 @@
 #include "history.h"
 #include "idmap.h"
 #include "journal.h"
+#include "order.h"
 
 /* Who decided the order, as far as approvald knows. */
 enum entry_kind {
@@ -95,6 +96,25 @@ int state_load(struct state *s, const char *state_dir, int64_t prune_before, con
  * hold is to be decided again (and logged once with its new outcome).
  * Returns how many holds that makes. */
 size_t state_rules_changed(struct state *s, uint64_t rules_digest);
+
+/* The intent journaled for decision (approve or reject) on order o (its
+ * id order_id) by rule (NULL: the default; "manual:LOGIN"; "timeout:AFTER")
+ * for reason, at now: the one shape every path writes, so that the replay
+ * reads them all alike.  An approve keeps the order's customer id and
+ * currency as they are (journal_intent_check() then refuses one too long:
+ * an approval the history could not count is not made); a reject keeps
+ * them only when they fit the journal (they are information only).
+ * Strings point into o and the arguments. */
+void state_intent(struct journal_intent *ret, const char *order_id, enum action decision,
+                  const char *rule, const char *reason, const struct order *o, int64_t now);
+
+/* The hold record of order o held by rule (NULL: the default or a
+ * problem) for reason since `since`, under the rules of digest: the
+ * order's facts kept when they fit the journal, else empty (they are for
+ * `approvald holds` and for counting a later approval).  Strings point
+ * into o and the arguments. */
+void state_hold(struct journal_hold *ret, const struct order *o, const char *rule,
+                const char *reason, uint64_t digest, int64_t since);
 
 /* Maps AppXite's status text to an entry status ("NotFound" included). */
 enum entry_status entry_status_from_string(const char *status);
