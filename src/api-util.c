@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "api.h"
+#include "order.h"
 #include "log.h" /* utf8_truncate() */
 #include "util.h"
 
@@ -417,6 +418,24 @@ out:
                 wipe_member_strings(j);
         cJSON_Delete(j);
         return r;
+}
+
+const char *api_answered_status(const struct api_config *c, enum action decision, const char *body,
+                                size_t size)
+{
+        const char *pending = order_status_name(ORDER_STATUS_PENDING);
+        bool still_pending = false;
+        struct order o;
+
+        assert(c);
+        if (decision == ACTION_APPROVE && size > 0 && order_parse(body, size, c, &o) >= 0) {
+                still_pending = streq_ptr(config_status_canonical(c, o.status), pending);
+                order_done(&o);
+        }
+        if (still_pending)
+                return pending;
+        return order_status_name(decision == ACTION_APPROVE ? ORDER_STATUS_APPROVED
+                                                            : ORDER_STATUS_REJECTED);
 }
 
 char *api_reject_body(const char *reason)

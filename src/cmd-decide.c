@@ -302,9 +302,7 @@ static void on_lookup(struct api *a, const struct api_response *r, void *userdat
 static void on_call_done(struct api *a, const struct api_response *r, void *userdata)
 {
         struct decide *x = userdata;
-        const char *want = order_status_name(x->decision == ACTION_APPROVE ? ORDER_STATUS_APPROVED
-                                                                           : ORDER_STATUS_REJECTED);
-        struct order o;
+        const char *want;
 
         if (r->status == 409) {
                 /* someone decided first: look it up, record it, never call again */
@@ -325,14 +323,7 @@ static void on_call_done(struct api *a, const struct api_response *r, void *user
                                 "order up and sends it again if still pending\n");
                 return finish(x, EX_TEMPFAIL);
         }
-        /* an approve that leaves the order pending waits on other approving parties */
-        if (x->decision == ACTION_APPROVE && r->body_size > 0 &&
-            order_parse(r->body, r->body_size, &x->config->api, &o) >= 0) {
-                if (streq_ptr(config_status_canonical(&x->config->api, o.status),
-                              order_status_name(ORDER_STATUS_PENDING)))
-                        want = order_status_name(ORDER_STATUS_PENDING);
-                order_done(&o);
-        }
+        want = api_answered_status(&x->config->api, x->decision, r->body, r->body_size);
         if (record_outcome(x, r->status, want) < 0)
                 return finish(x, EX_IOERR);
         printf("%s: %s done (HTTP %d): now %s\n", x->order_id, verb(x), r->status, want);

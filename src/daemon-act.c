@@ -74,7 +74,7 @@ static void call_free(struct call *c)
 
 /* Statuses inside approvald keep their canonical names (the journal, the
  * logs); what the API answers is mapped through api.statuses as it is
- * read (parse_lookup(), answered_status()). */
+ * read (parse_lookup(), api_answered_status()). */
 static const char *intended_status(enum action a)
 {
         return order_status_name(a == ACTION_APPROVE ? ORDER_STATUS_APPROVED
@@ -239,24 +239,6 @@ static int order_get(struct daemon *d, enum call_kind kind, const char *order_id
         return order_get_manual(d, kind, order_id, decision, NULL);
 }
 
-/* The order's status in a 2xx answer to our approve: AppXite answers with
- * the order [Assumed]; one still PendingApproval waits on other approving
- * parties.  Anything else reads as the status we asked for. */
-static const char *answered_status(struct daemon *d, const struct call *c,
-                                   const struct api_response *r)
-{
-        struct order o;
-        const char *st = intended_status(c->decision);
-
-        if (c->decision == ACTION_APPROVE && r->body_size > 0 &&
-            order_parse(r->body, r->body_size, &d->config->api, &o) >= 0) {
-                if (is_pending(config_status_canonical(&d->config->api, o.status)))
-                        st = order_status_name(ORDER_STATUS_PENDING);
-                order_done(&o);
-        }
-        return st;
-}
-
 /* The answer to an approve or reject call. */
 static enum call_result decision_answered(struct daemon *d, struct call *c,
                                           const struct api_response *r)
@@ -281,7 +263,9 @@ static enum call_result decision_answered(struct daemon *d, struct call *c,
                 log_api_error(c->order_id, what, r);
                 return CALL_RETRY;
         }
-        return finish(d, c, r->status, answered_status(d, c, r), false);
+        return finish(d, c, r->status,
+                      api_answered_status(&d->config->api, c->decision, r->body, r->body_size),
+                      false);
 }
 
 static void on_decision_done(struct api *a, const struct api_response *r, void *userdata)

@@ -1266,10 +1266,40 @@ static void test_credentials(void **state)
         assert_int_equal(credentials_load(NULL, &c, &bad), -ENXIO);
 }
 
+/* What a 2xx answer to our decision says: an approve answered with the
+ * order still pending (by its configured status name) waits on other
+ * parties; any other answer, or a reject, reads as the status asked for. */
+static void test_answered_status(void **state)
+{
+        static const char yaml[] = "version: 1\n"
+                                   "api:\n"
+                                   "  base_url: http://127.0.0.1:1\n"
+                                   "  token_url: http://127.0.0.1:1/token\n"
+                                   "  statuses: {pending: waiting}\n"
+                                   "rules: []\n";
+        static const char pending[] = "{\"id\":\"A\",\"status\":\"waiting\"}";
+        static const char approved[] = "{\"id\":\"A\",\"status\":\"Approved\"}";
+        struct config *c = NULL;
+
+        assert_int_equal(config_load_buffer("s.yaml", yaml, strlen(yaml), stderr, &c), 0);
+        assert_string_equal(api_answered_status(&c->api, ACTION_APPROVE, pending, strlen(pending)),
+                            "PendingApproval");
+        assert_string_equal(
+                api_answered_status(&c->api, ACTION_APPROVE, approved, strlen(approved)),
+                "Approved");
+        assert_string_equal(api_answered_status(&c->api, ACTION_APPROVE, "", 0), "Approved");
+        assert_string_equal(api_answered_status(&c->api, ACTION_APPROVE, "not json", 8),
+                            "Approved");
+        assert_string_equal(api_answered_status(&c->api, ACTION_REJECT, pending, strlen(pending)),
+                            "Rejected");
+        config_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_check_url),
+                cmocka_unit_test(test_answered_status),
                 cmocka_unit_test(test_same_origin),
                 cmocka_unit_test(test_retry_after),
                 cmocka_unit_test(test_backoff),

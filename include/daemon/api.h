@@ -198,3 +198,11 @@ uint64_t api_backoff_usec(unsigned attempt, uint64_t base, uint64_t cap, uint64_
  * sends, whoever decided it.  Returns a string the caller frees, or NULL
  * when out of memory. */
 char *api_reject_body(const char *reason);
+
+/* The order's canonical status after a 2xx answer to our decision call
+ * (body, size bytes, may be empty): AppXite answers with the order
+ * [Assumed]; an approve that leaves it PendingApproval waits on other
+ * approving parties; anything else reads as the status asked for.  The
+ * one place that reads that answer, for the service and the command. */
+const char *api_answered_status(const struct api_config *c, enum action decision, const char *body,
+                                size_t size);
