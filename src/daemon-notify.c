@@ -41,7 +41,7 @@ void tell_api_state(struct daemon *d, int64_t now)
         d->api_down_told = true;
         log_warning("the AppXite API has been unreachable for over %lld s (notify.api_down_after)",
                     (long long)d->config->notify.api_down_after_s);
-        if (!d->notify || !notify_wants(d->notify, NOTIFY_API_DOWN))
+        if (!d->notify || daemon_dry_run(d) || !notify_wants(d->notify, NOTIFY_API_DOWN))
                 return;
         ev.since = d->api_down_since;
         (void)notify_send(d->notify, &ev);
