@@ -170,4 +170,13 @@ stale = [p for p in posts if p["event"] == "stale_hold"]
 assert len(stale) == len(set(p["order"] for p in stale)), "a hold reminded twice"
 PY
 grep -q 'n0tify-s3cret' "$T/daemon.log" && fail "the header's secret reached the log"
+
+# a dry run posts nothing, though it "holds" the orders still pending
+n_holds=$(wc -l <"$T/holds.jsonl") n_others=$(wc -l <"$T/others.jsonl")
+mkdir "$T/state-dry"
+"$APPROVALD" run -c "$T/rules.yaml" --once --dry-run --state-dir "$T/state-dry" 2>>"$T/daemon.log" ||
+    fail "the dry run failed"
+grep -q 'cycle done: .* [1-9][0-9]* held' "$T/daemon.log" || fail "the dry run held nothing"
+[ "$(wc -l <"$T/holds.jsonl")" = "$n_holds" ] && [ "$(wc -l <"$T/others.jsonl")" = "$n_others" ] ||
+    fail "a dry run posted notifications"
 echo "ok: $H holds posted once each, reminded once each; rejections and a manual decision posted"
