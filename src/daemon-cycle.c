@@ -195,11 +195,30 @@ static void notifications_status(const struct daemon *d, char *buf, size_t size)
                          ns.dropped > 0 ? "dropped" : "failed");
 }
 
+/* "; webhook: 12 events, 3 refused" (refusals only when there were
+ * some; they are logged once a minute with why), else "". */
+static void webhook_status(const struct daemon *d, char *buf, size_t size)
+{
+        uint64_t events, refused;
+
+        *buf = '\0';
+        if (!d->webhook)
+                return;
+        webhook_counts(d->webhook, &events, &refused);
+        if (refused > 0)
+                snprintf(buf, size, "; webhook: %llu event%s, %llu refused",
+                         (unsigned long long)events, events == 1 ? "" : "s",
+                         (unsigned long long)refused);
+        else
+                snprintf(buf, size, "; webhook: %llu event%s", (unsigned long long)events,
+                         events == 1 ? "" : "s");
+}
+
 static void notify_status(struct daemon *d)
 {
         const struct cycle *c = &d->cycle;
         char when[16] = "?", next[64] = "", unlogged[96] = "", api[64], wait[160] = "", reload[128],
-             held[64], told[96];
+             held[64], told[96], hook[96];
         const char *why = daemon_approvals_wait(d);
         struct tm tm;
         time_t t = (time_t)c->started;
@@ -221,16 +240,17 @@ static void notify_status(struct daemon *d)
         daemon_reload_status(d, reload, sizeof(reload));
         held_status(d, held);
         notifications_status(d, told, sizeof(told));
+        webhook_status(d, hook, sizeof(hook));
         if (*api && c->n_seen == 0)
-                sd_notifyf(false, "STATUS=%s%s%s; pending orders unknown%s%s%s", reload,
-                           *reload ? "; " : "", api, wait, told, next);
+                sd_notifyf(false, "STATUS=%s%s%s; pending orders unknown%s%s%s%s", reload,
+                           *reload ? "; " : "", api, wait, hook, told, next);
         else
                 sd_notifyf(false,
                            "STATUS=%s%sLast poll %s: %zu pending, %zu approved, %zu rejected, "
-                           "%s%s%s%s%s%s%s",
+                           "%s%s%s%s%s%s%s%s",
                            reload, *reload ? "; " : "", when, c->n_seen, c->n_approved,
                            c->n_rejected, held, c->n_failed ? ", calls to retry" : "",
-                           *api ? ", " : "", api, wait, told, next);
+                           *api ? ", " : "", api, wait, hook, told, next);
         log_event(LOG_INFO, LOG_MID_CYCLE, NULL, 0,
                   "cycle done: %zu pending listed, %zu approved, %zu rejected, %zu held, %zu "
                   "decided before, %zu calls failed%s%s%s%s",

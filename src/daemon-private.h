@@ -314,6 +314,8 @@ struct webhook;
 int webhook_new(struct daemon *d, const char *authorization, struct webhook **ret);
 /* Stops the receiver and closes its socket.  Accepts NULL. */
 void webhook_free(struct webhook *w);
+/* Events accepted and requests refused since the start, for STATUS=. */
+void webhook_counts(const struct webhook *w, uint64_t *ret_events, uint64_t *ret_refused);
 /* After a reload swapped d->config in: the receiver is set up at start
  * only, so a changed webhook section is logged as waiting for a restart. */
 void webhook_reloaded(struct daemon *d);

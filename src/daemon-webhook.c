@@ -402,6 +402,18 @@ int webhook_new(struct daemon *d, const char *authorization, struct webhook **re
         return 0;
 }
 
+void webhook_counts(const struct webhook *w, uint64_t *ret_events, uint64_t *ret_refused)
+{
+        uint64_t refused = 0;
+
+        assert(w);
+        assert(ret_events && ret_refused);
+        for (size_t i = 0; i < _REFUSED_MAX; i++)
+                refused += w->n_refused[i];
+        *ret_events = w->n_events;
+        *ret_refused = refused;
+}
+
 void webhook_reloaded(struct daemon *d)
 {
         const struct webhook_config *wc;

@@ -1,10 +1,16 @@
 #!/bin/sh
 # A wrong or missing Authorization gets 401 and decides nothing; refusals
-# are counted and logged at most once a minute; the value never reaches the
-# log.
+# are counted and logged at most once a minute, and counted in STATUS=;
+# the value never reaches the log.
 . "$(dirname "$0")/lib.sh"
 . "$HERE/webhook-lib.sh"
 
+python3 "$HERE/notify-socket.py" "$T/notify.sock" "$T/notify.log" &
+NS_PID=$!
+trap 'kill $NS_PID 2>/dev/null; cleanup' EXIT
+wait_until 100 "the notify socket did not appear" test -S "$T/notify.sock"
+NOTIFY_SOCKET=$T/notify.sock
+export NOTIFY_SOCKET
 start_webhook_setup "Bearer not-the-secret"
 id=$($WH create "$URL") || fail "cannot create an order"
 # The sandbox's event (wrong value) and its no-auth one for the same order.
@@ -30,5 +36,8 @@ st=$($WH post "$HOOK" "$AUTH" "$ev")
 [ "$st" = 202 ] || fail "the right Authorization got $st"
 ms=$($WH decided "$URL" "$id" 1) || fail "order $id not decided within 1 s of a valid event"
 echo "decided $ms ms after the valid event"
+status_counts() { grep -qE '^STATUS=Last poll .*; webhook: 1 event, [1-9][0-9]* refused' "$T/notify.log"; }
+wait_until 100 "STATUS= does not count the event and the refusals" status_counts
+grep '^STATUS=Last poll' "$T/notify.log" | tail -n 1
 stop_daemon
 echo ok
