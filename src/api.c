@@ -8,6 +8,7 @@
  * Secrets live in this file's memory only: headers that carry them are
  * built into curl_slists that are wiped before they are freed. */
 #include "api.h"
+#include "curl-loop.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -75,8 +76,8 @@ struct request_list {
 
 struct api {
         sd_event *event;
-        CURLM *multi;
-        sd_event_source *curl_timer;
+        struct curl_loop *loop; /* the multi handle on the event loop */
+        CURLM *multi; /* the loop's, borrowed */
         sd_event_source *gate_timer;
         sd_event_source *deliver; /* defer: runs the finished requests' callbacks */
 
@@ -1059,6 +1060,11 @@ static void check_multi_info(struct api *a)
         dispatch(a);
 }
 
+static void on_progress(void *userdata)
+{
+        check_multi_info(userdata);
+}
+
 static int on_gate_open(sd_event_source *s, uint64_t usec, void *userdata)
 {
         dispatch(userdata);
@@ -1107,84 +1113,6 @@ static void dispatch(struct api *a)
                 if (r < 0)
                         request_finish(q, 0, r, q->detail);
         }
-}
-
-/* ---- libcurl <-> sd-event ---- */
-
-static int on_curl_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        struct api *a = userdata;
-        int action = 0, running;
-
-        if (revents & EPOLLIN)
-                action |= CURL_CSELECT_IN;
-        if (revents & EPOLLOUT)
-                action |= CURL_CSELECT_OUT;
-        if (revents & (EPOLLERR | EPOLLHUP))
-                action |= CURL_CSELECT_ERR;
-        (void)curl_multi_socket_action(a->multi, fd, action, &running);
-        check_multi_info(a);
-        return 0;
-}
-
-static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-        struct api *a = userp;
-        sd_event_source *io = socketp;
-        uint32_t events;
-
-        if (what == CURL_POLL_REMOVE) {
-                if (io) {
-                        sd_event_source_disable_unref(io);
-                        curl_multi_assign(a->multi, fd, NULL);
-                }
-                return 0;
-        }
-        events = what == CURL_POLL_IN    ? EPOLLIN
-                 : what == CURL_POLL_OUT ? EPOLLOUT
-                                         : (EPOLLIN | EPOLLOUT);
-        if (io) {
-                if (sd_event_source_set_io_events(io, events) < 0 ||
-                    sd_event_source_set_enabled(io, SD_EVENT_ON) < 0)
-                        return -1;
-                return 0;
-        }
-        if (sd_event_add_io(a->event, &io, fd, events, on_curl_io, a) < 0)
-                return -1;
-        curl_multi_assign(a->multi, fd, io);
-        return 0;
-}
-
-static int on_curl_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct api *a = userdata;
-        int running;
-
-        (void)curl_multi_socket_action(a->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        check_multi_info(a);
-        return 0;
-}
-
-static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-        struct api *a = userp;
-        uint64_t when;
-
-        if (timeout_ms < 0) {
-                if (a->curl_timer)
-                        (void)sd_event_source_set_enabled(a->curl_timer, SD_EVENT_OFF);
-                return 0;
-        }
-        when = now_usec(a) + (uint64_t)timeout_ms * 1000u;
-        if (!a->curl_timer)
-                return sd_event_add_time(a->event, &a->curl_timer, CLOCK_MONOTONIC, when, 1,
-                                         on_curl_timer, a) < 0
-                               ? -1
-                               : 0;
-        if (sd_event_source_set_time(a->curl_timer, when) < 0 ||
-            sd_event_source_set_enabled(a->curl_timer, SD_EVENT_ONESHOT) < 0)
-                return -1;
-        return 0;
 }
 
 /* ---- life cycle ---- */
@@ -1289,7 +1217,8 @@ int api_new(struct api **ret, sd_event *e, const struct api_config *cfg,
         a->creds.subscription_key = strdup(creds->subscription_key);
         a->creds.client_id = strdup(creds->client_id);
         a->creds.client_secret = strdup(creds->client_secret);
-        a->multi = curl_multi_init();
+        if (curl_loop_new(&a->loop, e, on_progress, a) >= 0)
+                a->multi = curl_loop_multi(a->loop);
         if (!a->creds.subscription_key || !a->creds.client_id || !a->creds.client_secret ||
             !a->multi) {
                 api_free(a);
@@ -1304,10 +1233,6 @@ int api_new(struct api **ret, sd_event *e, const struct api_config *cfg,
                 api_free(a);
                 return r;
         }
-        curl_multi_setopt(a->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-        curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
-        curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-        curl_multi_setopt(a->multi, CURLMOPT_TIMERDATA, a);
         *ret = a;
         return 0;
 }
@@ -1359,9 +1284,7 @@ void api_free(struct api *a)
         (void)deliver_finished(a);
         if (a->freed)
                 *a->freed = true; /* called from a callback: the loop there stops */
-        if (a->multi)
-                curl_multi_cleanup(a->multi);
-        a->curl_timer = sd_event_source_disable_unref(a->curl_timer);
+        curl_loop_free(a->loop);
         a->gate_timer = sd_event_source_disable_unref(a->gate_timer);
         a->deliver = sd_event_source_disable_unref(a->deliver);
         token_drop(a);

@@ -22,6 +22,7 @@
 #include "api-list.h" /* api_retrieve_path() */
 #include "api.h" /* api_check_url(), api_parse_retry_after() */
 #include "credentials.h"
+#include "curl-loop.h"
 #include "fileio.h"
 #include "jsonw.h"
 #include "log.h"
@@ -235,8 +236,8 @@ struct item_list {
 
 struct notify {
         sd_event *event;
-        CURLM *multi; /* made when the first item starts */
-        sd_event_source *curl_timer;
+        CURLM *multi; /* the loop's, borrowed */
+        struct curl_loop *loop; /* made when the first item starts */
         sd_event_source *dispatch; /* starts queued items from the loop, not from notify_send() */
         struct target **targets;
         size_t n_targets;
@@ -482,93 +483,18 @@ static void check_multi_info(struct notify *n)
         dispatch(n);
 }
 
-static int on_curl_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void on_progress(void *userdata)
 {
-        struct notify *n = userdata;
-        int action = 0, running;
-
-        if (revents & EPOLLIN)
-                action |= CURL_CSELECT_IN;
-        if (revents & EPOLLOUT)
-                action |= CURL_CSELECT_OUT;
-        if (revents & (EPOLLERR | EPOLLHUP))
-                action |= CURL_CSELECT_ERR;
-        (void)curl_multi_socket_action(n->multi, fd, action, &running);
-        check_multi_info(n);
-        return 0;
-}
-
-static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-        struct notify *n = userp;
-        sd_event_source *io = socketp;
-        uint32_t events;
-
-        if (what == CURL_POLL_REMOVE) {
-                if (io) {
-                        sd_event_source_disable_unref(io);
-                        curl_multi_assign(n->multi, fd, NULL);
-                }
-                return 0;
-        }
-        events = what == CURL_POLL_IN    ? EPOLLIN
-                 : what == CURL_POLL_OUT ? EPOLLOUT
-                                         : (EPOLLIN | EPOLLOUT);
-        if (io) {
-                if (sd_event_source_set_io_events(io, events) < 0 ||
-                    sd_event_source_set_enabled(io, SD_EVENT_ON) < 0)
-                        return -1;
-                return 0;
-        }
-        if (sd_event_add_io(n->event, &io, fd, events, on_curl_io, n) < 0)
-                return -1;
-        curl_multi_assign(n->multi, fd, io);
-        return 0;
-}
-
-static int on_curl_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        struct notify *n = userdata;
-        int running;
-
-        (void)curl_multi_socket_action(n->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        check_multi_info(n);
-        return 0;
-}
-
-static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-        struct notify *n = userp;
-        uint64_t now, when;
-
-        if (timeout_ms < 0) {
-                if (n->curl_timer)
-                        (void)sd_event_source_set_enabled(n->curl_timer, SD_EVENT_OFF);
-                return 0;
-        }
-        if (sd_event_now(n->event, CLOCK_MONOTONIC, &now) < 0)
-                now = now_monotonic_us();
-        when = now + (uint64_t)timeout_ms * 1000u;
-        if (!n->curl_timer)
-                return sd_event_add_time(n->event, &n->curl_timer, CLOCK_MONOTONIC, when, 1,
-                                         on_curl_timer, n) < 0
-                               ? -1
-                               : 0;
-        if (sd_event_source_set_time(n->curl_timer, when) < 0 ||
-            sd_event_source_set_enabled(n->curl_timer, SD_EVENT_ONESHOT) < 0)
-                return -1;
-        return 0;
+        check_multi_info(userdata);
 }
 
 static int multi_new(struct notify *n)
 {
-        n->multi = curl_multi_init();
-        if (!n->multi)
-                return -ENOMEM;
-        (void)curl_multi_setopt(n->multi, CURLMOPT_SOCKETFUNCTION, curl_socket_cb);
-        (void)curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
-        (void)curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-        (void)curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
+        int r = curl_loop_new(&n->loop, n->event, on_progress, n);
+
+        if (r < 0)
+                return r;
+        n->multi = curl_loop_multi(n->loop);
         (void)curl_multi_setopt(n->multi, CURLMOPT_MAXCONNECTS, (long)NOTIFY_PARALLEL_MAX);
         return 0;
 }
@@ -1008,9 +934,7 @@ void notify_free(struct notify *n)
                 log_warning("notify: stopping with %zu notification%s not sent: dropped "
                             "(%llu dropped in all)",
                             dropped, dropped == 1 ? "" : "s", (unsigned long long)n->stats.dropped);
-        if (n->multi)
-                curl_multi_cleanup(n->multi);
-        n->curl_timer = sd_event_source_disable_unref(n->curl_timer);
+        curl_loop_free(n->loop); /* every transfer was removed with its item */
         n->dispatch = sd_event_source_disable_unref(n->dispatch);
         targets_free(n->targets, n->n_targets);
         free(n->host);
