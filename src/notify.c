@@ -249,7 +249,9 @@ struct notify {
         uint64_t drop_logged_usec; /* the last "dropped" line, CLOCK_MONOTONIC; 0: never */
         bool exit_pending; /* notify_exit_when_sent(): end the loop once nothing waits */
         int exit_code;
-        sd_event_source *exit_timer; /* its grace */
+        sd_event_source *exit_timer; /* its ticks */
+        uint64_t exit_deadline; /* CLOCK_MONOTONIC usec: the grace's end */
+        uint64_t progress_usec; /* CLOCK_MONOTONIC usec: the last item sent or given up */
 };
 
 static size_t waiting(const struct notify *n)
@@ -355,6 +357,7 @@ static void item_give_up(struct item *it, const char *why)
         log_event(LOG_WARNING, NULL, &f, 0, "notify: %s not sent after %u attempt%s: %s", what,
                   it->attempts, it->attempts == 1 ? "" : "s", why);
         it->notify->stats.failed++;
+        it->notify->progress_usec = now_monotonic_us();
         item_free(it);
 }
 
@@ -365,6 +368,7 @@ static void item_sent(struct item *it, long status)
         item_describe(it, what, sizeof(what));
         log_debug("notify: %s sent (HTTP %ld, attempt %u)", what, status, it->attempts);
         it->notify->stats.sent++;
+        it->notify->progress_usec = now_monotonic_us();
         item_free(it);
 }
 
@@ -880,14 +884,24 @@ static void exit_if_idle(struct notify *n)
         (void)sd_event_exit(n->event, n->exit_code);
 }
 
-static int on_exit_grace(sd_event_source *s, uint64_t usec, void *userdata)
+/* Every NOTIFY_EXIT_TICK_USEC while the loop waits to end: it ends once
+ * the grace is up, or once no notification was sent (or given up) for
+ * NOTIFY_EXIT_IDLE_USEC: receivers that hang or fail, whose notifications
+ * would only leave after their attempts and backoff, do not hold the exit
+ * up for nothing. */
+static int on_exit_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct notify *n = userdata;
+        uint64_t now = now_monotonic_us();
 
-        if (n->exit_pending) {
-                n->exit_pending = false;
-                (void)sd_event_exit(n->event, n->exit_code);
-        }
+        if (!n->exit_pending)
+                return 0;
+        if (now < n->exit_deadline && now - n->progress_usec < NOTIFY_EXIT_IDLE_USEC &&
+            sd_event_source_set_time_relative(s, NOTIFY_EXIT_TICK_USEC) >= 0 &&
+            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) >= 0)
+                return 0;
+        n->exit_pending = false;
+        (void)sd_event_exit(n->event, n->exit_code);
         return 0;
 }
 
@@ -904,13 +918,15 @@ int notify_exit_when_sent(struct notify *n, int code, uint64_t grace_usec)
                         (void)sd_event_exit(n->event, code);
                 return 0;
         }
-        r = sd_event_add_time_relative(n->event, &n->exit_timer, CLOCK_MONOTONIC, grace_usec, 0,
-                                       on_exit_grace, n);
+        r = sd_event_add_time_relative(n->event, &n->exit_timer, CLOCK_MONOTONIC,
+                                       NOTIFY_EXIT_TICK_USEC, 0, on_exit_tick, n);
         if (r < 0) {
                 (void)sd_event_exit(n->event, code);
                 return r;
         }
         n->exit_pending = true;
+        n->progress_usec = now_monotonic_us(); /* each gets one idle period at least */
+        n->exit_deadline = n->progress_usec + grace_usec;
         log_info("notify: waiting up to %llu s for %zu notification%s to go out",
                  (unsigned long long)(grace_usec / 1000000), w, w == 1 ? "" : "s");
         return 0;

@@ -682,6 +682,22 @@ static void test_exit_when_sent(void **state)
         assert_int_equal(sd_event_loop(fx->e), 9); /* the grace ended it: the post hangs */
         assert_int_equal(stats(n).waiting, 1);
         notify_free(n);
+
+        /* a long grace, a receiver that hangs: no attempt ends, so the loop
+         * ends after the idle period, long before the attempt's own 10 s
+         * bound would have made a retry */
+        sd_event_unref(fx->e);
+        assert_int_equal(sd_event_new(&fx->e), 0);
+        n = new_notify(fx);
+        assert_int_equal(notify_send(n, &(struct notify_event){ .kind = NOTIFY_REJECT,
+                                                               .order_id = "ORD-9" }),
+                         1);
+        assert_int_equal(notify_exit_when_sent(n, 3, 60 * UINT64_C(1000000)), 0);
+        assert_int_equal(sd_event_loop(fx->e), 3);
+        assert_int_equal(stats(n).waiting, 1);
+        assert_int_equal(stats(n).retried, 0);
+        assert_int_equal(stats(n).failed, 0);
+        notify_free(n);
 }
 
 static void test_overflow(void **state)

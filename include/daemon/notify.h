@@ -125,12 +125,21 @@ void notify_get_stats(const struct notify *n, struct notify_stats *ret);
  * when out of memory.  Exposed for the tests and the fuzzer. */
 char *notify_body(const struct notify_event *ev, const char *host, int64_t now);
 
+/* While the loop waits to end, it looks this often whether to; and it
+ * ends once no notification was sent or given up for
+ * NOTIFY_EXIT_IDLE_USEC. */
+#define NOTIFY_EXIT_TICK_USEC (UINT64_C(100) * 1000)
+#define NOTIFY_EXIT_IDLE_USEC (UINT64_C(500) * 1000)
+
 /* Ends the event loop with sd_event_exit(code) once nothing is queued or
- * in flight, or after grace_usec, whichever comes first (at once when
- * nothing waits): a run that ends right after its decisions still lets
- * its notifications go out.  What is left then is for notify_free() to
- * drop and count.  Returns 0, or -errno when the grace timer cannot be
- * set (the loop is then ended at once). */
+ * in flight, or when none was sent or given up for NOTIFY_EXIT_IDLE_USEC
+ * (a receiver that hangs or fails), or after
+ * grace_usec, whichever comes first (at once when nothing waits): a run
+ * that ends right after its decisions still lets its notifications go to
+ * receivers that answer, and a broken receiver costs it half a second at
+ * most.  What is left then is for notify_free() to drop and count.
+ * Returns 0, or -errno when the timer cannot be set (the loop is then
+ * ended at once). */
 int notify_exit_when_sent(struct notify *n, int code, uint64_t grace_usec);
 
 /* Stops sending: what is still queued, in flight or waiting for a retry
