@@ -690,7 +690,7 @@ static void test_exit_when_sent(void **state)
         assert_int_equal(sd_event_new(&fx->e), 0);
         n = new_notify(fx);
         assert_int_equal(notify_send(n, &(struct notify_event){ .kind = NOTIFY_REJECT,
-                                                               .order_id = "ORD-9" }),
+                                                                .order_id = "ORD-9" }),
                          1);
         assert_int_equal(notify_exit_when_sent(n, 3, 60 * UINT64_C(1000000)), 0);
         assert_int_equal(sd_event_loop(fx->e), 3);
