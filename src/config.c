@@ -489,6 +489,26 @@ static bool host_is_loopback(const char *host)
 /* base_url and token_url carry the token and the orders: https, or http
  * only to this machine.  Checked here rather than by the API client so
  * that check, a start and a reload refuse the same files, located. */
+#define LOOPBACK_ONLY                                                                              \
+        "http is allowed only to a loopback address (127.0.0.0/8, ::1, localhost); use https"
+
+/* The host of url (which url_valid() accepted) when it is plain http to a
+ * host that is not this machine's, for the message; else NULL (https, a
+ * loopback host, or out of memory: x->oom says so).  The caller frees. */
+static char *http_off_loopback(struct ctx *x, const char *url)
+{
+        char *host;
+
+        if (strncasecmp(url, "http://", 7) != 0)
+                return NULL;
+        host = oom(x, url_host(url));
+        if (host && host_is_loopback(host)) {
+                free(host);
+                return NULL;
+        }
+        return host;
+}
+
 static void p_api_url(struct ctx *x, const yaml_node_t *n, const struct key_spec *k, void *base)
 {
         _cleanup_free_ char *host = NULL;
@@ -496,18 +516,11 @@ static void p_api_url(struct ctx *x, const yaml_node_t *n, const struct key_spec
 
         if (!url_valid_scalar(x, n, k, &v))
                 return;
-        if (strncasecmp(v, "http://", 7) == 0) {
-                host = url_host(v);
-                if (!oom(x, host))
-                        return;
-                if (!host_is_loopback(host)) {
-                        /* The daemon's wording from before this check moved here. */
-                        yerror(&x->y, n,
-                               "api.%s %s: http is allowed only to a loopback address "
-                               "(127.0.0.0/8, ::1, localhost); use https",
-                               k->key, v);
-                        return;
-                }
+        host = http_off_loopback(x, v);
+        if (host) {
+                /* The daemon's wording from before this check moved here. */
+                yerror(&x->y, n, "api.%s %s: " LOOPBACK_ONLY, k->key, v);
+                return;
         }
         p_string(x, n, k, base);
 }
@@ -1330,18 +1343,10 @@ static void p_notify_url(struct ctx *x, const yaml_node_t *n, const struct key_s
                        "host and no user or password (the value is not shown)");
                 return;
         }
-        if (strncasecmp(v, "http://", 7) == 0) {
-                host = url_host(v);
-                if (!oom(x, host))
-                        return;
-                if (!host_is_loopback(host)) {
-                        /* the host only: a webhook URL's path is its secret */
-                        yerror(&x->y, n,
-                               "notify target on host '%s': http is allowed only to a loopback "
-                               "address (127.0.0.0/8, ::1, localhost); use https",
-                               host);
-                        return;
-                }
+        host = http_off_loopback(x, v);
+        if (host) { /* the host only: a webhook URL's path is its secret */
+                yerror(&x->y, n, "notify target on host '%s': " LOOPBACK_ONLY, host);
+                return;
         }
         p_string(x, n, k, base);
 }

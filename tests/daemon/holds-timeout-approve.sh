@@ -23,11 +23,7 @@ json.dump([order("ORD-A1", "CUS-A", 800), order("ORD-A2", "CUS-A", 1500),
            order("ORD-C2", "CUS-C", 1200, "USD")], open(sys.argv[1], "w"))
 PY
 start_sandbox --orders "$T/orders.json"
-python3 "$HERE/notify-receiver.py" --port-file "$T/rx.port" --log "$T/rx.jsonl" --mode ok \
-    2>"$T/rx.err" &
-RX_PID=$!
-trap 'kill $RX_PID 2>/dev/null; cleanup' EXIT
-wait_until 200 "the receiver did not start" test -s "$T/rx.port"
+start_receiver rx ok
 cat >"$T/rules.yaml" <<YAML
 version: 1
 api:

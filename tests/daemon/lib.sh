@@ -10,10 +10,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/approvald-test.XXXXXX)
 SB_PID=""
 DAEMON_PID=""
+RX_PIDS=""
 
 cleanup() {
     [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
     [ -n "$SB_PID" ] && kill "$SB_PID" 2>/dev/null
+    for p in $RX_PIDS; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
@@ -160,4 +162,14 @@ credit_start() {
     sed -e "s#@URL@#$URL#g" -e "s#@CREDS@#$T/creds#g" -e "s#@REFRESH@#$refresh#g" \
         "$HERE/credit-rules.yaml.in" >"$T/rules.yaml"
     sed -i "/^  credentials_dir:/r $HERE/shapes/$SHAPE.yaml" "$T/rules.yaml"
+}
+
+# start_receiver NAME MODE: notify-receiver.py answering MODE (ok, 500,
+# hang) on 127.0.0.1, for the notification tests; its port in $T/NAME.port,
+# one JSON line per request in $T/NAME.jsonl; stopped by cleanup
+start_receiver() {
+    python3 "$HERE/notify-receiver.py" --port-file "$T/$1.port" --log "$T/$1.jsonl" \
+        --mode "$2" 2>"$T/$1.err" &
+    RX_PIDS="$RX_PIDS $!"
+    wait_until 200 "the notification receiver $1 did not start" test -s "$T/$1.port"
 }

@@ -6,11 +6,7 @@
 
 start_sandbox --seed 5
 write_rules 100 8
-python3 "$HERE/notify-receiver.py" --port-file "$T/rx.port" --log "$T/rx.jsonl" --mode ok \
-    2>"$T/rx.err" &
-RX_PID=$!
-trap 'kill $RX_PID 2>/dev/null; cleanup' EXIT
-wait_until 200 "the receiver did not start" test -s "$T/rx.port"
+start_receiver rx ok
 cat >>"$T/rules.yaml" <<YAML
 notify:
   api_down_after: 2s

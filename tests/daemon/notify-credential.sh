@@ -7,11 +7,7 @@
 
 start_sandbox --seed 0
 write_rules 100 8
-python3 "$HERE/notify-receiver.py" --port-file "$T/rx.port" --log "$T/rx.jsonl" --mode ok \
-    2>"$T/rx.err" &
-RX_PID=$!
-trap 'kill $RX_PID 2>/dev/null; cleanup' EXIT
-wait_until 200 "the receiver did not start" test -s "$T/rx.port"
+start_receiver rx ok
 sed -i 's/^rules:$/rules:\n  - {name: no, when: {customer: [CUS-NO]}, then: reject}/' "$T/rules.yaml"
 grep -q 'name: no,' "$T/rules.yaml" || fail "no rule added"
 cp "$T/rules.yaml" "$T/rules.base"

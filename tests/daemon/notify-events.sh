@@ -18,15 +18,8 @@ sed -i "s/^rules:\$/rules:\n  - name: blocked\n    when: {customer: [$B, CUS-NEW
 grep -q '^  - name: blocked$' "$T/rules.yaml" || fail "no blocked rule"
 printf 'Bearer n0tify-s3cret\n' >"$T/creds/notify-token"
 chmod 600 "$T/creds/notify-token"
-receiver() { # NAME MODE
-    python3 "$HERE/notify-receiver.py" --port-file "$T/$1.port" --log "$T/$1.jsonl" \
-        --mode "$2" 2>"$T/$1.err" &
-    eval "${1}_PID=\$!"
-    wait_until 200 "the receiver $1 did not start" test -s "$T/$1.port"
-}
-receiver holds ok
-receiver others ok
-trap 'kill $holds_PID $others_PID 2>/dev/null; cleanup' EXIT
+start_receiver holds ok
+start_receiver others ok
 HOLDS_URL="http://127.0.0.1:$(cat "$T/holds.port")/hook/T000/secret-path"
 OTHERS_URL="http://127.0.0.1:$(cat "$T/others.port")/others"
 cp "$T/rules.yaml" "$T/rules.base"

@@ -15,15 +15,8 @@ start_sandbox --seed 1000 --latency-ms 5
 write_rules 100 8
 fetch_orders
 expected
-receiver() { # NAME MODE
-    python3 "$HERE/notify-receiver.py" --port-file "$T/$1.port" --log "$T/$1.jsonl" \
-        --mode "$2" 2>"$T/$1.err" &
-    eval "${1}_PID=\$!"
-    wait_until 200 "the receiver $1 did not start" test -s "$T/$1.port"
-}
-receiver failing 500
-receiver hanging hang
-trap 'kill $failing_PID $hanging_PID 2>/dev/null; cleanup' EXIT
+start_receiver failing 500
+start_receiver hanging hang
 # three targets (the hanging receiver twice) for every hold and rejection:
 # more notifications than the queue holds, so some are dropped at once
 cat >>"$T/rules.yaml" <<YAML

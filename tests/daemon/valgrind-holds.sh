@@ -7,13 +7,8 @@
 
 command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed"; exit 77; }
 credit_start 120 0 7 0
-for m in ok hang; do
-    python3 "$HERE/notify-receiver.py" --port-file "$T/$m.port" --log "$T/$m.jsonl" --mode $m \
-        2>"$T/$m.err" &
-    eval "RX_$m=\$!"
-    wait_until 200 "the $m receiver did not start" test -s "$T/$m.port"
-done
-trap 'kill $RX_ok $RX_hang 2>/dev/null; cleanup' EXIT
+start_receiver ok ok
+start_receiver hang hang
 cp "$T/rules.yaml" "$T/rules.base"
 targets() {
     cat >>"$T/rules.yaml" <<YAML
