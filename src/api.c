@@ -9,6 +9,7 @@
  * built into curl_slists that are wiped before they are freed. */
 #include "api.h"
 #include "curl-loop.h"
+#include "dlist.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -112,37 +113,17 @@ static void dispatch(struct api *a);
 
 static void list_append(struct request_list *l, struct request *q)
 {
-        q->next = NULL;
-        q->prev = l->last;
-        if (l->last)
-                l->last->next = q;
-        else
-                l->first = q;
-        l->last = q;
+        DLIST_APPEND(l, q);
 }
 
 static void list_prepend(struct request_list *l, struct request *q)
 {
-        q->prev = NULL;
-        q->next = l->first;
-        if (l->first)
-                l->first->prev = q;
-        else
-                l->last = q;
-        l->first = q;
+        DLIST_PREPEND(l, q);
 }
 
 static void list_remove(struct request_list *l, struct request *q)
 {
-        if (q->prev)
-                q->prev->next = q->next;
-        else
-                l->first = q->next;
-        if (q->next)
-                q->next->prev = q->prev;
-        else
-                l->last = q->prev;
-        q->prev = q->next = NULL;
+        DLIST_REMOVE(l, q);
 }
 
 static struct request_list *list_of(struct api *a, enum request_state state)

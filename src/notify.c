@@ -23,6 +23,7 @@
 #include "api.h" /* api_check_url(), api_parse_retry_after() */
 #include "credentials.h"
 #include "curl-loop.h"
+#include "dlist.h"
 #include "fileio.h"
 #include "jsonw.h"
 #include "log.h"
@@ -261,35 +262,16 @@ static size_t waiting(const struct notify *n)
 
 static void list_remove(struct item_list *l, struct item *it)
 {
-        if (it->prev)
-                it->prev->next = it->next;
-        else
-                l->first = it->next;
-        if (it->next)
-                it->next->prev = it->prev;
-        else
-                l->last = it->prev;
-        it->prev = it->next = NULL;
+        DLIST_REMOVE(l, it);
         l->n--;
 }
 
 static void list_insert(struct item_list *l, struct item *it, bool front)
 {
-        if (front) {
-                it->next = l->first;
-                if (l->first)
-                        l->first->prev = it;
-                else
-                        l->last = it;
-                l->first = it;
-        } else {
-                it->prev = l->last;
-                if (l->last)
-                        l->last->next = it;
-                else
-                        l->first = it;
-                l->last = it;
-        }
+        if (front)
+                DLIST_PREPEND(l, it);
+        else
+                DLIST_APPEND(l, it);
         l->n++;
 }
 
